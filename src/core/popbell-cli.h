@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The headless commands of SPEC §2. Each runs its own main loop, needs no
+ * display, prints its result on stdout and errors on stderr, and returns the
+ * exit status: 0 all went well, 1 an account failed, 2 usage or
+ * configuration error. */
+int popbell_cli_check_once   (const gchar *account_name /* nullable: all enabled */,
+                              gboolean     json);
+int popbell_cli_set_password (const gchar *account_name);   /* reads stdin */
+int popbell_cli_show_newest  (const gchar *account_name);
+
+G_END_DECLS

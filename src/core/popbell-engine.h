@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "popbell-account.h"
+#include "popbell-check-result.h"
+#include "popbell-error.h"
+#include "popbell-mail-summary.h"
+#include "popbell-message.h"
+
+G_BEGIN_DECLS
+
+/**
+ * PopbellAccountStatus:
+ *
+ * Immutable snapshot of where one account stands, for the tray's title and
+ * the preferences window.
+ */
+typedef enum {
+  POPBELL_NEXT_CHECK_INTERVAL,     /* the configured interval */
+  POPBELL_NEXT_CHECK_LOGIN_DELAY,  /* the server's LOGIN-DELAY */
+  POPBELL_NEXT_CHECK_BACKOFF,      /* retrying after a transient failure */
+  POPBELL_NEXT_CHECK_OFFLINE,      /* paused: no network */
+  POPBELL_NEXT_CHECK_KEYRING,      /* waiting for the keyring to unlock */
+  POPBELL_NEXT_CHECK_HELD,         /* stopped: needs the user (auth, certificate) */
+  POPBELL_NEXT_CHECK_DISABLED,
+  POPBELL_NEXT_CHECK_RUNNING,
+} PopbellNextCheckReason;
+
+typedef struct _PopbellAccountStatus PopbellAccountStatus;
+
+#define POPBELL_TYPE_ACCOUNT_STATUS (popbell_account_status_get_type ())
+GType popbell_account_status_get_type (void) G_GNUC_CONST;
+PopbellAccountStatus *popbell_account_status_ref   (PopbellAccountStatus *self);
+void                  popbell_account_status_unref (PopbellAccountStatus *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellAccountStatus, popbell_account_status_unref)
+
+const gchar           *popbell_account_status_get_name        (PopbellAccountStatus *self);
+guint                  popbell_account_status_get_unseen      (PopbellAccountStatus *self);
+guint                  popbell_account_status_get_messages    (PopbellAccountStatus *self); /* on server */
+GDateTime             *popbell_account_status_get_last_success (PopbellAccountStatus *self); /* (nullable) */
+GDateTime             *popbell_account_status_get_next_check  (PopbellAccountStatus *self); /* (nullable) */
+PopbellNextCheckReason popbell_account_status_get_next_reason (PopbellAccountStatus *self);
+guint                  popbell_account_status_get_login_delay (PopbellAccountStatus *self); /* s, 0 none */
+/* (nullable) the last failure (POPBELL_ERROR), cleared by a success. */
+const GError          *popbell_account_status_get_error       (PopbellAccountStatus *self);
+/* TRUE for failures that wait on the user: auth, tls certificate. */
+gboolean               popbell_account_status_needs_attention (PopbellAccountStatus *self);
+/* (nullable) for a certificate failure: the fingerprint to pin. */
+const gchar           *popbell_account_status_get_certificate_sha256 (PopbellAccountStatus *self);
+/* No success for more than three intervals (or ever, after failures). */
+gboolean               popbell_account_status_is_stale        (PopbellAccountStatus *self);
+
+/**
+ * PopbellEngine:
+ *
+ * Owns the accounts, the credentials, the stored state and the schedule;
+ * the only object the UI talks to. Runs on the thread-default main context
+ * it was created in. One POP3 session per account at a time: a preview or a
+ * deletion waits for a running check of the same account.
+ *
+ * Signals:
+ * - ::account-checked (PopbellCheckResult *result): a check finished (also
+ *   failed ones). Not emitted for cancelled checks.
+ * - ::status-changed (const gchar *account_name): that account's status or
+ *   unseen list changed; read it with popbell_engine_dup_status().
+ * - ::accounts-changed: accounts added, removed or edited.
+ */
+#define POPBELL_TYPE_ENGINE (popbell_engine_get_type ())
+G_DECLARE_FINAL_TYPE (PopbellEngine, popbell_engine, POPBELL, ENGINE, GObject)
+
+/* Uses the XDG paths of SPEC §3 and the libsecret credentials. */
+PopbellEngine *popbell_engine_new (void);
+
+/* Loads accounts and state. Errors: POPBELL_ERROR_CONFIG. */
+gboolean popbell_engine_load  (PopbellEngine *self, GError **error);
+/* Arms the schedule (first checks soon), network and resume monitors. */
+void     popbell_engine_start (PopbellEngine *self);
+void     popbell_engine_stop  (PopbellEngine *self);
+
+PopbellAccountStore *popbell_engine_get_account_store (PopbellEngine *self);
+/* After editing the store: save it, reschedule, lift auth holds whose
+ * settings changed. Errors: POPBELL_ERROR_CONFIG, G_IO_ERROR. */
+gboolean popbell_engine_apply_accounts (PopbellEngine *self, GError **error);
+
+/* (element-type PopbellAccountStatus) (transfer container) */
+GPtrArray            *popbell_engine_list_status (PopbellEngine *self);
+PopbellAccountStatus *popbell_engine_dup_status  (PopbellEngine *self, const gchar *account_name);
+guint                 popbell_engine_get_unseen_total (PopbellEngine *self);
+/* (element-type PopbellMailSummary) (transfer container): unseen messages of
+ * all accounts whose headers are known, newest first. */
+GPtrArray            *popbell_engine_list_unseen (PopbellEngine *self);
+
+/* Check all enabled accounts now (held ones too: "the user retries"), still
+ * within LOGIN-DELAY: an account inside it is checked as soon as allowed. */
+void popbell_engine_check_now (PopbellEngine *self);
+void popbell_engine_check_account_now (PopbellEngine *self, const gchar *account_name);
+
+void popbell_engine_mark_seen     (PopbellEngine *self, const gchar *account_name, const gchar *uid);
+void popbell_engine_mark_all_seen (PopbellEngine *self);
+
+/* Store a password (libsecret) and lift an auth hold.
+ * Errors: POPBELL_ERROR_KEYRING. */
+void     popbell_engine_set_password_async  (PopbellEngine *self, const gchar *account_name,
+                                             const gchar *password, GCancellable *cancellable,
+                                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result,
+                                             GError **error);
+
+/* One real session with @account (not necessarily saved; @password NULL: the
+ * keyring's) that logs in, STATs and QUITs, for "Test connection". Does not
+ * touch the stored state. Errors: POPBELL_ERROR_*. */
+void     popbell_engine_test_account_async  (PopbellEngine *self, PopbellAccount *account,
+                                             const gchar *password, GCancellable *cancellable,
+                                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_engine_test_account_finish (PopbellEngine *self, GAsyncResult *result,
+                                             GError **error);
+
+/* Fetch one message (by UID; NULL = the newest on the server) for the
+ * preview: TOP first (@full FALSE), or the whole message within @max_size.
+ * Errors: POPBELL_ERROR_*. */
+void            popbell_engine_fetch_message_async  (PopbellEngine *self, const gchar *account_name,
+                                                     const gchar *uid, gboolean full, gsize max_size,
+                                                     GCancellable *cancellable,
+                                                     GAsyncReadyCallback callback, gpointer user_data);
+PopbellMessage *popbell_engine_fetch_message_finish (PopbellEngine *self, GAsyncResult *result,
+                                                     GError **error);
+
+/* DELE the message with this UID (found again by UIDL), then QUIT. */
+void     popbell_engine_delete_message_async  (PopbellEngine *self, const gchar *account_name,
+                                               const gchar *uid, GCancellable *cancellable,
+                                               GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_engine_delete_message_finish (PopbellEngine *self, GAsyncResult *result,
+                                               GError **error);
+
+G_END_DECLS

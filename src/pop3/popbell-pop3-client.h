@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "popbell-pop3-error.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  POPBELL_POP3_SECURITY_TLS,       /* implicit TLS, RFC 8314 (port 995) */
+  POPBELL_POP3_SECURITY_STARTTLS,  /* STLS, RFC 2595: required, never downgraded */
+  POPBELL_POP3_SECURITY_NONE,
+} PopbellPop3Security;
+
+typedef enum {
+  POPBELL_POP3_AUTH_AUTO,          /* SASL PLAIN if offered, else APOP if the
+                                    * greeting has a timestamp and the link is
+                                    * not encrypted, else USER/PASS */
+  POPBELL_POP3_AUTH_USER,
+  POPBELL_POP3_AUTH_APOP,
+  POPBELL_POP3_AUTH_SASL_PLAIN,
+} PopbellPop3AuthMethod;
+
+/* Limits on what a server may send; exceeding one is POPBELL_POP3_ERROR_PROTOCOL. */
+#define POPBELL_POP3_MAX_STATUS_LINE   512     /* RFC 2449 §4, CRLF included */
+#define POPBELL_POP3_MAX_DATA_LINE     8192    /* one line of a multi-line answer */
+#define POPBELL_POP3_MAX_CAPA_LINES    128
+#define POPBELL_POP3_MAX_MESSAGES      500000  /* entries in a LIST/UIDL listing */
+#define POPBELL_POP3_MAX_UID_LENGTH    70      /* RFC 1939 §7 */
+#define POPBELL_POP3_MAX_TOP_SIZE      (1024 * 1024)
+
+/* An entry of a LIST or UIDL listing. */
+typedef struct {
+  guint    index;   /* message number, 1-based */
+  guint64  size;    /* LIST: octets; UIDL: 0 */
+  gchar   *uid;     /* UIDL: the unique id (validated); LIST: NULL */
+} PopbellPop3ListEntry;
+
+void popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellPop3ListEntry, popbell_pop3_list_entry_free)
+
+#define POPBELL_POP3_EXPIRE_NONE   (-1)        /* no EXPIRE capability */
+#define POPBELL_POP3_EXPIRE_NEVER  G_MAXINT    /* "EXPIRE NEVER" */
+
+#define POPBELL_TYPE_POP3_CLIENT (popbell_pop3_client_get_type ())
+G_DECLARE_FINAL_TYPE (PopbellPop3Client, popbell_pop3_client, POPBELL, POP3_CLIENT, GObject)
+
+/**
+ * popbell_pop3_client_new:
+ *
+ * A client for one POP3 session. Set options before connecting.
+ *
+ * Operations may be started while earlier ones are still running: they are
+ * queued and answered in order. When the server advertises PIPELINING (and
+ * pipelining is enabled) queued commands are written together, in a bounded
+ * window; otherwise one at a time. Commands are never pipelined across STLS
+ * or authentication.
+ *
+ * Any I/O or protocol failure fails every outstanding operation and leaves
+ * the client disconnected.
+ */
+PopbellPop3Client *popbell_pop3_client_new (const gchar         *host,
+                                            guint16              port,
+                                            PopbellPop3Security  security);
+
+/* Options (before connect). Defaults: timeout 30 s per wait, session timeout
+ * 0 (none), no extra CA, no pin, insecure auth refused, pipelining enabled. */
+void popbell_pop3_client_set_timeout             (PopbellPop3Client *self, guint seconds);
+void popbell_pop3_client_set_session_timeout     (PopbellPop3Client *self, guint seconds);
+void popbell_pop3_client_set_tls_ca_file         (PopbellPop3Client *self, const gchar *path);
+void popbell_pop3_client_set_pinned_sha256       (PopbellPop3Client *self, const gchar *hex);
+void popbell_pop3_client_set_allow_insecure_auth (PopbellPop3Client *self, gboolean allow);
+void popbell_pop3_client_set_pipelining_enabled  (PopbellPop3Client *self, gboolean enabled);
+/* Connect from this local address (tests: 127.0.0.2, which Dovecot does not
+ * treat as a secured connection). NULL: any. */
+void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSocketAddress *address);
+
+/* State, valid after connect (capabilities refreshed after STLS and login). */
+gboolean     popbell_pop3_client_is_connected     (PopbellPop3Client *self);
+gboolean     popbell_pop3_client_is_encrypted     (PopbellPop3Client *self);
+gboolean     popbell_pop3_client_is_pipelining    (PopbellPop3Client *self);
+/* Capability names are upper case, e.g. "TOP", "UIDL", "PIPELINING", "STLS". */
+gboolean     popbell_pop3_client_has_capability   (PopbellPop3Client *self, const gchar *name);
+/* (nullable): the arguments of a capability, e.g. "PLAIN LOGIN" for "SASL". */
+const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, const gchar *name);
+/* LOGIN-DELAY seconds, -1 when not advertised. */
+gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
+/* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
+gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
+/* (nullable) the greeting's APOP timestamp "<...>". */
+const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self);
+/* (nullable) hex "AB:CD:..." SHA-256 of the peer certificate, once seen (also
+ * after a verification failure). */
+const gchar *popbell_pop3_client_get_peer_certificate_sha256 (PopbellPop3Client *self);
+
+/* Connect, TLS / STLS, greeting, CAPA (CAPA -ERR is fine: RFC 1939 server).
+ * Errors: G_IO_ERROR (network), G_TLS_ERROR, POPBELL_POP3_ERROR_* (TIMEOUT,
+ * PROTOCOL, SERVER_REFUSED, TLS_UNAVAILABLE, TLS_CERTIFICATE). */
+void     popbell_pop3_client_connect_async  (PopbellPop3Client   *self,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean popbell_pop3_client_connect_finish (PopbellPop3Client   *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+
+/* Authenticate, then CAPA again. The password never reaches the trace.
+ * Errors: AUTH, IN_USE, LOGIN_DELAY, SYS_TEMP, SYS_PERM, INSECURE,
+ * UNSUPPORTED, TIMEOUT, PROTOCOL, G_IO_ERROR. */
+void     popbell_pop3_client_login_async  (PopbellPop3Client     *self,
+                                           const gchar           *username,
+                                           const gchar           *password,
+                                           PopbellPop3AuthMethod  method,
+                                           GCancellable          *cancellable,
+                                           GAsyncReadyCallback    callback,
+                                           gpointer               user_data);
+gboolean popbell_pop3_client_login_finish (PopbellPop3Client     *self,
+                                           GAsyncResult          *result,
+                                           GError               **error);
+
+void     popbell_pop3_client_stat_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_pop3_client_stat_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                          guint *out_count, guint64 *out_size, GError **error);
+
+/* Whole listings: (transfer full) GPtrArray of PopbellPop3ListEntry, in server order. */
+void       popbell_pop3_client_list_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                            GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *popbell_pop3_client_list_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                            GError **error);
+void       popbell_pop3_client_uidl_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                            GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *popbell_pop3_client_uidl_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                            GError **error);
+
+/* Single message: "LIST n" / "UIDL n". (transfer full) */
+void                  popbell_pop3_client_list_one_async  (PopbellPop3Client *self, guint index,
+                                                           GCancellable *cancellable,
+                                                           GAsyncReadyCallback callback,
+                                                           gpointer user_data);
+PopbellPop3ListEntry *popbell_pop3_client_list_one_finish (PopbellPop3Client *self,
+                                                           GAsyncResult *result, GError **error);
+void                  popbell_pop3_client_uidl_one_async  (PopbellPop3Client *self, guint index,
+                                                           GCancellable *cancellable,
+                                                           GAsyncReadyCallback callback,
+                                                           gpointer user_data);
+PopbellPop3ListEntry *popbell_pop3_client_uidl_one_finish (PopbellPop3Client *self,
+                                                           GAsyncResult *result, GError **error);
+
+/* "TOP n lines": headers plus @lines body lines, dot-unstuffed, lines ending
+ * in CRLF. At most POPBELL_POP3_MAX_TOP_SIZE octets (else PROTOCOL). */
+void    popbell_pop3_client_top_async  (PopbellPop3Client *self, guint index, guint lines,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+GBytes *popbell_pop3_client_top_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                        GError **error);
+
+/* "RETR n": the whole message, dot-unstuffed. More than @max_size octets is
+ * POPBELL_POP3_ERROR_TOO_LARGE (the rest of the answer is drained, or the
+ * connection dropped if it does not end). */
+void    popbell_pop3_client_retr_async  (PopbellPop3Client *self, guint index, gsize max_size,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+GBytes *popbell_pop3_client_retr_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                         GError **error);
+
+/* Simple commands: DELE n, RSET, NOOP. */
+void     popbell_pop3_client_dele_async  (PopbellPop3Client *self, guint index,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_pop3_client_dele_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                          GError **error);
+void     popbell_pop3_client_rset_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_pop3_client_rset_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                          GError **error);
+void     popbell_pop3_client_noop_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_pop3_client_noop_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                          GError **error);
+
+/* "QUIT" (the UPDATE state: DELE takes effect), then close. */
+void     popbell_pop3_client_quit_async  (PopbellPop3Client *self, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result,
+                                          GError **error);
+
+/* Drop the connection without QUIT (pending deletions are not applied) and
+ * fail outstanding operations with G_IO_ERROR_CLOSED. */
+void popbell_pop3_client_close (PopbellPop3Client *self);
+
+G_END_DECLS
