@@ -56,6 +56,24 @@ gchar *popbell_account_dup_settings_digest (PopbellAccount *self);
  * Errors: POPBELL_ERROR_CONFIG naming the account and the key. */
 gboolean popbell_account_validate (PopbellAccount *self, GError **error);
 
+/* Account names: non-empty, no control characters, no ']' (they become the
+ * group name "account NAME"). */
+gboolean popbell_account_name_is_valid (const gchar *name);
+
+/* The interval floor: 60 s, or POPBELL_MIN_INTERVAL (>= 1) when set. */
+guint popbell_account_get_min_interval (void);
+
+/* The accounts.ini spellings: "tls", "starttls", "none" and "auto", "user",
+ * "apop", "sasl-plain". _from_string returns FALSE for anything else. */
+const gchar *popbell_account_security_to_string (PopbellPop3Security security);
+gboolean     popbell_account_security_from_string (const gchar *text, PopbellPop3Security *out);
+const gchar *popbell_account_auth_to_string (PopbellPop3AuthMethod auth);
+gboolean     popbell_account_auth_from_string (const gchar *text, PopbellPop3AuthMethod *out);
+
+/* A POP3 client set up from this account: host, port, security, timeout,
+ * tls-ca-file, tls-pinned-sha256, allow-insecure-auth. (transfer full) */
+PopbellPop3Client *popbell_account_create_client (PopbellAccount *self);
+
 /**
  * PopbellAccountStore:
  *
@@ -63,6 +81,19 @@ gboolean popbell_account_validate (PopbellAccount *self, GError **error);
  * line, group or key, and is never replaced), saves it atomically keeping
  * keys and comments it does not know, emits ::changed when the file or the
  * accounts change.
+ *
+ * Signals:
+ * - ::changed: after a successful load (also a reload) and after put/remove.
+ *   A failed reload keeps the previous accounts and emits nothing.
+ *
+ * Load errors (all POPBELL_ERROR_CONFIG, message names the file):
+ * - GKeyFile syntax: names the line ("…accounts.ini line 7: …");
+ * - a bad value: names the group and key and the line
+ *   ("…accounts.ini line 4, [account work] port: must be 1–65535");
+ * - a `password=` key anywhere: refused, the user is told to move it into
+ *   the keyring with `popbell --set-password NAME` (it is not read);
+ * - two groups for the same account, a missing host/username.
+ * Groups not named "account …" and unknown keys are kept untouched.
  */
 #define POPBELL_TYPE_ACCOUNT_STORE (popbell_account_store_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellAccountStore, popbell_account_store, POPBELL, ACCOUNT_STORE, GObject)
@@ -70,6 +101,7 @@ G_DECLARE_FINAL_TYPE (PopbellAccountStore, popbell_account_store, POPBELL, ACCOU
 /* $XDG_CONFIG_HOME/popbell/accounts.ini */
 gchar               *popbell_account_store_default_path (void);
 PopbellAccountStore *popbell_account_store_new   (const gchar *path);
+const gchar         *popbell_account_store_get_path (PopbellAccountStore *self);
 /* A missing file is an empty store, not an error. */
 gboolean             popbell_account_store_load  (PopbellAccountStore *self, GError **error);
 gboolean             popbell_account_store_save  (PopbellAccountStore *self, GError **error);

@@ -32,7 +32,44 @@ typedef enum {
 #define POPBELL_ERROR (popbell_error_quark ())
 GQuark popbell_error_quark (void);
 
-/* The SPEC's name of a kind, e.g. "mailbox-locked". */
+/* The SPEC's name of a kind, e.g. "mailbox-locked"; NULL for an unknown code. */
 const gchar *popbell_error_kind_to_string (PopbellError kind);
+
+/**
+ * popbell_error_from_pop3:
+ * @error: an error from the POP3 layer: #POPBELL_POP3_ERROR, #G_IO_ERROR,
+ *   #G_TLS_ERROR, #G_RESOLVER_ERROR; any other domain is accepted too
+ *   (#POPBELL_CREDENTIALS_ERROR becomes KEYRING, #POPBELL_ERROR is copied)
+ * @account_name: the account, named in the message
+ *
+ * Translates at the core's boundary: one translatable sentence naming the
+ * account, what happened and what to do. The server's own text (e.g. the
+ * `-ERR` line) is appended, sanitized, where it helps. Mapping:
+ *
+ * - refused, unreachable, reset, closed, broken pipe, DNS failure → NETWORK
+ * - G_IO_ERROR_TIMED_OUT, POP3 TIMEOUT → TIMEOUT
+ * - G_TLS_ERROR_*, POP3 TLS_UNAVAILABLE, TLS_CERTIFICATE → TLS (the
+ *   certificate message keeps the SHA-256 fingerprint and says how to pin it)
+ * - POP3 AUTH → AUTH; POP3 UNSUPPORTED → AUTH as well: the configured login
+ *   method cannot work with this server, only a settings change helps, so it
+ *   must hold the schedule like a rejected password instead of retrying
+ * - POP3 INSECURE → INSECURE
+ * - POP3 PROTOCOL, PIPELINING, TOO_LARGE, COMMAND_FAILED → PROTOCOL
+ * - POP3 SYS_TEMP, SYS_PERM, SERVER_REFUSED → SERVER
+ * - POP3 IN_USE → MAILBOX_LOCKED; LOGIN_DELAY → LOGIN_DELAY
+ * - other G_IO_ERROR codes → NETWORK; unknown domains → PROTOCOL
+ *
+ * Exception: G_IO_ERROR_CANCELLED is returned as a copy, unchanged, so that
+ * callers can keep treating cancellation as silent.
+ *
+ * Returns: (transfer full): a new #POPBELL_ERROR (or the cancellation).
+ */
+GError *popbell_error_from_pop3 (const GError *error,
+                                 const gchar  *account_name);
+
+/* Extracts a SHA-256 fingerprint (64 hex digits, colons optional) from a
+ * POP3 TLS_CERTIFICATE or translated TLS message, as "AB:CD:…" upper case.
+ * (nullable) (transfer full) */
+gchar *popbell_error_dup_certificate_sha256 (const GError *error);
 
 G_END_DECLS

@@ -13,6 +13,10 @@ G_BEGIN_DECLS
  * Immutable, reference-counted headers of one message as a check found it:
  * UTF-8 strings decoded from RFC 2047, safe to show (valid UTF-8, no control
  * characters, shortened). Never markup-escaped: the UI escapes.
+ *
+ * popbell_mail_summary_new() sanitizes @from and @subject too
+ * (popbell_text_sanitize_line(), POPBELL_TEXT_HEADER_MAX_CHARS); NULL is "".
+ * @uid may be NULL (a server without UIDL).
  */
 typedef struct _PopbellMailSummary PopbellMailSummary;
 
@@ -26,6 +30,13 @@ PopbellMailSummary *popbell_mail_summary_new   (const gchar *account_name,
                                                 const gchar *from,
                                                 const gchar *subject,
                                                 GDateTime   *date);
+/* Decodes the header block of "TOP n 0" (popbell_headers_parse()), and
+ * shortens from and subject to POPBELL_TEXT_HEADER_MAX_CHARS. */
+PopbellMailSummary *popbell_mail_summary_new_from_headers (const gchar *account_name,
+                                                           const gchar *uid,
+                                                           guint        index,
+                                                           guint64      size,
+                                                           GBytes      *raw_headers);
 PopbellMailSummary *popbell_mail_summary_ref   (PopbellMailSummary *self);
 void                popbell_mail_summary_unref (PopbellMailSummary *self);
 
