@@ -51,3 +51,6 @@ gboolean popbell_pop3_client_dele_finish (PopbellPop3Client *self, GAsyncResult 
 gboolean popbell_pop3_client_rset_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error) { return g_task_propagate_boolean (G_TASK (result), error); }
 gboolean popbell_pop3_client_noop_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error) { return g_task_propagate_boolean (G_TASK (result), error); }
 gboolean popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error) { return g_task_propagate_boolean (G_TASK (result), error); }
+const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, const gchar *name) { return NULL; }
+const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self) { return NULL; }
+const gchar *popbell_pop3_client_get_peer_certificate_sha256 (PopbellPop3Client *self) { return NULL; }
