@@ -34,8 +34,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellUnseenEntry, popbell_unseen_entry_free)
  *
  * What Popbell remembers about one account between checks and restarts
  * (SPEC §3). A plain mutable struct owned by whoever loaded it; the store
- * reads and writes it as a whole. Times are UNIX seconds (wall clock: they
- * must survive a restart), 0 meaning "never".
+ * reads and writes it as a whole. Times are g_get_real_time() microseconds
+ * (wall clock: they must survive a restart), 0 meaning "never".
  */
 typedef struct {
   gchar      *account_name;

@@ -1,0 +1,1313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "popbell-checker.h"
+#include "popbell-error.h"
+#include "popbell-mail-summary.h"
+
+/* A whole check may take this long at most, whatever the per-wait timeout:
+ * a server that trickles bytes must not hold the account lock forever. */
+#define SESSION_TIMEOUT_S 300
+/* After "[LOGIN-DELAY]" without an advertised delay, wait at least this. */
+#define MIN_LOGIN_DELAY_WAIT_S 60
+
+/* ======================================================================== */
+/* PopbellChecker                                                           */
+/* ======================================================================== */
+
+struct _PopbellChecker
+{
+  GObject parent_instance;
+
+  PopbellStateStore  *store;        /* (owned) */
+  PopbellCredentials *credentials;  /* (owned) */
+  guint               max_headers;
+  guint               lock_timeout_ms;
+};
+
+G_DEFINE_FINAL_TYPE (PopbellChecker, popbell_checker, G_TYPE_OBJECT)
+
+static void
+popbell_checker_dispose (GObject *object)
+{
+  PopbellChecker *self = POPBELL_CHECKER (object);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->credentials);
+  G_OBJECT_CLASS (popbell_checker_parent_class)->dispose (object);
+}
+
+static void
+popbell_checker_class_init (PopbellCheckerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = popbell_checker_dispose;
+}
+
+static void
+popbell_checker_init (PopbellChecker *self)
+{
+  self->max_headers = POPBELL_CHECKER_MAX_HEADERS;
+  self->lock_timeout_ms = 120 * 1000;
+}
+
+PopbellChecker *
+popbell_checker_new (PopbellStateStore *store, PopbellCredentials *credentials)
+{
+  PopbellChecker *self;
+
+  g_return_val_if_fail (POPBELL_IS_STATE_STORE (store), NULL);
+  g_return_val_if_fail (POPBELL_IS_CREDENTIALS (credentials), NULL);
+
+  self = g_object_new (POPBELL_TYPE_CHECKER, NULL);
+  self->store = g_object_ref (store);
+  self->credentials = g_object_ref (credentials);
+  return self;
+}
+
+PopbellStateStore *
+popbell_checker_get_store (PopbellChecker *self)
+{
+  g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
+  return self->store;
+}
+
+PopbellCredentials *
+popbell_checker_get_credentials (PopbellChecker *self)
+{
+  g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
+  return self->credentials;
+}
+
+void
+popbell_checker_set_max_headers (PopbellChecker *self, guint max_headers)
+{
+  g_return_if_fail (POPBELL_IS_CHECKER (self));
+  self->max_headers = max_headers;
+}
+
+void
+popbell_checker_set_lock_timeout (PopbellChecker *self, guint ms)
+{
+  g_return_if_fail (POPBELL_IS_CHECKER (self));
+  self->lock_timeout_ms = ms;
+}
+
+/* ======================================================================== */
+/* PopbellSession                                                           */
+/* ======================================================================== */
+
+struct _PopbellSession
+{
+  GObject parent_instance;
+
+  PopbellChecker      *checker;     /* (owned) */
+  PopbellAccount      *account;     /* (owned) */
+  PopbellSessionFlags  flags;
+  gchar               *password;    /* (owned) (nullable) wiped when freed */
+  gboolean             have_password;
+
+  PopbellStateLock    *lock;        /* (owned) (nullable) non-NULL ⇔ we hold the account */
+  PopbellAccountState *state;       /* (owned) (nullable) loaded under the lock */
+  PopbellPop3Client   *client;      /* (owned) (nullable) */
+
+  GDateTime           *retry_after; /* (owned) (nullable) */
+  gchar               *certificate_sha256;
+  gboolean             keyring_unavailable;
+  gboolean             contacted;
+  gboolean             recovered;
+};
+
+G_DEFINE_FINAL_TYPE (PopbellSession, popbell_session, G_TYPE_OBJECT)
+
+static gint64
+now_us (void)
+{
+  return g_get_real_time ();
+}
+
+/* Rounded up to the second: "retry after" must never be too early. */
+static GDateTime *
+date_time_from_us (gint64 us)
+{
+  return g_date_time_new_from_unix_local ((us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+}
+
+static void
+session_wipe_password (PopbellSession *self)
+{
+  g_clear_pointer (&self->password, popbell_credentials_free_password);
+}
+
+/* Best effort for a session dropped without close: what the attempt
+ * taught (login time, holds) must still reach the file. */
+static void
+session_release (PopbellSession *self)
+{
+  if (self->client != NULL)
+    popbell_pop3_client_close (self->client);
+  if (self->lock != NULL && self->state != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!popbell_state_store_save (self->checker->store, self->state, &error))
+        g_debug ("%s", error->message);
+    }
+  g_clear_pointer (&self->lock, popbell_state_lock_release);
+}
+
+static void
+popbell_session_dispose (GObject *object)
+{
+  PopbellSession *self = POPBELL_SESSION (object);
+
+  if (self->checker != NULL)
+    session_release (self);
+  g_clear_object (&self->client);
+  g_clear_object (&self->checker);
+  g_clear_object (&self->account);
+  session_wipe_password (self);
+  G_OBJECT_CLASS (popbell_session_parent_class)->dispose (object);
+}
+
+static void
+popbell_session_finalize (GObject *object)
+{
+  PopbellSession *self = POPBELL_SESSION (object);
+
+  g_clear_pointer (&self->state, popbell_account_state_free);
+  g_clear_pointer (&self->retry_after, g_date_time_unref);
+  g_free (self->certificate_sha256);
+  G_OBJECT_CLASS (popbell_session_parent_class)->finalize (object);
+}
+
+static void
+popbell_session_class_init (PopbellSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = popbell_session_dispose;
+  object_class->finalize = popbell_session_finalize;
+}
+
+static void
+popbell_session_init (PopbellSession *self)
+{
+}
+
+PopbellSession *
+popbell_session_new (PopbellChecker      *checker,
+                     PopbellAccount      *account,
+                     PopbellSessionFlags  flags)
+{
+  PopbellSession *self;
+
+  g_return_val_if_fail (POPBELL_IS_CHECKER (checker), NULL);
+  g_return_val_if_fail (POPBELL_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (POPBELL_TYPE_SESSION, NULL);
+  self->checker = g_object_ref (checker);
+  self->account = g_object_ref (account);
+  self->flags = flags;
+  return self;
+}
+
+void
+popbell_session_set_password (PopbellSession *self, const gchar *password)
+{
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+
+  session_wipe_password (self);
+  self->password = g_strdup (password);
+  self->have_password = password != NULL;
+}
+
+PopbellPop3Client *
+popbell_session_get_client (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->client;
+}
+
+PopbellAccountState *
+popbell_session_get_state (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->state;
+}
+
+PopbellAccount *
+popbell_session_get_account (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->account;
+}
+
+GDateTime *
+popbell_session_get_retry_after (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->retry_after;
+}
+
+gboolean
+popbell_session_is_keyring_unavailable (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->keyring_unavailable;
+}
+
+const gchar *
+popbell_session_get_certificate_sha256 (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->certificate_sha256;
+}
+
+gboolean
+popbell_session_get_contacted (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->contacted;
+}
+
+gboolean
+popbell_session_get_recovered (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->recovered;
+}
+
+static const gchar *
+account_name (PopbellSession *self)
+{
+  return popbell_account_get_name (self->account);
+}
+
+/* The mailbox a baseline belongs to. Security, port and auth may change
+ * without changing the mailbox; host or user may not. */
+static gchar *
+mailbox_id_for (PopbellAccount *account)
+{
+  return g_strdup_printf ("%s\n%s", popbell_account_get_host (account),
+                          popbell_account_get_username (account));
+}
+
+static GError *
+translate (PopbellSession *self, const GError *error)
+{
+  return popbell_error_from_pop3 (error, account_name (self));
+}
+
+/* --- open: lock, load, guards, password, connect, login --------------------- */
+
+static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_connect (GTask *task);
+static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
+
+void
+popbell_session_open_async (PopbellSession      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+  g_return_if_fail (self->lock == NULL && self->client == NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_session_open_async);
+
+  popbell_state_store_lock_async (self->checker->store, account_name (self),
+                                  self->checker->lock_timeout_ms, cancellable,
+                                  open_locked, g_steal_pointer (&task));
+}
+
+/* Refusals that need no connection: the server's limits and our holds.
+ * Returns FALSE with @error set when the session must not go ahead. */
+static gboolean
+open_guards (PopbellSession *self, GError **error)
+{
+  PopbellAccountState *state = self->state;
+  g_autofree gchar *digest = popbell_account_dup_settings_digest (self->account);
+  gint64 now = now_us ();
+  gint64 allowed = 0;
+
+  /* TLS worked for this mailbox before: a session without it now would
+   * expose at least the mail (and with APOP, a crackable hash). The user
+   * must say so explicitly (SPEC §5 "never a silent downgrade"). */
+  if (state->tls_worked &&
+      popbell_account_get_security (self->account) == POPBELL_POP3_SECURITY_NONE &&
+      !popbell_account_get_allow_insecure_auth (self->account))
+    {
+      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE,
+                   _("Account “%s” used an encrypted connection before but is now set to "
+                     "security=none; set security back to tls or starttls, or set "
+                     "allow-insecure-auth=true if you really mean it."),
+                   account_name (self));
+      return FALSE;
+    }
+
+  if (state->auth_hold)
+    {
+      if (g_strcmp0 (state->auth_hold_digest, digest) != 0)
+        {
+          g_debug ("account %s: settings changed since the server rejected them; "
+                   "lifting the authentication hold", account_name (self));
+          state->auth_hold = FALSE;
+          g_clear_pointer (&state->auth_hold_digest, g_free);
+        }
+      else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD))
+        {
+          g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH,
+                       _("The server rejected the password of account “%s”; Popbell will "
+                         "not try again until you set it with “popbell --set-password %s” "
+                         "or change the account."),
+                       account_name (self), account_name (self));
+          return FALSE;
+        }
+    }
+
+  /* RFC 2449 §6.8: never log in more often than LOGIN-DELAY allows; also
+   * honour a "[LOGIN-DELAY]" refusal (next_allowed). */
+  if (state->login_delay > 0 && state->last_login > 0)
+    allowed = state->last_login + (gint64) state->login_delay * G_USEC_PER_SEC;
+  allowed = MAX (allowed, state->next_allowed);
+  if (allowed > now)
+    {
+      g_autoptr(GDateTime) at = date_time_from_us (allowed);
+      g_autofree gchar *when = g_date_time_format (at, "%X");
+
+      g_clear_pointer (&self->retry_after, g_date_time_unref);
+      self->retry_after = g_steal_pointer (&at);
+      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                   _("The server of account “%s” allows a login only every %u seconds; "
+                     "the next check can log in at %s."),
+                   account_name (self), state->login_delay, when);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *mailbox = NULL;
+
+  self->lock = popbell_state_store_lock_finish (POPBELL_STATE_STORE (source), result, &error);
+  if (self->lock == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_MAILBOX_LOCKED,
+                                 _("Account “%s” is being checked by another Popbell "
+                                   "process; try again in a moment."),
+                                 account_name (self));
+      else
+        g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_CONFIG,
+                                 _("Cannot use the state folder for account “%s”: %s"),
+                                 account_name (self), error->message);
+      return;
+    }
+
+  self->state = popbell_state_store_load (self->checker->store, account_name (self),
+                                          &self->recovered, &error);
+  if (self->state == NULL)
+    {
+      g_clear_pointer (&self->lock, popbell_state_lock_release);
+      g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_CONFIG,
+                               _("Cannot use the state folder for account “%s”: %s"),
+                               account_name (self), error->message);
+      return;
+    }
+
+  /* Another host or user is another mailbox: its first check is a baseline,
+   * and nothing learnt about the old server applies. */
+  mailbox = mailbox_id_for (self->account);
+  if (self->state->mailbox_id != NULL && g_strcmp0 (self->state->mailbox_id, mailbox) != 0)
+    {
+      g_autofree gchar *name = g_strdup (account_name (self));
+
+      g_debug ("account %s now points at another mailbox; starting a new baseline", name);
+      popbell_account_state_free (self->state);
+      self->state = popbell_account_state_new (name);
+    }
+
+  if (!open_guards (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->have_password)
+    {
+      open_connect (g_steal_pointer (&task));
+      return;
+    }
+
+  popbell_credentials_lookup_async (self->checker->credentials,
+                                    popbell_account_get_host (self->account),
+                                    popbell_account_get_username (self->account),
+                                    g_task_get_cancellable (task),
+                                    open_got_password, g_steal_pointer (&task));
+}
+
+static void
+open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  self->password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (source), result, &error);
+  if (self->password == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
+                     "no password");
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      self->keyring_unavailable =
+        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
+      g_task_return_error (task, popbell_credentials_error_to_popbell (error, account_name (self)));
+      return;
+    }
+  self->have_password = TRUE;
+  open_connect (g_steal_pointer (&task));
+}
+
+static void
+open_connect (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+
+  self->client = popbell_account_create_client (self->account);
+  popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
+  if (self->state->pipelining_broken)
+    popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
+
+  popbell_pop3_client_connect_async (self->client, g_task_get_cancellable (task),
+                                     open_connected, task);
+}
+
+static void
+open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!popbell_pop3_client_connect_finish (self->client, result, &error))
+    {
+      const gchar *sha = popbell_pop3_client_get_peer_certificate_sha256 (self->client);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      self->certificate_sha256 = sha != NULL ? g_strdup (sha)
+                                             : popbell_error_dup_certificate_sha256 (error);
+      g_task_return_error (task, translate (self, error));
+      return;
+    }
+  self->contacted = TRUE;
+
+  popbell_pop3_client_login_async (self->client,
+                                   popbell_account_get_username (self->account),
+                                   self->password,
+                                   popbell_account_get_auth (self->account),
+                                   g_task_get_cancellable (task),
+                                   open_logged_in, g_steal_pointer (&task));
+}
+
+static void
+open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  PopbellAccountState *state = self->state;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+  gint delay;
+
+  ok = popbell_pop3_client_login_finish (self->client, result, &error);
+  session_wipe_password (self);
+
+  /* Recorded after the answer, whatever it was: the server counts this
+   * attempt from when it saw it, which is before now. */
+  state->last_login = now_us ();
+  delay = popbell_pop3_client_get_login_delay (self->client);
+  if (delay >= 0)
+    state->login_delay = delay;
+
+  if (!ok)
+    {
+      g_autoptr(GError) translated = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      translated = translate (self, error);
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH))
+        {
+          /* Repeated bad logins get accounts locked (SPEC §5): hold until
+           * the password or the settings change. */
+          state->auth_hold = TRUE;
+          g_free (state->auth_hold_digest);
+          state->auth_hold_digest = popbell_account_dup_settings_digest (self->account);
+        }
+      else if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY))
+        {
+          guint wait = MAX (state->login_delay, MIN_LOGIN_DELAY_WAIT_S);
+
+          state->next_allowed = state->last_login + (gint64) wait * G_USEC_PER_SEC;
+          g_clear_pointer (&self->retry_after, g_date_time_unref);
+          self->retry_after = date_time_from_us (state->next_allowed);
+        }
+      g_task_return_error (task, g_steal_pointer (&translated));
+      return;
+    }
+
+  state->auth_hold = FALSE;
+  g_clear_pointer (&state->auth_hold_digest, g_free);
+  state->next_allowed = 0;
+  if (popbell_pop3_client_is_encrypted (self->client))
+    state->tls_worked = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+popbell_session_open_finish (PopbellSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- close ------------------------------------------------------------------ */
+
+static void
+close_save (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
+
+  if (self->client != NULL)
+    popbell_pop3_client_close (self->client);
+  if (self->lock != NULL && self->state != NULL)
+    ok = popbell_state_store_save (self->checker->store, self->state, &error);
+  g_clear_pointer (&self->lock, popbell_state_lock_release);
+
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+close_quit_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A failed QUIT after a read-only session loses nothing we learnt. */
+  if (!popbell_pop3_client_quit_finish (POPBELL_POP3_CLIENT (source), result, &error))
+    g_debug ("QUIT failed: %s", error->message);
+  close_save (task);
+}
+
+void
+popbell_session_close_async (PopbellSession      *self,
+                             gboolean             quit,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_session_close_async);
+
+  if (quit && self->client != NULL && popbell_pop3_client_is_connected (self->client))
+    popbell_pop3_client_quit_async (self->client, cancellable, close_quit_done,
+                                    g_steal_pointer (&task));
+  else
+    close_save (task);
+}
+
+gboolean
+popbell_session_close_finish (PopbellSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ======================================================================== */
+/* The check                                                                */
+/* ======================================================================== */
+
+void
+popbell_check_outcome_free (PopbellCheckOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+  g_clear_pointer (&outcome->result, popbell_check_result_unref);
+  g_clear_pointer (&outcome->state, popbell_account_state_free);
+  g_free (outcome->certificate_sha256);
+  g_clear_error (&outcome->save_error);
+  g_free (outcome);
+}
+
+typedef struct {
+  PopbellAccount      *account;
+  PopbellSessionFlags  flags;
+  PopbellSession      *session;     /* (owned) the current attempt */
+  gboolean             retried;     /* the session was redone without pipelining */
+  gboolean             retry_pending;
+
+  guint                count;       /* STAT */
+  guint64              size;
+  GPtrArray           *listing;     /* (element-type PopbellPop3ListEntry) UIDL, or LIST without UIDL */
+  gboolean             no_uidl;
+  gboolean             first_check;
+  gboolean             expire_zero;
+  gchar               *note;
+
+  GPtrArray           *new_entries; /* (element-type PopbellUnseenEntry) server order */
+  GPtrArray           *summaries;   /* (element-type PopbellMailSummary) */
+  guint                pending;     /* pipelined operations outstanding */
+  GError              *batch_error; /* first failure among them */
+
+  PopbellCheckResult  *result;
+  GError              *save_error;
+} CheckData;
+
+static void
+check_data_free (CheckData *data)
+{
+  g_clear_object (&data->account);
+  g_clear_object (&data->session);
+  g_clear_pointer (&data->listing, g_ptr_array_unref);
+  g_free (data->note);
+  g_clear_pointer (&data->new_entries, g_ptr_array_unref);
+  g_clear_pointer (&data->summaries, g_ptr_array_unref);
+  g_clear_error (&data->batch_error);
+  g_clear_pointer (&data->result, popbell_check_result_unref);
+  g_clear_error (&data->save_error);
+  g_free (data);
+}
+
+static void check_open (GTask *task);
+static void check_opened (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_last_uid_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_full_listing (GTask *task);
+static void check_uidl_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_list_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_compare (GTask *task);
+static void check_sizes (GTask *task);
+static void check_headers (GTask *task);
+static void check_succeeded (GTask *task);
+static void check_failed (GTask *task, const GError *error);
+static void check_closed (GObject *source, GAsyncResult *result, gpointer user_data);
+
+void
+popbell_checker_check_async (PopbellChecker      *self,
+                             PopbellAccount      *account,
+                             PopbellSessionFlags  flags,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  CheckData *data;
+
+  g_return_if_fail (POPBELL_IS_CHECKER (self));
+  g_return_if_fail (POPBELL_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_checker_check_async);
+  data = g_new0 (CheckData, 1);
+  data->account = g_object_ref (account);
+  data->flags = flags;
+  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  check_open (g_steal_pointer (&task));
+}
+
+static PopbellChecker *
+task_checker (GTask *task)
+{
+  return g_task_get_source_object (task);
+}
+
+static PopbellAccountState *
+task_state (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  return popbell_session_get_state (data->session);
+}
+
+static PopbellPop3Client *
+task_client (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  return popbell_session_get_client (data->session);
+}
+
+static const gchar *
+task_account_name (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  return popbell_account_get_name (data->account);
+}
+
+static void
+check_open (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  g_clear_object (&data->session);
+  data->session = popbell_session_new (task_checker (task), data->account, data->flags);
+  popbell_session_open_async (data->session, g_task_get_cancellable (task), check_opened, task);
+}
+
+static void
+check_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  PopbellPop3Client *client;
+
+  if (!popbell_session_open_finish (data->session, result, &error))
+    {
+      check_failed (task, error);
+      return;
+    }
+
+  /* RFC 2449 §6.7: EXPIRE 0 means "messages are deleted once retrieved";
+   * TOP may count as retrieval on such servers, so fetch no headers. The
+   * capabilities after login are those the client keeps. */
+  client = popbell_session_get_client (data->session);
+  data->expire_zero = popbell_pop3_client_get_expire (client) == 0;
+  popbell_pop3_client_stat_async (client, g_task_get_cancellable (task), check_stat_done, task);
+}
+
+static void
+check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = task_state (task);
+  g_autoptr(GError) error = NULL;
+  gboolean baselined;
+
+  if (!popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result,
+                                        &data->count, &data->size, &error))
+    {
+      check_failed (task, error);
+      return;
+    }
+
+  baselined = state->mailbox_id != NULL;
+  if (baselined && data->count == state->last_count && data->size == state->last_size)
+    {
+      /* The cheap path (SPEC §5): same figures; the UID of the last message
+       * tells whether one message was swapped for another of equal size. */
+      if (data->count == 0 || state->no_uidl)
+        {
+          g_debug ("account %s: STAT unchanged (%u, %" G_GUINT64_FORMAT "), no listing",
+                   task_account_name (task), data->count, data->size);
+          data->no_uidl = state->no_uidl;
+          check_succeeded (task);
+          return;
+        }
+      popbell_pop3_client_uidl_one_async (POPBELL_POP3_CLIENT (source), data->count,
+                                          g_task_get_cancellable (task),
+                                          check_last_uid_done, task);
+      return;
+    }
+  check_full_listing (task);
+}
+
+static void
+check_last_uid_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  PopbellAccountState *state = task_state (task);
+  g_autoptr(PopbellPop3ListEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+
+  entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (entry == NULL && !g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+    {
+      check_failed (task, error);
+      return;
+    }
+  if (entry != NULL && g_strcmp0 (entry->uid, state->last_uid) == 0)
+    {
+      g_debug ("account %s: STAT and last UID unchanged, no listing", task_account_name (task));
+      check_succeeded (task);
+      return;
+    }
+  check_full_listing (task);
+}
+
+static void
+check_full_listing (GTask *task)
+{
+  g_debug ("account %s: mailbox changed, listing every UID", task_account_name (task));
+  popbell_pop3_client_uidl_async (task_client (task), g_task_get_cancellable (task),
+                                  check_uidl_done, task);
+}
+
+static void
+check_uidl_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->listing = popbell_pop3_client_uidl_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (data->listing != NULL)
+    {
+      check_compare (task);
+      return;
+    }
+  if (!g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+    {
+      check_failed (task, error);
+      return;
+    }
+
+  /* An RFC 1939 server without the optional UIDL: only counts and sizes
+   * say what changed (SPEC §5 asks for this note in the debug log). */
+  g_debug ("account %s: the server does not support UIDL; new mail is detected "
+           "from message counts and sizes only", task_account_name (task));
+  data->no_uidl = TRUE;
+  popbell_pop3_client_list_async (POPBELL_POP3_CLIENT (source), g_task_get_cancellable (task),
+                                  check_list_done, task);
+}
+
+static void
+check_list_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->listing = popbell_pop3_client_list_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (data->listing == NULL)
+    {
+      check_failed (task, error);
+      return;
+    }
+  check_compare (task);
+}
+
+/* All current UIDs unknown and most known ones gone: the server renumbered
+ * (UIDVALIDITY change, migration), it is not a flood of new mail. A small
+ * mailbox where everything was fetched by another client and one new
+ * message came is NOT this case (current count below half the old one). */
+static gboolean
+is_wholesale_churn (PopbellAccountState *state, GPtrArray *listing, guint n_known_current)
+{
+  guint known = g_hash_table_size (state->seen);
+
+  return known >= 2 && n_known_current == 0 &&
+         listing->len >= MAX (2u, known / 2);
+}
+
+static void
+check_compare (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = task_state (task);
+  gboolean baselined = state->mailbox_id != NULL && state->no_uidl == data->no_uidl;
+  guint n_known_current = 0;
+
+  data->new_entries = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_unseen_entry_free);
+
+  if (!baselined)
+    {
+      if (state->mailbox_id != NULL)
+        g_debug ("account %s: UIDL support changed; new baseline", task_account_name (task));
+      data->first_check = TRUE;
+      { check_succeeded (task); return; }
+    }
+
+  if (data->no_uidl)
+    {
+      /* Count/size fallback: messages beyond the old count are new. */
+      for (guint i = state->last_count; i < data->listing->len; i++)
+        {
+          PopbellPop3ListEntry *e = data->listing->pdata[i];
+          g_autofree gchar *uid = g_strdup_printf ("#%u.%" G_GUINT64_FORMAT, e->index, e->size);
+          PopbellUnseenEntry *entry = popbell_unseen_entry_new (uid, e->index, e->size);
+
+          g_ptr_array_add (data->new_entries, entry);
+        }
+      { check_headers (task); return; }
+    }
+
+  for (guint i = 0; i < data->listing->len; i++)
+    {
+      PopbellPop3ListEntry *e = data->listing->pdata[i];
+
+      if (g_hash_table_contains (state->seen, e->uid))
+        n_known_current++;
+    }
+  if (is_wholesale_churn (state, data->listing, n_known_current))
+    {
+      g_debug ("account %s: none of %u UIDs is known and %u known ones vanished; "
+               "the server renumbered its mailbox: new baseline",
+               task_account_name (task), data->listing->len, g_hash_table_size (state->seen));
+      data->first_check = TRUE;
+      { check_succeeded (task); return; }
+    }
+
+  for (guint i = 0; i < data->listing->len; i++)
+    {
+      PopbellPop3ListEntry *e = data->listing->pdata[i];
+
+      if (!g_hash_table_contains (state->seen, e->uid))
+        g_ptr_array_add (data->new_entries, popbell_unseen_entry_new (e->uid, e->index, 0));
+    }
+  check_sizes (task);
+}
+
+/* --- sizes of new messages: "LIST n" each (pipelined) ----------------------- */
+
+static void
+batch_finished_one (GTask *task, GError *error, void (*next) (GTask *))
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (error != NULL && data->batch_error == NULL)
+    data->batch_error = g_error_copy (error);
+  if (--data->pending > 0)
+    return;
+  if (data->batch_error != NULL)
+    {
+      g_autoptr(GError) batch_error = g_steal_pointer (&data->batch_error);
+      check_failed (task, batch_error);
+      return;
+    }
+  next (task);
+}
+
+typedef struct {
+  GTask              *task;    /* (unowned) kept alive by the batch */
+  PopbellUnseenEntry *entry;   /* (unowned) in data->new_entries */
+} BatchItem;
+
+static void
+size_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  BatchItem *item = user_data;
+  GTask *task = item->task;
+  g_autoptr(PopbellPop3ListEntry) e = NULL;
+  g_autoptr(GError) error = NULL;
+
+  e = popbell_pop3_client_list_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (e != NULL)
+    item->entry->size = e->size;
+  else if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+    g_clear_error (&error);   /* gone meanwhile (another client's DELE): size unknown */
+  g_free (item);
+  batch_finished_one (task, error, check_headers);
+}
+
+static void
+check_sizes (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (data->new_entries->len == 0)
+    { check_headers (task); return; }
+
+  data->pending = data->new_entries->len;
+  for (guint i = 0; i < data->new_entries->len; i++)
+    {
+      BatchItem *item = g_new0 (BatchItem, 1);
+
+      item->task = task;
+      item->entry = data->new_entries->pdata[i];
+      popbell_pop3_client_list_one_async (task_client (task), item->entry->index,
+                                          g_task_get_cancellable (task), size_done, item);
+    }
+}
+
+/* --- headers of the newest new messages: "TOP n 0" each (pipelined) --------- */
+
+static void
+headers_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  BatchItem *item = user_data;
+  GTask *task = item->task;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) top = NULL;
+  g_autoptr(GError) error = NULL;
+
+  top = popbell_pop3_client_top_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (top != NULL)
+    {
+      PopbellMailSummary *summary =
+        popbell_mail_summary_new_from_headers (task_account_name (task), item->entry->uid,
+                                               item->entry->index, item->entry->size, top);
+      GDateTime *date = popbell_mail_summary_get_date (summary);
+
+      g_free (item->entry->from);
+      item->entry->from = g_strdup (popbell_mail_summary_get_from (summary));
+      g_free (item->entry->subject);
+      item->entry->subject = g_strdup (popbell_mail_summary_get_subject (summary));
+      g_free (item->entry->date);
+      item->entry->date = date != NULL ? g_date_time_format_iso8601 (date) : NULL;
+      item->entry->has_headers = TRUE;
+      g_ptr_array_add (data->summaries, summary);
+    }
+  else if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+    {
+      /* No TOP on this server, or the message is gone: a count without
+       * headers is still right. */
+      if (data->note == NULL &&
+          !popbell_pop3_client_has_capability (POPBELL_POP3_CLIENT (source), "TOP"))
+        data->note = g_strdup (_("The server does not support TOP, so no senders or subjects are shown."));
+      g_clear_error (&error);
+    }
+  g_free (item);
+  batch_finished_one (task, error, check_succeeded);
+}
+
+static gint
+compare_summaries_by_index (gconstpointer a, gconstpointer b)
+{
+  guint x = popbell_mail_summary_get_index (*(PopbellMailSummary **) a);
+  guint y = popbell_mail_summary_get_index (*(PopbellMailSummary **) b);
+
+  return (x > y) - (x < y);
+}
+
+static void
+check_headers (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  guint max = task_checker (task)->max_headers;
+  guint first;
+
+  data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_mail_summary_unref);
+  if (data->new_entries->len == 0)
+    { check_succeeded (task); return; }
+  if (data->expire_zero)
+    {
+      data->note = g_strdup (_("The server deletes messages once they are read (EXPIRE 0), "
+                               "so Popbell counts new mail without reading any headers."));
+      { check_succeeded (task); return; }
+    }
+
+  first = data->new_entries->len > max ? data->new_entries->len - max : 0;
+  data->pending = data->new_entries->len - first;
+  if (data->pending == 0)
+    { check_succeeded (task); return; }
+  for (guint i = first; i < data->new_entries->len; i++)
+    {
+      BatchItem *item = g_new0 (BatchItem, 1);
+
+      item->task = task;
+      item->entry = data->new_entries->pdata[i];
+      popbell_pop3_client_top_async (task_client (task), item->entry->index, 0,
+                                     g_task_get_cancellable (task), headers_done, item);
+    }
+}
+
+/* --- end ----------------------------------------------------------------- */
+
+static void
+apply_success (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = task_state (task);
+  g_autoptr(GHashTable) current = NULL;
+
+  /* Unseen entries whose message left the server leave the list. */
+  if (data->listing != NULL && !data->no_uidl)
+    {
+      current = g_hash_table_new (g_str_hash, g_str_equal);
+      for (guint i = 0; i < data->listing->len; i++)
+        g_hash_table_add (current, ((PopbellPop3ListEntry *) data->listing->pdata[i])->uid);
+      for (guint i = state->unseen->len; i-- > 0;)
+        {
+          PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+          if (!g_hash_table_contains (current, entry->uid))
+            g_ptr_array_remove_index (state->unseen, i);
+        }
+      g_hash_table_remove_all (state->seen);
+      for (guint i = 0; i < data->listing->len; i++)
+        g_hash_table_add (state->seen,
+                          g_strdup (((PopbellPop3ListEntry *) data->listing->pdata[i])->uid));
+    }
+  else if (data->listing != NULL && data->no_uidl)
+    {
+      for (guint i = state->unseen->len; i-- > 0;)
+        {
+          PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+          if (entry->index > data->count)
+            g_ptr_array_remove_index (state->unseen, i);
+        }
+      g_hash_table_remove_all (state->seen);
+    }
+
+  if (data->first_check)
+    g_ptr_array_set_size (state->unseen, 0);
+  else if (data->new_entries != NULL)
+    for (guint i = 0; i < data->new_entries->len; i++)
+      g_ptr_array_add (state->unseen, popbell_unseen_entry_copy (data->new_entries->pdata[i]));
+
+  if (data->listing != NULL)
+    {
+      g_clear_pointer (&state->last_uid, g_free);
+      if (!data->no_uidl && data->listing->len > 0)
+        state->last_uid = g_strdup (((PopbellPop3ListEntry *)
+                                     data->listing->pdata[data->listing->len - 1])->uid);
+    }
+  state->last_count = data->count;
+  state->last_size = data->size;
+  state->no_uidl = data->no_uidl;
+  g_free (state->mailbox_id);
+  state->mailbox_id = mailbox_id_for (data->account);
+  state->last_success = now_us ();
+  state->backoff_step = 0;
+}
+
+static void
+check_succeeded (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = task_state (task);
+  guint n_new;
+
+  if (data->summaries != NULL)
+    g_ptr_array_sort (data->summaries, compare_summaries_by_index);
+
+  apply_success (task);
+  n_new = data->first_check || data->new_entries == NULL ? 0 : data->new_entries->len;
+  data->result = popbell_check_result_new_ok (task_account_name (task), data->first_check,
+                                              data->count, data->size, n_new,
+                                              state->unseen->len, data->summaries,
+                                              data->note, NULL);
+  popbell_session_close_async (data->session, TRUE, NULL, check_closed, task);
+}
+
+static void
+check_failed (GTask *task, const GError *error)
+{
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = popbell_session_get_state (data->session);
+  g_autoptr(GError) translated = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Silent: no result; still save what the attempt taught (login time). */
+      popbell_session_close_async (data->session, FALSE, NULL, check_closed, task);
+      return;
+    }
+
+  if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING) && state != NULL)
+    {
+      /* Remember for every later session of this account; redo this one
+       * at once unless that would break the server's LOGIN-DELAY. */
+      state->pipelining_broken = TRUE;
+      if (!data->retried && state->login_delay == 0)
+        {
+          g_debug ("account %s: pipelining misbehaved; retrying without it",
+                   task_account_name (task));
+          data->retried = TRUE;
+          data->retry_pending = TRUE;
+          popbell_session_close_async (data->session, FALSE, NULL, check_closed, task);
+          return;
+        }
+    }
+
+  translated = popbell_error_from_pop3 (error, task_account_name (task));
+  data->result = popbell_check_result_new_error (task_account_name (task), translated,
+                                                 popbell_session_get_retry_after (data->session),
+                                                 state != NULL ? state->unseen->len : 0, NULL);
+  popbell_session_close_async (data->session, FALSE, NULL, check_closed, task);
+}
+
+static void
+check_closed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GTask) owned = task;   /* the chain's reference ends here (or is passed on) */
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  PopbellCheckOutcome *outcome;
+  PopbellAccountState *state;
+
+  if (!popbell_session_close_finish (data->session, result, &error))
+    {
+      g_debug ("%s", error->message);
+      g_clear_error (&data->save_error);
+      data->save_error = g_steal_pointer (&error);
+    }
+
+  if (data->retry_pending)
+    {
+      data->retry_pending = FALSE;
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      /* The pipelining retry: a fresh session reads the flag from the file. */
+      g_clear_pointer (&data->listing, g_ptr_array_unref);
+      g_clear_pointer (&data->new_entries, g_ptr_array_unref);
+      g_clear_pointer (&data->summaries, g_ptr_array_unref);
+      g_clear_pointer (&data->note, g_free);
+      data->no_uidl = data->first_check = data->expire_zero = FALSE;
+      check_open (g_steal_pointer (&owned));
+      return;
+    }
+  if (data->result == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+      return;
+    }
+
+  state = popbell_session_get_state (data->session);
+  outcome = g_new0 (PopbellCheckOutcome, 1);
+  outcome->result = popbell_check_result_ref (data->result);
+  outcome->state = state != NULL ? popbell_account_state_copy (state) : NULL;
+  outcome->keyring_unavailable = popbell_session_is_keyring_unavailable (data->session);
+  outcome->contacted = popbell_session_get_contacted (data->session);
+  outcome->certificate_sha256 = g_strdup (popbell_session_get_certificate_sha256 (data->session));
+  outcome->save_error = g_steal_pointer (&data->save_error);
+  g_task_return_pointer (task, outcome, (GDestroyNotify) popbell_check_outcome_free);
+}
+
+PopbellCheckOutcome *
+popbell_checker_check_finish (PopbellChecker *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
