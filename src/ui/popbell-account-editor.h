@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "popbell-engine.h"
+
+G_BEGIN_DECLS
+
+/**
+ * PopbellAccountEditor:
+ *
+ * A modal window that edits every key of one `[account NAME]` group (SPEC
+ * §3) and its password. "Save" validates (errors are shown inline, on the
+ * field), puts the account into the engine's store, applies it (so it takes
+ * effect at once) and stores a typed password in the keyring through the
+ * engine; the password never reaches a file. "Test connection" runs one real
+ * session with the values as typed; a certificate failure offers to pin the
+ * server's certificate.
+ *
+ * Signals:
+ * - ::saved (const gchar *account_name): the account was saved and applied;
+ *   the window closes itself right after.
+ */
+#define POPBELL_TYPE_ACCOUNT_EDITOR (popbell_account_editor_get_type ())
+G_DECLARE_FINAL_TYPE (PopbellAccountEditor, popbell_account_editor, POPBELL, ACCOUNT_EDITOR,
+                      GtkWindow)
+
+/* @account_name: (nullable) the account to edit, NULL for a new one. */
+GtkWidget *popbell_account_editor_new (GtkWindow     *parent,
+                                       PopbellEngine *engine,
+                                       const gchar   *account_name);
+
+/* TRUE while a test or a save runs, for tests. */
+gboolean   popbell_account_editor_is_busy (PopbellAccountEditor *self);
+
+/* Extracts a SHA-256 fingerprint (64 hex digits, colons optional) from an
+ * error sentence and returns it as upper-case colon-separated hex, or NULL.
+ * Exposed for unit tests. */
+gchar     *popbell_account_editor_find_fingerprint (const gchar *text);
+
+/* Normalises a user-typed fingerprint (case, colons, spaces) to upper-case
+ * colon-separated hex; NULL when it is not 32 bytes of hex. */
+gchar     *popbell_account_editor_normalize_fingerprint (const gchar *text);
+
+G_END_DECLS

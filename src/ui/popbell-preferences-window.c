@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-config.h"
+
+#include <glib/gi18n.h>
+
+#include "popbell-account-editor.h"
+#include "popbell-autostart.h"
+#include "popbell-mail-client.h"
+#include "popbell-preferences-window.h"
+
+/* Typing in the mail client field is saved once the user pauses. */
+#define MAIL_CLIENT_SAVE_DELAY_MS 500
+
+#define ROW_ACCOUNT_KEY "popbell-account-name"
+
+struct _PopbellPreferencesWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  PopbellEngine *engine;             /* (owned) */
+  guint          mail_client_save_id; /* 0 unless a save is pending */
+  GtkWidget     *confirm_dialog;     /* (nullable): the open "Remove?" question */
+
+  GtkWidget     *error_bar;
+  GtkLabel      *error_label;
+  GtkListBox    *accounts_list;
+  GtkWidget     *add_button;
+  GtkWidget     *edit_button;
+  GtkWidget     *remove_button;
+  GtkSwitch     *autostart_switch;
+  GtkEntry      *mail_client_entry;
+};
+
+G_DEFINE_FINAL_TYPE (PopbellPreferencesWindow, popbell_preferences_window,
+                     GTK_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_ENGINE,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static void autostart_active_cb (PopbellPreferencesWindow *self);
+
+static void
+show_error (PopbellPreferencesWindow *self,
+            const gchar              *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_widget_show (self->error_bar);
+}
+
+static void
+error_bar_response_cb (PopbellPreferencesWindow *self,
+                       gint                      response)
+{
+  gtk_widget_hide (self->error_bar);
+}
+
+static const gchar *
+selected_account (PopbellPreferencesWindow *self)
+{
+  GtkListBoxRow *row = gtk_list_box_get_selected_row (self->accounts_list);
+
+  return row != NULL ? g_object_get_data (G_OBJECT (row), ROW_ACCOUNT_KEY) : NULL;
+}
+
+static GtkWidget *
+account_row_new (PopbellAccount *account)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (popbell_account_get_name (account));
+  GtkWidget *subtitle;
+  g_autofree gchar *details = NULL;
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  /* TRANSLATORS: account details in the preferences list:
+   * user name, server and port, e.g. "alice on pop.example.org:995" */
+  details = g_strdup_printf (_("%s on %s:%u"),
+                             popbell_account_get_username (account) != NULL
+                             ? popbell_account_get_username (account) : "",
+                             popbell_account_get_host (account) != NULL
+                             ? popbell_account_get_host (account) : "",
+                             popbell_account_get_port (account));
+  if (!popbell_account_get_enabled (account))
+    {
+      /* TRANSLATORS: appended to the details of a switched-off account */
+      g_autofree gchar *tmp = g_strdup_printf (_("%s (not checked)"), details);
+      g_free (details);
+      details = g_steal_pointer (&tmp);
+    }
+  subtitle = gtk_label_new (details);
+
+  pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  gtk_label_set_attributes (GTK_LABEL (title), attrs);
+  pango_attr_list_unref (attrs);
+  gtk_label_set_xalign (GTK_LABEL (title), 0.0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0.0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
+  gtk_style_context_add_class (gtk_widget_get_style_context (subtitle), "dim-label");
+
+  g_object_set (box, "margin", 8, NULL);
+  gtk_container_add (GTK_CONTAINER (box), title);
+  gtk_container_add (GTK_CONTAINER (box), subtitle);
+  gtk_container_add (GTK_CONTAINER (row), box);
+  g_object_set_data_full (G_OBJECT (row), ROW_ACCOUNT_KEY,
+                          g_strdup (popbell_account_get_name (account)), g_free);
+  gtk_widget_show_all (row);
+  return row;
+}
+
+static void
+refresh_accounts (PopbellPreferencesWindow *self,
+                  const gchar              *select)
+{
+  PopbellAccountStore *store = popbell_engine_get_account_store (self->engine);
+  g_autoptr(GPtrArray) accounts = store != NULL ? popbell_account_store_list (store) : NULL;
+  g_autofree gchar *keep = g_strdup (select != NULL ? select : selected_account (self));
+  g_autoptr(GList) rows = gtk_container_get_children (GTK_CONTAINER (self->accounts_list));
+
+  for (GList *l = rows; l != NULL; l = l->next)
+    gtk_widget_destroy (l->data);
+
+  for (guint i = 0; accounts != NULL && i < accounts->len; i++)
+    {
+      PopbellAccount *account = g_ptr_array_index (accounts, i);
+      GtkWidget *row = account_row_new (account);
+
+      gtk_container_add (GTK_CONTAINER (self->accounts_list), row);
+      if (g_strcmp0 (keep, popbell_account_get_name (account)) == 0)
+        gtk_list_box_select_row (self->accounts_list, GTK_LIST_BOX_ROW (row));
+    }
+}
+
+static void
+row_selected_cb (PopbellPreferencesWindow *self,
+                 GtkListBoxRow            *row)
+{
+  gtk_widget_set_sensitive (self->edit_button, row != NULL);
+  gtk_widget_set_sensitive (self->remove_button, row != NULL);
+}
+
+static void
+editor_saved_cb (PopbellPreferencesWindow *self,
+                 const gchar              *account_name)
+{
+  refresh_accounts (self, account_name);
+}
+
+static void
+open_editor (PopbellPreferencesWindow *self,
+             const gchar              *account_name)
+{
+  GtkWidget *editor = popbell_account_editor_new (GTK_WINDOW (self), self->engine, account_name);
+
+  g_signal_connect_object (editor, "saved", G_CALLBACK (editor_saved_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (editor));
+}
+
+static void
+add_clicked_cb (PopbellPreferencesWindow *self)
+{
+  open_editor (self, NULL);
+}
+
+static void
+edit_clicked_cb (PopbellPreferencesWindow *self)
+{
+  const gchar *name = selected_account (self);
+
+  if (name != NULL)
+    open_editor (self, name);
+}
+
+static void
+row_activated_cb (PopbellPreferencesWindow *self,
+                  GtkListBoxRow            *row)
+{
+  open_editor (self, g_object_get_data (G_OBJECT (row), ROW_ACCOUNT_KEY));
+}
+
+static void
+remove_response_cb (GtkDialog *dialog,
+                    gint       response,
+                    gpointer   user_data)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (user_data);
+  PopbellAccountStore *store = popbell_engine_get_account_store (self->engine);
+  g_autofree gchar *name = g_strdup (g_object_get_data (G_OBJECT (dialog), ROW_ACCOUNT_KEY));
+  g_autoptr(PopbellAccount) removed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->confirm_dialog = NULL;
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+
+  if (response != GTK_RESPONSE_ACCEPT || name == NULL)
+    return;
+
+  if (popbell_account_store_lookup (store, name) != NULL)
+    removed = popbell_account_copy (popbell_account_store_lookup (store, name));
+  popbell_account_store_remove (store, name);
+  if (!popbell_engine_apply_accounts (self->engine, &error))
+    {
+      if (removed != NULL)
+        popbell_account_store_put (store, removed);
+      show_error (self, error->message);
+    }
+  refresh_accounts (self, NULL);
+}
+
+static void
+remove_clicked_cb (PopbellPreferencesWindow *self)
+{
+  const gchar *name = selected_account (self);
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  if (name == NULL || self->confirm_dialog != NULL)
+    return;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   _("Remove the account “%s”?"), name);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                            _("Popbell will stop checking this mailbox. "
+                                              "The mail on the server is not touched."));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Remove"), GTK_RESPONSE_ACCEPT);
+  gtk_style_context_add_class (gtk_widget_get_style_context (button), "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_object_set_data_full (G_OBJECT (dialog), ROW_ACCOUNT_KEY, g_strdup (name), g_free);
+
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  self->confirm_dialog = dialog;
+  gtk_widget_show (dialog);
+}
+
+static void
+autostart_active_cb (PopbellPreferencesWindow *self)
+{
+  gboolean active = gtk_switch_get_active (self->autostart_switch);
+  g_autoptr(GError) error = NULL;
+
+  if (popbell_autostart_set_enabled (active, &error))
+    return;
+
+  show_error (self, error->message);
+  g_signal_handlers_block_by_func (self->autostart_switch, autostart_active_cb, self);
+  gtk_switch_set_active (self->autostart_switch, popbell_autostart_is_enabled ());
+  g_signal_handlers_unblock_by_func (self->autostart_switch, autostart_active_cb, self);
+}
+
+void
+popbell_preferences_window_flush (PopbellPreferencesWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (POPBELL_IS_PREFERENCES_WINDOW (self));
+
+  if (self->mail_client_save_id == 0)
+    return;
+  g_clear_handle_id (&self->mail_client_save_id, g_source_remove);
+
+  if (!popbell_mail_client_set_command (gtk_entry_get_text (self->mail_client_entry), &error))
+    show_error (self, error->message);
+}
+
+static gboolean
+mail_client_save_cb (gpointer user_data)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (user_data);
+  g_autoptr(GError) error = NULL;
+
+  self->mail_client_save_id = 0;
+  if (!popbell_mail_client_set_command (gtk_entry_get_text (self->mail_client_entry), &error))
+    show_error (self, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+mail_client_changed_cb (PopbellPreferencesWindow *self)
+{
+  g_clear_handle_id (&self->mail_client_save_id, g_source_remove);
+  self->mail_client_save_id = g_timeout_add (MAIL_CLIENT_SAVE_DELAY_MS, mail_client_save_cb, self);
+}
+
+static void
+mail_client_activate_cb (PopbellPreferencesWindow *self)
+{
+  popbell_preferences_window_flush (self);
+}
+
+static void
+engine_accounts_changed_cb (PopbellPreferencesWindow *self)
+{
+  refresh_accounts (self, NULL);
+}
+
+static void
+popbell_preferences_window_constructed (GObject *object)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (object);
+  g_autofree gchar *command = popbell_mail_client_dup_command ();
+
+  G_OBJECT_CLASS (popbell_preferences_window_parent_class)->constructed (object);
+
+  g_signal_handlers_block_by_func (self->autostart_switch, autostart_active_cb, self);
+  gtk_switch_set_active (self->autostart_switch, popbell_autostart_is_enabled ());
+  g_signal_handlers_unblock_by_func (self->autostart_switch, autostart_active_cb, self);
+
+  g_signal_handlers_block_by_func (self->mail_client_entry, mail_client_changed_cb, self);
+  gtk_entry_set_text (self->mail_client_entry, command != NULL ? command : "");
+  g_signal_handlers_unblock_by_func (self->mail_client_entry, mail_client_changed_cb, self);
+
+  g_signal_connect_object (self->engine, "accounts-changed",
+                           G_CALLBACK (engine_accounts_changed_cb), self, G_CONNECT_SWAPPED);
+  refresh_accounts (self, NULL);
+}
+
+static void
+popbell_preferences_window_set_property (GObject      *object,
+                                         guint         prop_id,
+                                         const GValue *value,
+                                         GParamSpec   *pspec)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      self->engine = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+popbell_preferences_window_get_property (GObject    *object,
+                                         guint       prop_id,
+                                         GValue     *value,
+                                         GParamSpec *pspec)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+popbell_preferences_window_dispose (GObject *object)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (object);
+
+  /* Closing the window must not lose what was just typed. */
+  if (self->mail_client_entry != NULL)
+    popbell_preferences_window_flush (self);
+  g_clear_handle_id (&self->mail_client_save_id, g_source_remove);
+  if (self->confirm_dialog != NULL)
+    gtk_widget_destroy (g_steal_pointer (&self->confirm_dialog));
+  g_clear_object (&self->engine);
+
+  G_OBJECT_CLASS (popbell_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+popbell_preferences_window_class_init (PopbellPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = popbell_preferences_window_constructed;
+  object_class->set_property = popbell_preferences_window_set_property;
+  object_class->get_property = popbell_preferences_window_get_property;
+  object_class->dispose = popbell_preferences_window_dispose;
+
+  props[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL, POPBELL_TYPE_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/popbell/Popbell/popbell-preferences-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, PopbellPreferencesWindow, name)
+  BIND (error_bar);
+  BIND (error_label);
+  BIND (accounts_list);
+  BIND (add_button);
+  BIND (edit_button);
+  BIND (remove_button);
+  BIND (autostart_switch);
+  BIND (mail_client_entry);
+#undef BIND
+  gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
+  gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, edit_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, remove_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, autostart_active_cb);
+  gtk_widget_class_bind_template_callback (widget_class, mail_client_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, mail_client_activate_cb);
+}
+
+static void
+popbell_preferences_window_init (PopbellPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+popbell_preferences_window_new (GtkApplication *app,
+                                PopbellEngine  *engine)
+{
+  g_return_val_if_fail (app == NULL || GTK_IS_APPLICATION (app), NULL);
+  g_return_val_if_fail (POPBELL_IS_ENGINE (engine), NULL);
+
+  return g_object_new (POPBELL_TYPE_PREFERENCES_WINDOW,
+                       "application", app,
+                       "engine", engine,
+                       NULL);
+}
