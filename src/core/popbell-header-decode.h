@@ -4,12 +4,23 @@
 #pragma once
 
 #include <glib.h>
+#include <gmime/gmime.h>
 
 G_BEGIN_DECLS
 
 /* Calls g_mime_init() once per process (thread-safe). Every user of GMime in
  * the core calls this first. */
 void popbell_mime_init (void);
+
+/* Parser options for untrusted mail, shared by every parse in the core
+ * (calls popbell_mime_init()). (transfer none) */
+GMimeParserOptions *popbell_mime_parser_options (void);
+
+/* GMime 3.2 has no autoptr support of its own. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
 
 /**
  * PopbellHeaders:
@@ -31,6 +42,8 @@ typedef struct {
 /* Parses a header block (e.g. the answer of "TOP n 0") or a whole message (only
  * its headers are read). Never fails. (transfer full) */
 PopbellHeaders *popbell_headers_parse (const gchar *data, gsize len);
+/* The same from an already parsed message (popbell-message.c). */
+PopbellHeaders *popbell_headers_from_gmime (GMimeMessage *message);
 void            popbell_headers_free  (PopbellHeaders *headers);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellHeaders, popbell_headers_free)
 

@@ -41,7 +41,7 @@ PopbellMailSummary *popbell_mail_summary_ref   (PopbellMailSummary *self);
 void                popbell_mail_summary_unref (PopbellMailSummary *self);
 
 const gchar *popbell_mail_summary_get_account_name (PopbellMailSummary *self);
-const gchar *popbell_mail_summary_get_uid     (PopbellMailSummary *self);
+const gchar *popbell_mail_summary_get_uid     (PopbellMailSummary *self); /* (nullable): no UIDL */
 guint        popbell_mail_summary_get_index   (PopbellMailSummary *self);
 guint64      popbell_mail_summary_get_size    (PopbellMailSummary *self);
 const gchar *popbell_mail_summary_get_from    (PopbellMailSummary *self); /* never NULL, may be "" */

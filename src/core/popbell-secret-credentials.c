@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-secret-credentials.h"
+
+#include <libsecret/secret.h>
+
+#define SECRETS_BUS_NAME        "org.freedesktop.secrets"
+#define SECRETS_COLLECTION_IFACE "org.freedesktop.Secret.Collection"
+
+/* SPEC §1. */
+#define ATTRIBUTE_HOST "host"
+#define ATTRIBUTE_USER "user"
+
+static const SecretSchema *
+account_schema (void)
+{
+  static const SecretSchema schema = {
+    "io.github.popbell.Account", SECRET_SCHEMA_NONE,
+    {
+      { ATTRIBUTE_HOST, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { ATTRIBUTE_USER, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+  };
+  return &schema;
+}
+
+struct _PopbellSecretCredentials
+{
+  GObject          parent_instance;
+
+  /* Watching for the keyring to become usable (see ::unlocked). A lookup
+   * never prompts, so after LOCKED the engine waits for this instead of
+   * asking the user again and again. */
+  GDBusConnection *watch_connection;  /* (owned) (nullable) */
+  gchar           *watch_path;        /* (owned) (nullable) the locked collection */
+  guint            watch_signal_id;   /* 0: not watching a collection */
+  GCancellable    *watch_cancellable; /* (owned) (nullable) a Locked query in flight */
+  guint            name_watch_id;     /* 0: not waiting for a Secret Service */
+};
+
+static void popbell_secret_credentials_iface_init (PopbellCredentialsInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (PopbellSecretCredentials, popbell_secret_credentials, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (POPBELL_TYPE_CREDENTIALS,
+                                                popbell_secret_credentials_iface_init))
+
+/* --- Errors ------------------------------------------------------------ */
+
+/* Maps libsecret / D-Bus failures onto POPBELL_CREDENTIALS_ERROR. @connecting:
+ * the error came from reaching the service, where any I/O error means there
+ * is no usable session bus (e.g. "Cannot autolaunch D-Bus without X11
+ * $DISPLAY"). */
+static GError *
+classify_error (const GError *error,
+                gboolean      connecting)
+{
+  g_autoptr(GError) copy = g_error_copy (error);
+  PopbellCredentialsError code = POPBELL_CREDENTIALS_ERROR_FAILED;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_steal_pointer (&copy);
+
+  g_dbus_error_strip_remote_error (copy);
+
+  if (error->domain == G_DBUS_ERROR)
+    switch (error->code)
+      {
+      case G_DBUS_ERROR_SERVICE_UNKNOWN:
+      case G_DBUS_ERROR_NAME_HAS_NO_OWNER:
+      case G_DBUS_ERROR_NO_SERVER:
+      case G_DBUS_ERROR_SPAWN_EXEC_FAILED:
+      case G_DBUS_ERROR_SPAWN_FORK_FAILED:
+      case G_DBUS_ERROR_SPAWN_CHILD_EXITED:
+      case G_DBUS_ERROR_SPAWN_CHILD_SIGNALED:
+      case G_DBUS_ERROR_SPAWN_FAILED:
+      case G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND:
+      case G_DBUS_ERROR_SPAWN_SERVICE_INVALID:
+      case G_DBUS_ERROR_SPAWN_FILE_INVALID:
+      case G_DBUS_ERROR_SPAWN_NO_MEMORY:
+        code = POPBELL_CREDENTIALS_ERROR_NO_SERVICE;
+        break;
+      default:
+        break;
+      }
+  else if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
+    code = POPBELL_CREDENTIALS_ERROR_LOCKED;
+  else if (connecting && error->domain == G_IO_ERROR)
+    code = POPBELL_CREDENTIALS_ERROR_NO_SERVICE;
+
+  return g_error_new_literal (POPBELL_CREDENTIALS_ERROR, code, copy->message);
+}
+
+/* --- Watching ---------------------------------------------------------- */
+
+static void
+stop_collection_watch (PopbellSecretCredentials *self)
+{
+  g_cancellable_cancel (self->watch_cancellable);
+  g_clear_object (&self->watch_cancellable);
+  if (self->watch_signal_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->watch_connection, self->watch_signal_id);
+  self->watch_signal_id = 0;
+  g_clear_object (&self->watch_connection);
+  g_clear_pointer (&self->watch_path, g_free);
+}
+
+static void
+stop_name_watch (PopbellSecretCredentials *self)
+{
+  if (self->name_watch_id != 0)
+    g_bus_unwatch_name (self->name_watch_id);
+  self->name_watch_id = 0;
+}
+
+static void
+locked_queried (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(PopbellSecretCredentials) self = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->watch_cancellable);
+  if (reply == NULL)
+    {
+      g_debug ("keyring: cannot read the Locked property: %s", error->message);
+      return;
+    }
+
+  g_variant_get (reply, "(v)", &value);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) && !g_variant_get_boolean (value))
+    {
+      g_debug ("keyring: %s was unlocked", self->watch_path);
+      stop_collection_watch (self);
+      popbell_credentials_emit_unlocked (POPBELL_CREDENTIALS (self));
+    }
+}
+
+/* Any signal from the Secret Service about the collection (gnome-keyring
+ * sends PropertiesChanged on the collection and CollectionChanged on the
+ * service): ask again whether it is still locked, rather than trusting the
+ * shape of each signal. */
+static void
+secrets_signal (GDBusConnection *connection,
+                const gchar     *sender_name,
+                const gchar     *object_path,
+                const gchar     *interface_name,
+                const gchar     *signal_name,
+                GVariant        *parameters,
+                gpointer         user_data)
+{
+  PopbellSecretCredentials *self = user_data;
+
+  if (self->watch_cancellable != NULL || self->watch_path == NULL)
+    return;
+
+  self->watch_cancellable = g_cancellable_new ();
+  g_dbus_connection_call (connection, SECRETS_BUS_NAME, self->watch_path,
+                          "org.freedesktop.DBus.Properties", "Get",
+                          g_variant_new ("(ss)", SECRETS_COLLECTION_IFACE, "Locked"),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->watch_cancellable, locked_queried, g_object_ref (self));
+}
+
+static void
+watch_collection (PopbellSecretCredentials *self,
+                  SecretCollection         *collection)
+{
+  GDBusProxy *proxy = G_DBUS_PROXY (collection);
+  const gchar *path = g_dbus_proxy_get_object_path (proxy);
+
+  if (g_strcmp0 (path, self->watch_path) == 0)
+    return;
+
+  stop_collection_watch (self);
+  self->watch_connection = g_object_ref (g_dbus_proxy_get_connection (proxy));
+  self->watch_path = g_strdup (path);
+  /* Every signal of the service, filtered by owner: covers both signals
+   * whatever object they are emitted on. */
+  self->watch_signal_id =
+    g_dbus_connection_signal_subscribe (self->watch_connection, SECRETS_BUS_NAME,
+                                        NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        secrets_signal, self, NULL);
+  g_debug ("keyring: %s is locked; waiting for it to be unlocked", path);
+}
+
+static void
+service_appeared (GDBusConnection *connection,
+                  const gchar     *name,
+                  const gchar     *name_owner,
+                  gpointer         user_data)
+{
+  PopbellSecretCredentials *self = user_data;
+
+  g_debug ("keyring: a Secret Service appeared (%s)", name_owner);
+  stop_name_watch (self);
+  popbell_credentials_emit_unlocked (POPBELL_CREDENTIALS (self));
+}
+
+static void
+watch_for_service (PopbellSecretCredentials *self)
+{
+  if (self->name_watch_id != 0)
+    return;
+  /* Without a session bus this never fires: nothing to wait for then. */
+  self->name_watch_id = g_bus_watch_name (G_BUS_TYPE_SESSION, SECRETS_BUS_NAME,
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          service_appeared, NULL, self, NULL);
+}
+
+/* --- Operations -------------------------------------------------------- */
+
+typedef enum {
+  OP_LOOKUP,
+  OP_STORE,
+  OP_CLEAR,
+} Operation;
+
+typedef struct {
+  Operation         op;
+  GHashTable       *attributes;  /* (owned) */
+  gchar            *label;       /* (owned) (nullable) */
+  gchar            *password;    /* (owned) (nullable) wiped when freed */
+  SecretService    *service;     /* (owned) (nullable) */
+  SecretCollection *collection;  /* (owned) (nullable) the default one */
+} OpData;
+
+static void
+op_data_free (OpData *data)
+{
+  g_hash_table_unref (data->attributes);
+  g_free (data->label);
+  popbell_credentials_free_password (data->password);
+  g_clear_object (&data->service);
+  g_clear_object (&data->collection);
+  g_free (data);
+}
+
+static void
+return_error (GTask        *task,
+              const GError *error,
+              gboolean      connecting)
+{
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
+  OpData *data = g_task_get_task_data (task);
+  GError *classified = classify_error (error, connecting);
+
+  if (g_error_matches (classified, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE))
+    watch_for_service (self);
+  else if (g_error_matches (classified, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) &&
+           data->collection != NULL)
+    watch_collection (self, data->collection);
+
+  g_task_return_error (task, classified);
+}
+
+static void
+return_locked (GTask *task)
+{
+  g_autoptr(GError) error = g_error_new_literal (SECRET_ERROR, SECRET_ERROR_IS_LOCKED,
+                                                 "The keyring is locked");
+  return_error (task, error, FALSE);
+}
+
+static void
+searched (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  gchar *password = NULL;
+  gboolean locked = FALSE;
+
+  items = secret_service_search_finish (SECRET_SERVICE (source), result, &error);
+  if (error != NULL)
+    {
+      return_error (task, error, FALSE);
+      return;
+    }
+
+  for (GList *l = items; l != NULL && password == NULL; l = l->next)
+    {
+      SecretItem *item = l->data;
+      SecretValue *value;
+
+      if (secret_item_get_locked (item))
+        {
+          locked = TRUE;
+          continue;
+        }
+      value = secret_item_get_secret (item);
+      if (value != NULL)
+        {
+          gsize len = 0;
+          const gchar *bytes = secret_value_get (value, &len);
+
+          password = g_strndup (bytes, len);
+          secret_value_unref (value);
+        }
+    }
+  g_list_free_full (items, g_object_unref);
+
+  if (password != NULL)
+    g_task_return_pointer (task, password, (GDestroyNotify) popbell_credentials_free_password);
+  else if (locked || (data->collection != NULL && secret_collection_get_locked (data->collection)))
+    /* Found only locked, or nothing while the default keyring is locked:
+     * it may well be in there, we just cannot see it. */
+    return_locked (task);
+  else
+    g_task_return_new_error (task, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
+                             "No password stored");
+}
+
+static void
+stored (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_service_store_finish (SECRET_SERVICE (source), result, &error))
+    return_error (task, error, FALSE);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+store_now (GTask *task)
+{
+  OpData *data = g_task_get_task_data (task);
+  SecretValue *value = secret_value_new (data->password, -1, "text/plain");
+
+  secret_service_store (data->service, account_schema (), data->attributes,
+                        SECRET_COLLECTION_DEFAULT, data->label, value,
+                        g_task_get_cancellable (task), stored, g_object_ref (task));
+  secret_value_unref (value);
+}
+
+static void
+unlocked_for_store (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GList *unlocked = NULL;
+  gint n;
+
+  n = secret_service_unlock_finish (SECRET_SERVICE (source), result, &unlocked, &error);
+  g_list_free_full (unlocked, g_object_unref);
+  if (error != NULL)
+    return_error (task, error, FALSE);
+  else if (n == 0)
+    /* The prompt was dismissed, or none could be shown. */
+    return_locked (task);
+  else
+    store_now (task);
+}
+
+static void
+cleared (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* FALSE without an error: there was nothing to delete, which is fine. */
+  if (!secret_service_clear_finish (SECRET_SERVICE (source), result, &error) && error != NULL)
+    return_error (task, error, FALSE);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+got_collection (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  /* NULL without an error: no default keyring exists (yet). */
+  data->collection = secret_collection_for_alias_finish (result, &error);
+  if (error != NULL)
+    {
+      return_error (task, error, FALSE);
+      return;
+    }
+
+  switch (data->op)
+    {
+    case OP_LOOKUP:
+      /* No SECRET_SEARCH_UNLOCK: a background check must never pop up an
+       * unlock prompt; locked items come back locked and we say so. */
+      secret_service_search (data->service, account_schema (), data->attributes,
+                             SECRET_SEARCH_LOAD_SECRETS, cancellable, searched,
+                             g_steal_pointer (&task));
+      break;
+
+    case OP_STORE:
+      if (data->collection != NULL && secret_collection_get_locked (data->collection))
+        {
+          /* The user asked to store: a prompt is what they expect here. */
+          GList *objects = g_list_append (NULL, data->collection);
+
+          secret_service_unlock (data->service, objects, cancellable, unlocked_for_store,
+                                 g_steal_pointer (&task));
+          g_list_free (objects);
+        }
+      else
+        store_now (task);
+      break;
+
+    case OP_CLEAR:
+      secret_service_clear (data->service, account_schema (), data->attributes, cancellable,
+                            cleared, g_steal_pointer (&task));
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+got_service (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->service = secret_service_get_finish (result, &error);
+  if (data->service == NULL)
+    {
+      return_error (task, error, TRUE);
+      return;
+    }
+
+  secret_collection_for_alias (data->service, SECRET_COLLECTION_DEFAULT,
+                               SECRET_COLLECTION_NONE, g_task_get_cancellable (task),
+                               got_collection, g_steal_pointer (&task));
+}
+
+static void
+start_operation (PopbellSecretCredentials *self,
+                 Operation                 op,
+                 const gchar              *host,
+                 const gchar              *user,
+                 const gchar              *label,
+                 const gchar              *password,
+                 GCancellable             *cancellable,
+                 GAsyncReadyCallback       callback,
+                 gpointer                  user_data,
+                 gpointer                  source_tag)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  OpData *data = g_new0 (OpData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  data->op = op;
+  data->attributes = secret_attributes_build (account_schema (),
+                                              ATTRIBUTE_HOST, host,
+                                              ATTRIBUTE_USER, user,
+                                              NULL);
+  data->label = g_strdup (label);
+  data->password = g_strdup (password);
+  g_task_set_task_data (task, data, (GDestroyNotify) op_data_free);
+
+  /* OPEN_SESSION: secrets travel encrypted over the bus when the service
+   * supports it. */
+  secret_service_get (SECRET_SERVICE_OPEN_SESSION, cancellable, got_service,
+                      g_steal_pointer (&task));
+}
+
+static void
+secret_lookup_async (PopbellCredentials  *credentials,
+                     const gchar         *host,
+                     const gchar         *user,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_LOOKUP, host, user, NULL, NULL,
+                   cancellable, callback, user_data, secret_lookup_async);
+}
+
+static gchar *
+secret_lookup_finish (PopbellCredentials  *credentials,
+                      GAsyncResult        *result,
+                      GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, credentials), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+secret_store_async (PopbellCredentials  *credentials,
+                    const gchar         *host,
+                    const gchar         *user,
+                    const gchar         *label,
+                    const gchar         *password,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_STORE, host, user, label,
+                   password, cancellable, callback, user_data, secret_store_async);
+}
+
+static gboolean
+secret_boolean_finish (PopbellCredentials  *credentials,
+                       GAsyncResult        *result,
+                       GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, credentials), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+secret_clear_async (PopbellCredentials  *credentials,
+                    const gchar         *host,
+                    const gchar         *user,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_CLEAR, host, user, NULL, NULL,
+                   cancellable, callback, user_data, secret_clear_async);
+}
+
+static void
+popbell_secret_credentials_iface_init (PopbellCredentialsInterface *iface)
+{
+  iface->lookup_async = secret_lookup_async;
+  iface->lookup_finish = secret_lookup_finish;
+  iface->store_async = secret_store_async;
+  iface->store_finish = secret_boolean_finish;
+  iface->clear_async = secret_clear_async;
+  iface->clear_finish = secret_boolean_finish;
+}
+
+static void
+popbell_secret_credentials_dispose (GObject *object)
+{
+  PopbellSecretCredentials *self = POPBELL_SECRET_CREDENTIALS (object);
+
+  stop_collection_watch (self);
+  stop_name_watch (self);
+
+  G_OBJECT_CLASS (popbell_secret_credentials_parent_class)->dispose (object);
+}
+
+static void
+popbell_secret_credentials_class_init (PopbellSecretCredentialsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = popbell_secret_credentials_dispose;
+}
+
+static void
+popbell_secret_credentials_init (PopbellSecretCredentials *self)
+{
+}
+
+PopbellCredentials *
+popbell_secret_credentials_new (void)
+{
+  return g_object_new (POPBELL_TYPE_SECRET_CREDENTIALS, NULL);
+}
