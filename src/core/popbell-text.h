@@ -29,4 +29,11 @@ gchar *popbell_text_sanitize_body (const gchar *text, gssize len);
  * boundary, and ending in "…" (which counts) when cut. (transfer full) */
 gchar *popbell_text_shorten (const gchar *text, gsize max_chars);
 
+/* HTML reduced to plain text, for a preview that never renders HTML nor
+ * loads anything: tags dropped, <script>/<style>/<head> contents dropped,
+ * entities decoded, whitespace collapsed as a browser would, line breaks for
+ * <br>, <p>, <div>, <li>, headings, table rows; "- " before list items.
+ * Never fails on broken markup. (transfer full) */
+gchar *popbell_text_from_html (const gchar *html);
+
 G_END_DECLS
