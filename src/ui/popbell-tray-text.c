@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "popbell-tray-text.h"
+
+/* Pure functions only: no GTK, no engine calls, no clock. The tests build
+ * PopbellTrayAccount values by hand. */
+
+gchar *
+popbell_tray_text_count (guint unseen)
+{
+  if (unseen == 0)
+    return g_strdup ("");
+  if (unseen > 99)
+    return g_strdup ("99+");
+  return g_strdup_printf ("%u", unseen);
+}
+
+const gchar *
+popbell_tray_text_error_phrase (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain != POPBELL_ERROR)
+    return _("check failed");
+
+  switch ((PopbellError) error->code)
+    {
+    case POPBELL_ERROR_NETWORK:
+      return _("cannot reach the server");
+    case POPBELL_ERROR_TLS:
+      return _("secure connection failed");
+    case POPBELL_ERROR_AUTH:
+      return _("password rejected");
+    case POPBELL_ERROR_INSECURE:
+      return _("refused to send the password unencrypted");
+    case POPBELL_ERROR_PROTOCOL:
+      return _("the server broke the protocol");
+    case POPBELL_ERROR_TIMEOUT:
+      return _("the server did not answer");
+    case POPBELL_ERROR_SERVER:
+      return _("server error");
+    case POPBELL_ERROR_MAILBOX_LOCKED:
+      return _("mailbox in use by another program");
+    case POPBELL_ERROR_LOGIN_DELAY:
+      return _("waiting for the server’s login delay");
+    case POPBELL_ERROR_KEYRING:
+      return _("keyring unavailable");
+    case POPBELL_ERROR_CONFIG:
+      return _("settings incomplete");
+    default:
+      return _("check failed");
+    }
+}
+
+static guint
+count_attention (const PopbellTrayAccount *accounts,
+                 guint                     n_accounts,
+                 guint                    *unseen_total)
+{
+  guint n = 0;
+
+  *unseen_total = 0;
+  for (guint i = 0; i < n_accounts; i++)
+    {
+      if (accounts[i].needs_attention)
+        n++;
+      /* Saturate rather than wrap: the count is shown, never computed with. */
+      if (G_MAXUINT - *unseen_total > accounts[i].unseen)
+        *unseen_total += accounts[i].unseen;
+      else
+        *unseen_total = G_MAXUINT;
+    }
+  return n;
+}
+
+gchar *
+popbell_tray_text_title (const PopbellTrayAccount *accounts,
+                         guint                     n_accounts)
+{
+  g_autoptr(GString) title = g_string_new (NULL);
+  guint unseen = 0;
+  guint attention;
+
+  if (n_accounts == 0)
+    return g_strdup (_("Popbell — no accounts set up"));
+
+  attention = count_attention (accounts, n_accounts, &unseen);
+
+  /* TRANSLATORS: the start of the tray title, e.g. "Popbell — 3 new messages" */
+  g_string_append (title, _("Popbell — "));
+  if (unseen == 0)
+    g_string_append (title, _("no new mail"));
+  else
+    g_string_append_printf (title, g_dngettext (GETTEXT_PACKAGE, "%u new message",
+                                                "%u new messages", unseen), unseen);
+  if (attention > 0)
+    {
+      g_string_append (title, ", ");
+      g_string_append_printf (title, g_dngettext (GETTEXT_PACKAGE, "%u account needs attention",
+                                                  "%u accounts need attention", attention),
+                              attention);
+    }
+
+  return g_string_free (g_steal_pointer (&title), FALSE);
+}
+
+/* "12:40" today, "Tue 12:40" within the week, "3 Dec 12:40" otherwise. */
+static gchar *
+format_time (GDateTime *when,
+             GDateTime *now)
+{
+  g_autoptr(GDateTime) local = g_date_time_to_local (when);
+  g_autoptr(GDateTime) local_now = g_date_time_to_local (now);
+  GTimeSpan diff = g_date_time_difference (local, local_now);
+  gint y1, m1, d1, y2, m2, d2;
+
+  g_date_time_get_ymd (local, &y1, &m1, &d1);
+  g_date_time_get_ymd (local_now, &y2, &m2, &d2);
+  if (y1 == y2 && m1 == m2 && d1 == d2)
+    /* TRANSLATORS: time of day in the tray, see g_date_time_format() */
+    return g_date_time_format (local, _("%H:%M"));
+  if (ABS (diff) < 6 * G_TIME_SPAN_DAY)
+    /* TRANSLATORS: weekday and time in the tray, see g_date_time_format() */
+    return g_date_time_format (local, _("%a %H:%M"));
+  /* TRANSLATORS: date and time in the tray, see g_date_time_format() */
+  return g_date_time_format (local, _("%-d %b %H:%M"));
+}
+
+static gchar *
+format_interval (guint seconds)
+{
+  if (seconds < 60)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u s", "%u s", seconds), seconds);
+  /* Round up: "one login per 12 min" must not promise earlier than allowed. */
+  seconds = (seconds + 59) / 60;
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u min", "%u min", seconds), seconds);
+}
+
+static gchar *
+next_check_text (const PopbellTrayAccount *a,
+                 GDateTime                *now)
+{
+  g_autofree gchar *when = a->next_check != NULL ? format_time (a->next_check, now) : NULL;
+  g_autofree gchar *delay = NULL;
+
+  switch (a->next_reason)
+    {
+    case POPBELL_NEXT_CHECK_INTERVAL:
+      return when != NULL ? g_strdup_printf (_("next check %s"), when) : NULL;
+    case POPBELL_NEXT_CHECK_LOGIN_DELAY:
+      if (when == NULL || a->login_delay == 0)
+        return g_strdup (_("waiting for the server’s login delay"));
+      delay = format_interval (a->login_delay);
+      /* TRANSLATORS: "next check 12:40 — server allows one login per 12 min" */
+      return g_strdup_printf (_("next check %s — server allows one login per %s"), when, delay);
+    case POPBELL_NEXT_CHECK_BACKOFF:
+      return when != NULL ? g_strdup_printf (_("next check %s — retrying after a failure"), when)
+                          : g_strdup (_("retrying after a failure"));
+    case POPBELL_NEXT_CHECK_OFFLINE:
+      return g_strdup (_("paused while offline"));
+    case POPBELL_NEXT_CHECK_KEYRING:
+      return g_strdup (_("waiting for the keyring to unlock"));
+    case POPBELL_NEXT_CHECK_HELD:
+      if (a->error != NULL && g_error_matches (a->error, POPBELL_ERROR, POPBELL_ERROR_AUTH))
+        return g_strdup (_("stopped until the password is changed"));
+      if (a->error != NULL && g_error_matches (a->error, POPBELL_ERROR, POPBELL_ERROR_TLS))
+        return g_strdup (_("stopped until the certificate is trusted"));
+      return g_strdup (_("stopped until you check the settings"));
+    case POPBELL_NEXT_CHECK_DISABLED:
+      return g_strdup (_("disabled"));
+    case POPBELL_NEXT_CHECK_RUNNING:
+      return g_strdup (_("checking now…"));
+    default:
+      return NULL;
+    }
+}
+
+gchar *
+popbell_tray_text_account_line (const PopbellTrayAccount *a,
+                                GDateTime                *now)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *next = NULL;
+  g_autofree gchar *joined = NULL;
+
+  g_return_val_if_fail (a != NULL && a->name != NULL, NULL);
+  g_return_val_if_fail (now != NULL, NULL);
+
+  if (a->error != NULL)
+    g_ptr_array_add (parts, g_strdup (popbell_tray_text_error_phrase (a->error)));
+  else if (a->last_success != NULL)
+    {
+      g_autofree gchar *unseen = NULL;
+
+      if (a->unseen == 0)
+        unseen = g_strdup (_("no new mail"));
+      else
+        unseen = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new", "%u new", a->unseen),
+                                  a->unseen);
+      g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%s, %u on server",
+                                                            "%s, %u on server", a->messages),
+                                               unseen, a->messages));
+    }
+  else if (a->next_reason != POPBELL_NEXT_CHECK_DISABLED)
+    g_ptr_array_add (parts, g_strdup (_("not checked yet")));
+
+  if (a->error != NULL && a->unseen > 0)
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new", "%u new",
+                                                          a->unseen), a->unseen));
+
+  if (a->last_success != NULL)
+    {
+      g_autofree gchar *when = format_time (a->last_success, now);
+
+      if (a->error != NULL || a->stale)
+        g_ptr_array_add (parts, g_strdup_printf (_("last success %s"), when));
+      else
+        g_ptr_array_add (parts, g_strdup_printf (_("checked %s"), when));
+    }
+
+  if (a->stale)
+    g_ptr_array_add (parts, g_strdup (_("out of date")));
+
+  next = next_check_text (a, now);
+  if (next != NULL)
+    g_ptr_array_add (parts, g_steal_pointer (&next));
+
+  g_ptr_array_add (parts, NULL);
+  joined = g_strjoinv (" · ", (gchar **) parts->pdata);
+  /* TRANSLATORS: an account's line in the tray: "NAME: state · times" */
+  return g_strdup_printf (_("%s: %s"), a->name, joined);
+}
+
+gchar *
+popbell_tray_text_tooltip (const PopbellTrayAccount *accounts,
+                           guint                     n_accounts,
+                           GDateTime                *now)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree gchar *title = popbell_tray_text_title (accounts, n_accounts);
+
+  g_string_append (text, title);
+  for (guint i = 0; i < n_accounts; i++)
+    {
+      g_autofree gchar *line = popbell_tray_text_account_line (&accounts[i], now);
+
+      g_string_append_c (text, '\n');
+      g_string_append (text, line);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+gchar *
+popbell_tray_text_sender_name (const gchar *from)
+{
+  g_autofree gchar *copy = NULL;
+  gchar *lt;
+  gchar *gt;
+
+  if (from == NULL)
+    return g_strdup (_("unknown sender"));
+
+  copy = g_strstrip (g_strdup (from));
+  lt = strrchr (copy, '<');
+  gt = lt != NULL ? strchr (lt, '>') : NULL;
+  if (lt != NULL && gt != NULL)
+    {
+      gchar *name;
+      gsize len;
+
+      *lt = '\0';
+      *gt = '\0';
+      name = g_strstrip (copy);
+      len = strlen (name);
+      if (len >= 2 && name[0] == '"' && name[len - 1] == '"')
+        {
+          name[len - 1] = '\0';
+          name = g_strstrip (name + 1);
+        }
+      if (*name != '\0')
+        return g_strdup (name);
+      if (*g_strstrip (lt + 1) != '\0')
+        return g_strdup (lt + 1);
+      return g_strdup (_("unknown sender"));
+    }
+
+  if (*copy == '\0')
+    return g_strdup (_("unknown sender"));
+  return g_steal_pointer (&copy);
+}
+
+static gchar *
+maybe_escape (const gchar *text,
+              gboolean     markup)
+{
+  return markup ? g_markup_escape_text (text, -1) : g_strdup (text);
+}
+
+static const gchar *
+subject_or_placeholder (PopbellMailSummary *summary)
+{
+  const gchar *subject = popbell_mail_summary_get_subject (summary);
+
+  return (subject != NULL && *subject != '\0') ? subject : _("(no subject)");
+}
+
+void
+popbell_tray_text_new_mail (const gchar  *account_name,
+                            guint         new_count,
+                            GPtrArray    *messages,
+                            gboolean      markup,
+                            gchar       **summary,
+                            gchar       **body)
+{
+  guint known = messages != NULL ? messages->len : 0;
+  g_autoptr(GString) text = NULL;
+  guint listed;
+
+  g_return_if_fail (account_name != NULL);
+  g_return_if_fail (summary != NULL && body != NULL);
+
+  /* Headers may be known for more messages than counted if the caller mixes
+   * results; never list more than were announced. */
+  new_count = MAX (new_count, known);
+
+  if (new_count == 1 && known == 1)
+    {
+      PopbellMailSummary *mail = g_ptr_array_index (messages, 0);
+      g_autofree gchar *sender = popbell_tray_text_sender_name (popbell_mail_summary_get_from (mail));
+
+      *summary = g_strdup_printf (_("New mail from %s"), sender);
+      *body = maybe_escape (subject_or_placeholder (mail), markup);
+      return;
+    }
+
+  *summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new message in %s",
+                                           "%u new messages in %s", new_count),
+                              new_count, account_name);
+
+  text = g_string_new (NULL);
+  listed = MIN (known, POPBELL_TRAY_TEXT_MAX_LISTED);
+  for (guint i = 0; i < listed; i++)
+    {
+      PopbellMailSummary *mail = g_ptr_array_index (messages, i);
+      g_autofree gchar *sender = popbell_tray_text_sender_name (popbell_mail_summary_get_from (mail));
+      g_autofree gchar *sender_text = maybe_escape (sender, markup);
+      g_autofree gchar *subject_text = maybe_escape (subject_or_placeholder (mail), markup);
+
+      if (i > 0)
+        g_string_append_c (text, '\n');
+      if (markup)
+        g_string_append_printf (text, "<b>%s</b> — %s", sender_text, subject_text);
+      else
+        /* TRANSLATORS: one line of a notification: "SENDER — SUBJECT" */
+        g_string_append_printf (text, _("%s — %s"), sender_text, subject_text);
+    }
+
+  if (listed > 0 && new_count > listed)
+    {
+      guint more = new_count - listed;
+
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "and %u more",
+                                                 "and %u more", more), more);
+    }
+
+  *body = g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+void
+popbell_tray_text_problem (const gchar  *account_name,
+                           const GError *error,
+                           gboolean      markup,
+                           gchar       **summary,
+                           gchar       **body)
+{
+  g_return_if_fail (account_name != NULL);
+  g_return_if_fail (summary != NULL && body != NULL);
+
+  if (error != NULL && g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH))
+    *summary = g_strdup_printf (_("Cannot log in to %s"), account_name);
+  else if (error != NULL && g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TLS))
+    *summary = g_strdup_printf (_("The server of %s is not trusted"), account_name);
+  else
+    *summary = g_strdup_printf (_("%s needs attention"), account_name);
+
+  *body = maybe_escape (error != NULL ? error->message : "", markup);
+}
