@@ -75,6 +75,21 @@ G_DECLARE_FINAL_TYPE (PopbellEngine, popbell_engine, POPBELL, ENGINE, GObject)
 /* Uses the XDG paths of SPEC §3 and the libsecret credentials. */
 PopbellEngine *popbell_engine_new (void);
 
+typedef struct _PopbellCredentials PopbellCredentials;
+typedef struct _PopbellChecker PopbellChecker;
+
+/* For tests and special set-ups: @accounts_path NULL = the XDG one,
+ * @state_dir NULL = the XDG one, @credentials NULL = libsecret. */
+PopbellEngine  *popbell_engine_new_full (const gchar        *accounts_path,
+                                         const gchar        *state_dir,
+                                         PopbellCredentials *credentials);
+/* (transfer none) the checker the engine runs its sessions with. */
+PopbellChecker *popbell_engine_get_checker (PopbellEngine *self);
+/* Before popbell_engine_start(): watch this monitor instead of the default
+ * one (tests simulate going offline with it). */
+void            popbell_engine_set_network_monitor (PopbellEngine   *self,
+                                                    GNetworkMonitor *monitor);
+
 /* Loads accounts and state. Errors: POPBELL_ERROR_CONFIG. */
 gboolean popbell_engine_load  (PopbellEngine *self, GError **error);
 /* Arms the schedule (first checks soon), network and resume monitors. */
