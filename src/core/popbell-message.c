@@ -74,6 +74,8 @@ part_text (GMimePart *part)
   g_mime_stream_flush (filtered);
 
   bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (memory));
+  if (bytes == NULL || bytes->len == 0)
+    return g_strdup ("");
   if (charset == NULL && !g_utf8_validate ((const gchar *) bytes->data, bytes->len, NULL))
     {
       /* Undeclared 8-bit text: Windows-1252 is the common case and maps
