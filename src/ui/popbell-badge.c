@@ -9,6 +9,7 @@
 #include <pango/pangocairo.h>
 
 #include "popbell-badge.h"
+#include "popbell-tray-icons.h"
 #include "popbell-tray-text.h"
 
 #define TRAY_ICON_RESOURCE_DIR "/io/github/popbell/Popbell/tray/"
@@ -38,6 +39,10 @@ popbell_badge_load_base (PopbellBadgeVariant variant,
   GdkPixbuf *pixbuf;
 
   g_return_val_if_fail (size > 0, NULL);
+
+  /* The resource registers itself from a constructor in its object file;
+   * referencing it makes sure a static link keeps that file. */
+  (void) popbell_tray_icons_get_resource ();
 
   pixbuf = gdk_pixbuf_new_from_resource_at_scale (path, size, size, TRUE, &error);
   if (pixbuf == NULL)
