@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-config.h"
+
+#include <string.h>
+
+#include "popbell-account-editor.h"
+#include "popbell-autostart.h"
+#include "popbell-mail-client.h"
+#include "popbell-preferences-window.h"
+#include "popbell-test-util.h"
+#include "test-preview-fixture.h"
+#include "test-preview-util.h"
+
+/* The preferences window and the account editor, driven through their
+ * widgets under a private Xvfb, against a real engine, Dovecot and
+ * gnome-keyring. */
+
+static PopbellTestSession *session;   /* (owned) one per program */
+
+typedef struct {
+  PopbellTestDovecot *dovecot;  /* (unowned) */
+  PopbellEngine      *engine;   /* (owned) */
+  GtkWidget          *window;   /* (owned) */
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dovecot = ui_test_dovecot ();
+  if (fixture->dovecot == NULL)
+    return;
+
+  ui_test_reset_files ();
+  if (data != NULL)
+    ui_test_write_account (fixture->dovecot, data);
+
+  fixture->engine = popbell_engine_new ();
+  popbell_engine_load (fixture->engine, &error);
+  g_assert_no_error (error);
+
+  fixture->window = popbell_preferences_window_new (NULL, fixture->engine);
+  g_object_ref_sink (fixture->window);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  ui_test_settle (fixture->window);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  GtkWidget *editor;
+
+  while ((editor = ui_test_find_toplevel (POPBELL_TYPE_ACCOUNT_EDITOR)) != NULL)
+    gtk_widget_destroy (editor);
+  if (fixture->window != NULL)
+    gtk_widget_destroy (fixture->window);
+  g_clear_object (&fixture->window);
+  if (fixture->engine != NULL)
+    popbell_engine_stop (fixture->engine);
+  g_clear_object (&fixture->engine);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static GtkWidget *
+open_editor (Fixture     *fixture,
+             const gchar *button)
+{
+  GtkWidget *editor;
+
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (fixture->window, button)));
+  editor = ui_test_find_toplevel (POPBELL_TYPE_ACCOUNT_EDITOR);
+  g_assert_nonnull (editor);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (editor)) == GTK_WINDOW (fixture->window));
+  ui_test_settle (editor);
+  return editor;
+}
+
+static void
+set_entry (GtkWidget   *editor,
+           const gchar *id,
+           const gchar *text)
+{
+  gtk_entry_set_text (GTK_ENTRY (ui_test_find (editor, id)), text);
+}
+
+static void
+fill_editor (Fixture     *fixture,
+             GtkWidget   *editor,
+             const gchar *name,
+             const gchar *password)
+{
+  if (name != NULL)
+    set_entry (editor, "name_entry", name);
+  set_entry (editor, "host_entry", popbell_test_dovecot_get_host (fixture->dovecot));
+  g_assert_true (gtk_combo_box_set_active_id (GTK_COMBO_BOX (ui_test_find (editor, "security_combo")),
+                                              "starttls"));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui_test_find (editor, "port_spin")),
+                             popbell_test_dovecot_get_port (fixture->dovecot));
+  set_entry (editor, "username_entry", "alice");
+  set_entry (editor, "password_entry", password);
+  set_entry (editor, "ca_file_entry", popbell_test_dovecot_get_ca_file (fixture->dovecot));
+}
+
+static gchar *
+read_accounts (void)
+{
+  g_autofree gchar *path = ui_test_accounts_path ();
+  gchar *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  return contents;
+}
+
+static guint
+count_rows (Fixture *fixture)
+{
+  g_autoptr(GList) rows = gtk_container_get_children (
+    GTK_CONTAINER (ui_test_find (fixture->window, "accounts_list")));
+
+  return g_list_length (rows);
+}
+
+static gboolean
+editor_idle (gpointer user_data)
+{
+  return !popbell_account_editor_is_busy (user_data);
+}
+
+/* Adding an account through the widgets writes accounts.ini (without the
+ * password) and the keyring (the password), and the engine knows it. */
+static void
+test_add_account (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *password = NULL;
+  g_autofree gchar *host_line = NULL;
+  g_autofree gchar *shot = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *editor;
+  PopbellAccount *account;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  g_assert_cmpuint (count_rows (fixture), ==, 0);
+  editor = open_editor (fixture, "add_button");
+  fill_editor (fixture, editor, "Work", "alicepw");
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui_test_find (editor, "enabled_check")), FALSE);
+  shot = ui_test_screenshot (editor, "account-editor.png");
+
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  ui_test_wait_destroyed (editor, 20000);
+
+  contents = read_accounts ();
+  g_assert_nonnull (contents);
+  g_test_message ("accounts.ini:\n%s", contents);
+  g_assert_nonnull (strstr (contents, "[account Work]"));
+  host_line = g_strdup_printf ("host=%s", popbell_test_dovecot_get_host (fixture->dovecot));
+  g_assert_nonnull (strstr (contents, host_line));
+  g_assert_nonnull (strstr (contents, "username=alice"));
+  g_assert_nonnull (strstr (contents, "security=starttls"));
+  g_assert_nonnull (strstr (contents, "enabled=false"));
+  g_assert_null (strstr (contents, "alicepw"));
+
+  password = popbell_test_session_lookup_password (session,
+                                                   popbell_test_dovecot_get_host (fixture->dovecot),
+                                                   "alice", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "alicepw");
+
+  account = popbell_account_store_lookup (popbell_engine_get_account_store (fixture->engine), "Work");
+  g_assert_nonnull (account);
+  g_assert_cmpuint (popbell_account_get_port (account), ==,
+                    popbell_test_dovecot_get_port (fixture->dovecot));
+  g_assert_false (popbell_account_get_enabled (account));
+
+  g_assert_cmpuint (count_rows (fixture), ==, 1);
+  g_assert_true (gtk_widget_get_sensitive (ui_test_find (fixture->window, "edit_button")));
+  g_free (ui_test_screenshot (fixture->window, "preferences.png"));
+}
+
+/* Missing or wrong values are reported in the editor, on the field; nothing
+ * is saved. */
+static void
+test_validation (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree gchar *contents = NULL;
+  GtkWidget *editor;
+  GtkWidget *host;
+  GtkWidget *name;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  editor = open_editor (fixture, "add_button");
+  fill_editor (fixture, editor, "Home", "");
+  set_entry (editor, "host_entry", "");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  ui_test_settle (editor);
+
+  g_assert_true (ui_test_find_toplevel (POPBELL_TYPE_ACCOUNT_EDITOR) == editor);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (editor, "error_bar")));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "error_label"))), ==,
+                   "Enter the server’s host name, e.g. pop.example.org.");
+  host = ui_test_find (editor, "host_entry");
+  g_assert_true (gtk_style_context_has_class (gtk_widget_get_style_context (host), "error"));
+  g_assert_null (contents = read_accounts ());
+
+  /* Typing clears the mark. */
+  set_entry (editor, "host_entry", popbell_test_dovecot_get_host (fixture->dovecot));
+  g_assert_false (gtk_style_context_has_class (gtk_widget_get_style_context (host), "error"));
+
+  set_entry (editor, "pin_entry", "not a fingerprint");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  g_assert_true (gtk_style_context_has_class (
+                   gtk_widget_get_style_context (ui_test_find (editor, "pin_entry")), "error"));
+  g_assert_null (contents = read_accounts ());
+  set_entry (editor, "pin_entry", "");
+
+  /* No name. */
+  set_entry (editor, "name_entry", "");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  name = ui_test_find (editor, "name_entry");
+  g_assert_true (gtk_style_context_has_class (gtk_widget_get_style_context (name), "error"));
+  g_assert_null (contents = read_accounts ());
+
+  set_entry (editor, "name_entry", "Home");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  ui_test_wait_destroyed (editor, 20000);
+  contents = read_accounts ();
+  g_assert_nonnull (strstr (contents, "[account Home]"));
+
+  /* A name that is taken. */
+  editor = open_editor (fixture, "add_button");
+  fill_editor (fixture, editor, "Home", "");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  g_assert_true (gtk_widget_get_visible (ui_test_find (editor, "error_bar")));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "error_label"))), ==,
+                   "An account named “Home” already exists: choose another name.");
+}
+
+typedef struct {
+  GAsyncResult *result;
+} AsyncData;
+
+static void
+async_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  ((AsyncData *) user_data)->result = g_object_ref (result);
+}
+
+static gboolean
+async_done (gpointer user_data)
+{
+  return ((AsyncData *) user_data)->result != NULL;
+}
+
+/* "Test connection" shows the engine's own sentence for a wrong password,
+ * and success for the right one. */
+static void
+test_connection_errors (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) expected = NULL;
+  g_autoptr(PopbellAccount) account = NULL;
+  AsyncData async = { NULL };
+  GtkWidget *editor;
+  const gchar *shown;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  editor = open_editor (fixture, "add_button");
+  fill_editor (fixture, editor, "Work", "wrong-password");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "test_button")));
+  g_assert_true (popbell_account_editor_is_busy (POPBELL_ACCOUNT_EDITOR (editor)));
+  ui_test_wait (editor_idle, editor, 20000);
+
+  shown = gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "test_label")));
+  g_test_message ("shown: %s", shown);
+
+  /* The same test straight through the engine gives the sentence to expect. */
+  account = popbell_account_new ("Work");
+  popbell_account_set_host (account, popbell_test_dovecot_get_host (fixture->dovecot));
+  popbell_account_set_security (account, POPBELL_POP3_SECURITY_STARTTLS);
+  popbell_account_set_port (account, popbell_test_dovecot_get_port (fixture->dovecot));
+  popbell_account_set_username (account, "alice");
+  popbell_account_set_tls_ca_file (account, popbell_test_dovecot_get_ca_file (fixture->dovecot));
+  popbell_engine_test_account_async (fixture->engine, account, "wrong-password", NULL,
+                                     async_cb, &async);
+  ui_test_wait (async_done, &async, 20000);
+  g_assert_false (popbell_engine_test_account_finish (fixture->engine, async.result, &expected));
+  g_clear_object (&async.result);
+  g_assert_error (expected, POPBELL_ERROR, POPBELL_ERROR_AUTH);
+  g_assert_cmpstr (shown, ==, expected->message);
+  g_assert_false (gtk_widget_get_visible (ui_test_find (editor, "trust_button")));
+  g_free (ui_test_screenshot (editor, "account-editor-test-failed.png"));
+
+  set_entry (editor, "password_entry", "alicepw");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "test_button")));
+  ui_test_wait (editor_idle, editor, 20000);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "test_label"))), ==,
+                   "The connection works: Popbell logged in and read the mailbox.");
+
+  /* Testing saved nothing. */
+  g_assert_null (read_accounts ());
+}
+
+/* A server whose certificate is not trusted: the error offers the
+ * fingerprint, "Trust This Certificate" pins it and the test passes. */
+static void
+test_trust_certificate (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  GtkWidget *editor;
+  GtkWidget *trust;
+  const gchar *pin;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  editor = open_editor (fixture, "add_button");
+  fill_editor (fixture, editor, "Work", "alicepw");
+  set_entry (editor, "ca_file_entry", "");
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "test_button")));
+  ui_test_wait (editor_idle, editor, 20000);
+  g_test_message ("shown: %s",
+                  gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "test_label"))));
+
+  trust = ui_test_find (editor, "trust_button");
+  g_assert_true (gtk_widget_get_visible (trust));
+  gtk_button_clicked (GTK_BUTTON (trust));
+  pin = gtk_entry_get_text (GTK_ENTRY (ui_test_find (editor, "pin_entry")));
+  g_assert_cmpuint (strlen (pin), ==, 95);
+  ui_test_wait (editor_idle, editor, 20000);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (editor, "test_label"))), ==,
+                   "The connection works: Popbell logged in and read the mailbox.");
+}
+
+/* Editing keeps the name, shows the stored values; Remove asks first. */
+static void
+test_edit_and_remove (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree gchar *contents = NULL;
+  GtkListBox *list;
+  GtkWidget *editor;
+  GtkWidget *dialog;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  list = GTK_LIST_BOX (ui_test_find (fixture->window, "accounts_list"));
+  g_assert_cmpuint (count_rows (fixture), ==, 1);
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+
+  editor = open_editor (fixture, "edit_button");
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (ui_test_find (editor, "name_entry"))), ==, "Mine");
+  g_assert_false (gtk_widget_get_sensitive (ui_test_find (editor, "name_entry")));
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (ui_test_find (editor, "username_entry"))), ==, "alice");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui_test_find (editor, "interval_spin")), 600);
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
+  ui_test_wait_destroyed (editor, 20000);
+  contents = read_accounts ();
+  g_assert_nonnull (strstr (contents, "interval=600"));
+  g_clear_pointer (&contents, g_free);
+
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (fixture->window, "remove_button")));
+  dialog = ui_test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  contents = read_accounts ();
+  g_assert_nonnull (strstr (contents, "[account Mine]"));
+  g_clear_pointer (&contents, g_free);
+
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+  gtk_button_clicked (GTK_BUTTON (ui_test_find (fixture->window, "remove_button")));
+  dialog = ui_test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  contents = read_accounts ();
+  g_assert_null (strstr (contents, "[account Mine]"));
+  g_assert_cmpuint (count_rows (fixture), ==, 0);
+  g_assert_null (popbell_account_store_lookup (popbell_engine_get_account_store (fixture->engine),
+                                               "Mine"));
+}
+
+/* The switch writes and removes the XDG autostart entry; the mail client
+ * field lands in settings.ini. */
+static void
+test_general_settings (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree gchar *path = popbell_autostart_dup_path ();
+  g_autofree gchar *command = NULL;
+  GtkSwitch *autostart;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  autostart = GTK_SWITCH (ui_test_find (fixture->window, "autostart_switch"));
+  g_assert_false (gtk_switch_get_active (autostart));
+  gtk_switch_set_active (autostart, TRUE);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  gtk_switch_set_active (autostart, FALSE);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  gtk_entry_set_text (GTK_ENTRY (ui_test_find (fixture->window, "mail_client_entry")), "mutt");
+  popbell_preferences_window_flush (POPBELL_PREFERENCES_WINDOW (fixture->window));
+  command = popbell_mail_client_dup_command ();
+  g_assert_cmpstr (command, ==, "mutt");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  session = popbell_test_session_new (POPBELL_TEST_SECRETS_UNLOCKED, 0, &error);
+  if (session == NULL)
+    return popbell_test_session_skip_program (error);
+  if (!ui_test_display_start (&error))
+    {
+      popbell_test_session_free (session);
+      return popbell_test_session_skip_program (error);
+    }
+  gtk_init (NULL, NULL);
+
+#define ADD(path, data, func) \
+  g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
+  ADD ("/ui/preferences/add-account", NULL, test_add_account);
+  ADD ("/ui/preferences/validation", NULL, test_validation);
+  ADD ("/ui/preferences/test-connection", NULL, test_connection_errors);
+  ADD ("/ui/preferences/trust-certificate", NULL, test_trust_certificate);
+  ADD ("/ui/preferences/edit-and-remove", "Mine", test_edit_and_remove);
+  ADD ("/ui/preferences/general", NULL, test_general_settings);
+#undef ADD
+
+  status = g_test_run ();
+
+  ui_test_dovecot_shutdown ();
+  ui_test_display_stop ();
+  popbell_test_session_free (session);
+  return status;
+}
