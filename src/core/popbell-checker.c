@@ -402,6 +402,7 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autofree gchar *mailbox = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   self->lock = popbell_state_store_lock_finish (POPBELL_STATE_STORE (source), result, &error);
   if (self->lock == NULL)
@@ -455,11 +456,12 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  /* Not g_task_get_cancellable (task) in the argument list: the order in
+   * which arguments are evaluated is unspecified (g_steal_pointer). */
   popbell_credentials_lookup_async (self->checker->credentials,
                                     popbell_account_get_host (self->account),
                                     popbell_account_get_username (self->account),
-                                    g_task_get_cancellable (task),
-                                    open_got_password, g_steal_pointer (&task));
+                                    cancellable, open_got_password, g_steal_pointer (&task));
 }
 
 static void
@@ -509,6 +511,7 @@ open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
 
   if (!popbell_pop3_client_connect_finish (self->client, result, &error))
@@ -531,8 +534,7 @@ open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
                                    popbell_account_get_username (self->account),
                                    self->password,
                                    popbell_account_get_auth (self->account),
-                                   g_task_get_cancellable (task),
-                                   open_logged_in, g_steal_pointer (&task));
+                                   cancellable, open_logged_in, g_steal_pointer (&task));
 }
 
 static void
