@@ -443,6 +443,7 @@ got_service (GObject      *source,
   g_autoptr(GTask) task = user_data;
   OpData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
 
   data->service = secret_service_get_finish (result, &error);
   if (data->service == NULL)
@@ -451,8 +452,11 @@ got_service (GObject      *source,
       return;
     }
 
+  /* Not g_task_get_cancellable() in the argument list: argument order is
+   * unspecified and g_steal_pointer() may run first. */
+  cancellable = g_task_get_cancellable (task);
   secret_collection_for_alias (data->service, SECRET_COLLECTION_DEFAULT,
-                               SECRET_COLLECTION_NONE, g_task_get_cancellable (task),
+                               SECRET_COLLECTION_NONE, cancellable,
                                got_collection, g_steal_pointer (&task));
 }
 
