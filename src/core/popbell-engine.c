@@ -741,17 +741,16 @@ entry_schedule_next (Entry *entry, PopbellCheckResult *result)
     }
   else
     {
-      guint delay;
+      gint64 delay;
 
       entry->failures++;
       delay = popbell_scheduler_backoff_delay (interval, entry->failures,
                                                g_rand_double (self->rand));
-      g_debug ("account %s: transient failure %u, next try in %u s",
-               entry->name, entry->failures, delay);
+      g_debug ("account %s: transient failure %u, next try in %.1f s",
+               entry->name, entry->failures, delay / 1e6);
       if (!entry->check_again)
         {
-          entry_schedule_at (entry, now + (gint64) delay * G_USEC_PER_SEC,
-                             POPBELL_NEXT_CHECK_BACKOFF);
+          entry_schedule_at (entry, now + delay, POPBELL_NEXT_CHECK_BACKOFF);
           return;
         }
     }

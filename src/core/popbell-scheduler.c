@@ -167,7 +167,7 @@ popbell_scheduler_is_armed (PopbellScheduler *self, const gchar *account_name)
   return entry != NULL && entry->source_id != 0;
 }
 
-guint
+gint64
 popbell_scheduler_backoff_delay (guint interval, guint step, gdouble jitter01)
 {
   gdouble delay = MAX (interval, 1);
@@ -176,7 +176,7 @@ popbell_scheduler_backoff_delay (guint interval, guint step, gdouble jitter01)
   for (guint i = 1; i < step && delay < cap; i++)
     delay *= 2;
   delay *= 0.8 + 0.4 * CLAMP (jitter01, 0.0, 1.0);
-  return (guint) CLAMP (delay, 1.0, (gdouble) cap);
+  return (gint64) (CLAMP (delay, 1.0, (gdouble) cap) * G_USEC_PER_SEC);
 }
 
 gint64

@@ -55,8 +55,9 @@ gboolean popbell_scheduler_is_armed (PopbellScheduler       *self,
  * The delay after the @step-th consecutive transient failure (step >= 1):
  * interval · 2^(step-1) times a random factor in [0.8, 1.2) so that many clients do not retry in
  * step, and at most POPBELL_SCHEDULER_MAX_BACKOFF_S (or the interval, if
- * that is longer). Seconds. */
-guint  popbell_scheduler_backoff_delay (guint interval, guint step, gdouble jitter01);
+ * that is longer). Microseconds (whole seconds would flatten the jitter of
+ * short intervals). */
+gint64 popbell_scheduler_backoff_delay (guint interval, guint step, gdouble jitter01);
 /* The earliest time a login is allowed: last login + LOGIN-DELAY, and any
  * server-imposed time. */
 gint64 popbell_scheduler_login_allowed (gint64 last_login, guint login_delay, gint64 next_allowed);
