@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "popbell-account-editor.h"
+#include "popbell-resources.h"
 
 struct _PopbellAccountEditor
 {
@@ -654,6 +655,9 @@ popbell_account_editor_class_init (PopbellAccountEditorClass *klass)
     g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  /* Referencing the resource links it in from the static library; its
+   * constructor then registers it. */
+  (void) popbell_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/popbell/Popbell/popbell-account-editor.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, PopbellAccountEditor, name)

@@ -9,6 +9,7 @@
 #include "popbell-autostart.h"
 #include "popbell-mail-client.h"
 #include "popbell-preferences-window.h"
+#include "popbell-resources.h"
 
 /* Typing in the mail client field is saved once the user pauses. */
 #define MAIL_CLIENT_SAVE_DELAY_MS 500
@@ -393,6 +394,9 @@ popbell_preferences_window_class_init (PopbellPreferencesWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
+  /* Referencing the resource links it in from the static library; its
+   * constructor then registers it. */
+  (void) popbell_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/popbell/Popbell/popbell-preferences-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, PopbellPreferencesWindow, name)

@@ -7,6 +7,7 @@
 
 #include "popbell-mail-client.h"
 #include "popbell-preview-window.h"
+#include "popbell-resources.h"
 
 /* One entry of the previous/next list. */
 typedef struct {
@@ -822,6 +823,9 @@ popbell_preview_window_class_init (PopbellPreviewWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
+  /* Referencing the resource links it in from the static library; its
+   * constructor then registers it. */
+  (void) popbell_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/popbell/Popbell/popbell-preview-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, PopbellPreviewWindow, name)

@@ -156,8 +156,7 @@ test_add_account (Fixture       *fixture,
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (ui_test_find (editor, "enabled_check")), FALSE);
   shot = ui_test_screenshot (editor, "account-editor.png");
 
-  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
-  ui_test_wait_destroyed (editor, 20000);
+  ui_test_click_until_destroyed (ui_test_find (editor, "save_button"), editor, 20000);
 
   contents = read_accounts ();
   g_assert_nonnull (contents);
@@ -234,8 +233,7 @@ test_validation (Fixture       *fixture,
   g_assert_null (contents = read_accounts ());
 
   set_entry (editor, "name_entry", "Home");
-  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
-  ui_test_wait_destroyed (editor, 20000);
+  ui_test_click_until_destroyed (ui_test_find (editor, "save_button"), editor, 20000);
   contents = read_accounts ();
   g_assert_nonnull (strstr (contents, "[account Home]"));
 
@@ -370,8 +368,7 @@ test_edit_and_remove (Fixture       *fixture,
   g_assert_false (gtk_widget_get_sensitive (ui_test_find (editor, "name_entry")));
   g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (ui_test_find (editor, "username_entry"))), ==, "alice");
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (ui_test_find (editor, "interval_spin")), 600);
-  gtk_button_clicked (GTK_BUTTON (ui_test_find (editor, "save_button")));
-  ui_test_wait_destroyed (editor, 20000);
+  ui_test_click_until_destroyed (ui_test_find (editor, "save_button"), editor, 20000);
   contents = read_accounts ();
   g_assert_nonnull (strstr (contents, "interval=600"));
   g_clear_pointer (&contents, g_free);
@@ -430,6 +427,7 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  g_setenv ("POPBELL_NO_SYSTEM_BUS", "1", TRUE);
 
   session = popbell_test_session_new (POPBELL_TEST_SECRETS_UNLOCKED, 0, &error);
   if (session == NULL)
@@ -440,6 +438,8 @@ main (int   argc,
       return popbell_test_session_skip_program (error);
     }
   gtk_init (NULL, NULL);
+  /* Screenshots must not catch a cross-fade half way. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
 #define ADD(path, data, func) \
   g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)

@@ -232,12 +232,14 @@ is_null (gpointer user_data)
 }
 
 void
-ui_test_wait_destroyed (GtkWidget *widget,
-                        guint      timeout_ms)
+ui_test_click_until_destroyed (GtkWidget *button,
+                               GtkWidget *widget,
+                               guint      timeout_ms)
 {
   gpointer pointer = widget;
 
   g_object_add_weak_pointer (G_OBJECT (widget), &pointer);
+  gtk_button_clicked (GTK_BUTTON (button));
   ui_test_wait (is_null, &pointer, timeout_ms);
 }
 

@@ -40,9 +40,11 @@ void       ui_test_settle        (GtkWidget *window);
 gchar     *ui_test_screenshot    (GtkWidget   *window,
                                   const gchar *basename);
 
-/* Waits until @object is finalized (the caller holds no reference). */
-void       ui_test_wait_destroyed (GtkWidget *widget,
-                                   guint      timeout_ms);
+/* Clicks @button and waits until @widget is finalized (the caller holds
+ * no reference); it may already be gone when the click returns. */
+void       ui_test_click_until_destroyed (GtkWidget *button,
+                                          GtkWidget *widget,
+                                          guint      timeout_ms);
 
 G_END_DECLS
 
