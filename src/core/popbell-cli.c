@@ -31,6 +31,11 @@ load_accounts (void)
   g_autoptr(PopbellAccountStore) store = popbell_account_store_new (path);
   g_autoptr(GError) error = NULL;
 
+  /* GLib prints debug and info messages on stdout by default; stdout is
+   * the result (JSON) here, so the protocol trace goes to stderr. Every
+   * command starts here. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
   if (!popbell_account_store_load (store, &error))
     {
       g_printerr ("popbell: %s\n", error->message);
