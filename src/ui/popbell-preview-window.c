@@ -732,6 +732,19 @@ open_client_clicked_cb (PopbellPreviewWindow *self)
     show_error (self, error->message);
 }
 
+static gboolean
+popbell_preview_window_key_press_event (GtkWidget   *widget,
+                                        GdkEventKey *event)
+{
+  /* A preview is glanced at and dismissed: Escape closes it, as a dialog. */
+  if (event->keyval == GDK_KEY_Escape && (event->state & gtk_accelerator_get_default_mod_mask ()) == 0)
+    {
+      gtk_window_close (GTK_WINDOW (widget));
+      return GDK_EVENT_STOP;
+    }
+  return GTK_WIDGET_CLASS (popbell_preview_window_parent_class)->key_press_event (widget, event);
+}
+
 static void
 popbell_preview_window_constructed (GObject *object)
 {
@@ -817,6 +830,7 @@ popbell_preview_window_class_init (PopbellPreviewWindowClass *klass)
   object_class->get_property = popbell_preview_window_get_property;
   object_class->dispose = popbell_preview_window_dispose;
   object_class->finalize = popbell_preview_window_finalize;
+  widget_class->key_press_event = popbell_preview_window_key_press_event;
 
   props[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL, POPBELL_TYPE_ENGINE,
