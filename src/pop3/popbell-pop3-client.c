@@ -15,7 +15,7 @@
 #define PIPELINE_MAX_BYTES    1024
 /* After a message passed the caller's cap, read and drop at most this much
  * more of it before giving up on the connection. */
-#define MAX_DRAIN             (64 * 1024 * 1024)
+#define MAX_DRAIN             (32 * 1024 * 1024)
 
 typedef enum {
   STATE_IDLE,          /* never connected */
@@ -139,6 +139,8 @@ struct _PopbellPop3Client
   gboolean            connect_queued;
   gboolean            quit_queued;
   GString            *out_pending;     /* (owned) commands waiting for the current write */
+  guint               out_pending_cmds;
+  guint               flush_idle_id;   /* commands queued in one main loop turn go in one write */
   GBytes             *out_writing;     /* (owned) (nullable) the write in progress */
   gboolean            reading;
   gboolean            batch_written;   /* a write carried more than one command */
@@ -391,6 +393,7 @@ disconnect (PopbellPop3Client *self)
   clear_source (self, &self->read_timeout_id);
   clear_source (self, &self->write_timeout_id);
   clear_source (self, &self->session_timeout_id);
+  clear_source (self, &self->flush_idle_id);
   if (self->io_cancellable != NULL)
     g_cancellable_cancel (self->io_cancellable);
   g_clear_object (&self->io_cancellable);
@@ -402,6 +405,7 @@ disconnect (PopbellPop3Client *self)
   g_clear_object (&self->socket_conn);
   g_clear_pointer (&self->out_writing, g_bytes_unref);
   g_string_truncate (self->out_pending, 0);
+  self->out_pending_cmds = 0;
   self->reading = FALSE;
   self->state = STATE_CLOSED;
 }
@@ -461,11 +465,41 @@ flush_output (PopbellPop3Client *self)
     return;
   self->out_writing = g_bytes_new (self->out_pending->str, self->out_pending->len);
   g_string_truncate (self->out_pending, 0);
+  /* RFC 2449 §6.6: a pipelining client should send its commands in as few
+   * writes as it can (a write per command costs a round trip under Nagle). */
+  if (self->out_pending_cmds > 1)
+    self->batch_written = TRUE;
+  self->out_pending_cmds = 0;
   data = g_bytes_get_data (self->out_writing, &len);
   if (self->timeout > 0)
     self->write_timeout_id = add_timeout (self, self->timeout, write_timeout_cb);
   g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT,
                                    self->io_cancellable, write_cb, io_call_new (self));
+}
+
+static gboolean
+flush_idle_cb (gpointer user_data)
+{
+  PopbellPop3Client *self = user_data;
+
+  self->flush_idle_id = 0;
+  flush_output (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Write at the end of this main loop turn: whatever the caller queues
+ * meanwhile goes into the same write. */
+static void
+request_flush (PopbellPop3Client *self)
+{
+  g_autoptr(GSource) source = NULL;
+
+  if (self->flush_idle_id != 0 || self->out_writing != NULL || self->out_pending->len == 0)
+    return;
+  source = g_idle_source_new ();
+  g_source_set_callback (source, flush_idle_cb, self, NULL);
+  g_source_set_static_name (source, "popbell-pop3-flush");
+  self->flush_idle_id = g_source_attach (source, self->context);
 }
 
 static void
@@ -500,6 +534,7 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
       g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
       g_string_append (self->out_pending, cmd->line);
       g_string_append (self->out_pending, "\r\n");
+      self->out_pending_cmds++;
     }
 }
 
@@ -723,9 +758,8 @@ schedule (PopbellPop3Client *self)
       if (cmd->is_quit)
         break;
     }
-  if (batch > 1)
-    self->batch_written = TRUE;
-  flush_output (self);
+  if (batch > 0)
+    request_flush (self);
   reader_kick (self);
 }
 
@@ -881,6 +915,20 @@ message_data_line (Cmd *cmd, const guint8 *data, gsize len, gboolean complete, G
   return TRUE;
 }
 
+/* @op's answer (already taken off the queue) broke the protocol: it and
+ * everything else fail, the connection goes. */
+static void
+fail_op_and_all (PopbellPop3Client *self, Op *op, GError *error)
+{
+  g_autoptr(GTask) task = op_finish (op);
+
+  fail_all (self, g_error_copy (error));
+  if (task != NULL)
+    g_task_return_error (task, error);
+  else
+    g_error_free (error);
+}
+
 static void
 simple_done (Cmd *cmd)
 {
@@ -913,7 +961,7 @@ simple_done (Cmd *cmd)
         guint64 size;
         if (!popbell_pop3_parse_stat (cmd->reply->text, &count, &size, &error))
           {
-            fail_all (self, out_of_step_error (self, error));
+            fail_op_and_all (self, op, out_of_step_error (self, error));
             return;
           }
         task = op_finish (op);
@@ -937,7 +985,7 @@ simple_done (Cmd *cmd)
           }
         if (entry == NULL)
           {
-            fail_all (self, out_of_step_error (self, error));
+            fail_op_and_all (self, op, out_of_step_error (self, error));
             return;
           }
         task = op_finish (op);

@@ -112,6 +112,7 @@ struct _Conn
   gboolean           stalled;
   gboolean           flooding;
   GBytes            *flood_line;
+  guint              flood_counter;
   gboolean           closed;
   guint              busy;         /* callbacks running: don't free yet */
   GQueue             out;          /* OutItem* */
@@ -322,6 +323,7 @@ conn_start_tls (Conn *conn)
   g_clear_object (&conn->in);
   g_set_object (&conn->stream, tls);
   conn->in = g_data_input_stream_new (g_io_stream_get_input_stream (tls));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (conn->in), FALSE);
   g_data_input_stream_set_newline_type (conn->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   conn->writing = TRUE;
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
@@ -332,11 +334,24 @@ static void
 conn_flood_more (Conn *conn)
 {
   gsize line_len;
-  const guint8 *line = g_bytes_get_data (conn->flood_line, &line_len);
+  const gchar *line = g_bytes_get_data (conn->flood_line, &line_len);
   g_autoptr(GByteArray) chunk = g_byte_array_new ();
+  gboolean counted = strstr (line, "%u") != NULL;
 
   while (chunk->len < 16384)
-    g_byte_array_append (chunk, line, line_len);
+    {
+      if (counted)
+        {
+          const gchar *mark = strstr (line, "%u");
+          g_autofree gchar *number = g_strdup_printf ("%u", ++conn->flood_counter);
+
+          g_byte_array_append (chunk, (const guint8 *) line, mark - line);
+          g_byte_array_append (chunk, (const guint8 *) number, strlen (number));
+          g_byte_array_append (chunk, (const guint8 *) mark + 2, strlen (mark + 2));
+        }
+      else
+        g_byte_array_append (chunk, (const guint8 *) line, line_len - 1);
+    }
   conn->writing = TRUE;
   g_output_stream_write_all_async (g_io_stream_get_output_stream (conn->stream),
                                    chunk->data, chunk->len, G_PRIORITY_LOW,
@@ -571,6 +586,8 @@ incoming_cb (GSocketService     *service,
   conn->stream = G_IO_STREAM (g_object_ref (connection));
   conn->cancellable = g_cancellable_new ();
   conn->in = g_data_input_stream_new (g_io_stream_get_input_stream (conn->stream));
+  /* Dropping the plaintext reader at STLS must not close the socket. */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (conn->in), FALSE);
   g_data_input_stream_set_newline_type (conn->in, G_DATA_STREAM_NEWLINE_TYPE_ANY);
   g_queue_init (&conn->lines);
   g_queue_init (&conn->out);
@@ -1084,7 +1101,8 @@ popbell_fake_server_flood (PopbellFakeServer *self, const gchar *line)
 {
   g_autofree gchar *with_crlf = g_strconcat (line, "\r\n", NULL);
 
-  add_step (self, STEP_FLOOD, NULL, g_bytes_new (with_crlf, strlen (with_crlf)), 0);
+  /* Stored NUL-terminated: conn_flood_more looks for "%u" in it. */
+  add_step (self, STEP_FLOOD, NULL, g_bytes_new (with_crlf, strlen (with_crlf) + 1), 0);
 }
 
 void

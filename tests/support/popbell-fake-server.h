@@ -69,7 +69,8 @@ void popbell_fake_server_close (PopbellFakeServer *self);
  * connection open until the client closes it. */
 void popbell_fake_server_stall (PopbellFakeServer *self);
 /* Send @line (CRLF added) again and again until the client closes the
- * connection: a listing that never ends. */
+ * connection: a listing that never ends. A "%u" in @line is replaced by a
+ * counter from 1 ("%u 100" makes an endless, well-formed LIST). */
 void popbell_fake_server_flood (PopbellFakeServer *self, const gchar *line);
 /* Upgrade the connection to TLS (server side; after "+OK" to STLS, or as the
  * first step for implicit TLS), using a throwaway certificate generated once
