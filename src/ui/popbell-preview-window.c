@@ -400,10 +400,16 @@ fetch_current (PopbellPreviewWindow *self,
 
   if (item == NULL)
     {
+      PopbellAccountStore *store = popbell_engine_get_account_store (self->engine);
+      g_autoptr(GPtrArray) accounts = store != NULL ? popbell_account_store_list (store) : NULL;
+
       if (self->cancellable != NULL)
         g_cancellable_cancel (self->cancellable);
       stop_busy (self);
-      show_status (self, _("No accounts are set up. Add one in the preferences."));
+      if (accounts != NULL && accounts->len > 0)
+        show_status (self, _("No account is switched on. Switch one on in the preferences."));
+      else
+        show_status (self, _("No accounts are set up. Add one in the preferences."));
       update_controls (self);
       return;
     }

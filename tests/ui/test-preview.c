@@ -406,6 +406,39 @@ test_error_shown (Fixture       *fixture,
   g_assert_false (gtk_widget_get_sensitive (ui_test_find (fixture->window, "delete_button")));
 }
 
+/* No enabled account: a sentence that says what to do, no fetch. */
+static void
+test_no_account (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  PopbellAccountStore *store;
+  g_autoptr(PopbellAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  store = popbell_engine_get_account_store (fixture->engine);
+  account = popbell_account_copy (popbell_account_store_lookup (store, ACCOUNT));
+  popbell_account_set_enabled (account, FALSE);
+  popbell_account_store_put (store, account);
+  popbell_engine_apply_accounts (fixture->engine, &error);
+  g_assert_no_error (error);
+
+  open_preview (fixture);
+  g_assert_cmpstr (label_text (fixture, "status_label"), ==,
+                   "No account is switched on. Switch one on in the preferences.");
+  g_assert_null (popbell_preview_window_get_message (POPBELL_PREVIEW_WINDOW (fixture->window)));
+  g_assert_false (gtk_widget_get_sensitive (ui_test_find (fixture->window, "delete_button")));
+
+  popbell_account_store_remove (store, ACCOUNT);
+  popbell_engine_apply_accounts (fixture->engine, &error);
+  g_assert_no_error (error);
+  popbell_preview_window_show_newest (POPBELL_PREVIEW_WINDOW (fixture->window));
+  g_assert_cmpstr (label_text (fixture, "status_label"), ==,
+                   "No accounts are set up. Add one in the preferences.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -438,6 +471,7 @@ main (int   argc,
   ADD ("/ui/preview/cancel", test_cancel);
   ADD ("/ui/preview/load-whole", test_load_whole);
   ADD ("/ui/preview/error-shown", test_error_shown);
+  ADD ("/ui/preview/no-account", test_no_account);
 #undef ADD
 
   status = g_test_run ();
