@@ -22,6 +22,7 @@ struct _PopbellPreferencesWindow
 
   PopbellEngine *engine;             /* (owned) */
   guint          mail_client_save_id; /* 0 unless a save is pending */
+  guint          refresh_id;         /* 0 unless a list refresh is pending */
   GtkWidget     *confirm_dialog;     /* (nullable): the open "Remove?" question */
 
   GtkWidget     *error_bar;
@@ -71,8 +72,12 @@ selected_account (PopbellPreferencesWindow *self)
 }
 
 static GtkWidget *
-account_row_new (PopbellAccount *account)
+account_row_new (PopbellPreferencesWindow *self,
+                 PopbellAccount           *account)
 {
+  g_autoptr(PopbellAccountStatus) status =
+    popbell_engine_dup_status (self->engine, popbell_account_get_name (account));
+  const GError *failure = status != NULL ? popbell_account_status_get_error (status) : NULL;
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *title = gtk_label_new (popbell_account_get_name (account));
@@ -109,6 +114,32 @@ account_row_new (PopbellAccount *account)
   g_object_set (box, "margin", 8, NULL);
   gtk_container_add (GTK_CONTAINER (box), title);
   gtk_container_add (GTK_CONTAINER (box), subtitle);
+
+  /* The last failure, so that a rejected password or an untrusted
+   * certificate is visible where it is fixed. */
+  if (failure != NULL)
+    {
+      GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+      GtkWidget *problem = gtk_label_new (failure->message);
+
+      /* An icon, not a colour: red text is unreadable on a selected row. */
+      if (popbell_account_status_needs_attention (status))
+        {
+          GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic",
+                                                          GTK_ICON_SIZE_MENU);
+
+          gtk_widget_set_valign (icon, GTK_ALIGN_START);
+          gtk_widget_set_name (icon, "account-problem-icon");
+          gtk_container_add (GTK_CONTAINER (line), icon);
+        }
+      gtk_label_set_xalign (GTK_LABEL (problem), 0.0);
+      gtk_label_set_line_wrap (GTK_LABEL (problem), TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (problem), 60);
+      gtk_widget_set_name (problem, "account-problem");
+      gtk_container_add (GTK_CONTAINER (line), problem);
+      gtk_container_add (GTK_CONTAINER (box), line);
+    }
+
   gtk_container_add (GTK_CONTAINER (row), box);
   g_object_set_data_full (G_OBJECT (row), ROW_ACCOUNT_KEY,
                           g_strdup (popbell_account_get_name (account)), g_free);
@@ -131,7 +162,7 @@ refresh_accounts (PopbellPreferencesWindow *self,
   for (guint i = 0; accounts != NULL && i < accounts->len; i++)
     {
       PopbellAccount *account = g_ptr_array_index (accounts, i);
-      GtkWidget *row = account_row_new (account);
+      GtkWidget *row = account_row_new (self, account);
 
       gtk_container_add (GTK_CONTAINER (self->accounts_list), row);
       if (g_strcmp0 (keep, popbell_account_get_name (account)) == 0)
@@ -305,6 +336,26 @@ engine_accounts_changed_cb (PopbellPreferencesWindow *self)
   refresh_accounts (self, NULL);
 }
 
+static gboolean
+refresh_idle_cb (gpointer user_data)
+{
+  PopbellPreferencesWindow *self = POPBELL_PREFERENCES_WINDOW (user_data);
+
+  self->refresh_id = 0;
+  refresh_accounts (self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Status changes come in bursts (running, done, rescheduled): rebuild the
+ * list once they settle, not on every one. */
+static void
+engine_status_changed_cb (PopbellPreferencesWindow *self,
+                          const gchar              *account_name)
+{
+  if (self->refresh_id == 0)
+    self->refresh_id = g_idle_add (refresh_idle_cb, self);
+}
+
 static void
 popbell_preferences_window_constructed (GObject *object)
 {
@@ -323,6 +374,8 @@ popbell_preferences_window_constructed (GObject *object)
 
   g_signal_connect_object (self->engine, "accounts-changed",
                            G_CALLBACK (engine_accounts_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "status-changed",
+                           G_CALLBACK (engine_status_changed_cb), self, G_CONNECT_SWAPPED);
   refresh_accounts (self, NULL);
 }
 
@@ -371,6 +424,7 @@ popbell_preferences_window_dispose (GObject *object)
   if (self->mail_client_entry != NULL)
     popbell_preferences_window_flush (self);
   g_clear_handle_id (&self->mail_client_save_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   if (self->confirm_dialog != NULL)
     gtk_widget_destroy (g_steal_pointer (&self->confirm_dialog));
   g_clear_object (&self->engine);

@@ -419,6 +419,39 @@ test_general_settings (Fixture       *fixture,
   g_assert_cmpstr (command, ==, "mutt");
 }
 
+/* A failed check shows in the account's row, where it is fixed. */
+static void
+test_shows_failure (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(PopbellCheckResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *problem;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  popbell_test_session_store_password (session, popbell_test_dovecot_get_host (fixture->dovecot),
+                                       "alice", "not-the-password", &error);
+  g_assert_no_error (error);
+  g_assert_null (ui_test_find_named (ui_test_find (fixture->window, "accounts_list"),
+                                     "account-problem"));
+
+  popbell_engine_start (fixture->engine);
+  result = ui_test_check (fixture->engine, "Mine");
+  g_assert_false (popbell_check_result_is_ok (result));
+  ui_test_settle (fixture->window);
+
+  problem = ui_test_find_named (ui_test_find (fixture->window, "accounts_list"), "account-problem");
+  g_assert_nonnull (problem);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (problem)), ==,
+                   popbell_check_result_get_error (result)->message);
+  /* An authentication failure waits for the user: marked. */
+  g_assert_nonnull (ui_test_find_named (ui_test_find (fixture->window, "accounts_list"),
+                                        "account-problem-icon"));
+  g_free (ui_test_screenshot (fixture->window, "preferences-failure.png"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -449,6 +482,7 @@ main (int   argc,
   ADD ("/ui/preferences/trust-certificate", NULL, test_trust_certificate);
   ADD ("/ui/preferences/edit-and-remove", "Mine", test_edit_and_remove);
   ADD ("/ui/preferences/general", NULL, test_general_settings);
+  ADD ("/ui/preferences/shows-failure", "Mine", test_shows_failure);
 #undef ADD
 
   status = g_test_run ();

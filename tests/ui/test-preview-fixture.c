@@ -126,8 +126,8 @@ ui_test_count_messages (PopbellTestDovecot *server,
 }
 
 typedef struct {
-  const gchar *account;
-  gboolean     done;
+  const gchar        *account;
+  PopbellCheckResult *result;   /* (owned) (nullable) */
 } CheckData;
 
 static void
@@ -137,29 +137,39 @@ account_checked_cb (PopbellEngine      *engine,
 {
   CheckData *data = user_data;
 
-  if (g_strcmp0 (popbell_check_result_get_account_name (result), data->account) != 0)
-    return;
-  if (!popbell_check_result_is_ok (result))
-    g_error ("check of %s failed: %s", data->account,
-             popbell_check_result_get_error (result)->message);
-  data->done = TRUE;
+  if (data->result == NULL &&
+      g_strcmp0 (popbell_check_result_get_account_name (result), data->account) == 0)
+    data->result = popbell_check_result_ref (result);
 }
 
 static gboolean
 check_done (gpointer user_data)
 {
-  return ((CheckData *) user_data)->done;
+  return ((CheckData *) user_data)->result != NULL;
 }
 
-void
-ui_test_check_and_wait (PopbellEngine *engine,
-                        const gchar   *account_name)
+PopbellCheckResult *
+ui_test_check (PopbellEngine *engine,
+               const gchar   *account_name)
 {
-  CheckData data = { account_name, FALSE };
+  CheckData data = { account_name, NULL };
   gulong id;
 
   id = g_signal_connect (engine, "account-checked", G_CALLBACK (account_checked_cb), &data);
   popbell_engine_check_account_now (engine, account_name);
   ui_test_wait (check_done, &data, 20000);
   g_signal_handler_disconnect (engine, id);
+  return data.result;
+}
+
+void
+ui_test_check_and_wait (PopbellEngine *engine,
+                        const gchar   *account_name)
+{
+  PopbellCheckResult *result = ui_test_check (engine, account_name);
+
+  if (!popbell_check_result_is_ok (result))
+    g_error ("check of %s failed: %s", account_name,
+             popbell_check_result_get_error (result)->message);
+  popbell_check_result_unref (result);
 }

@@ -28,7 +28,11 @@ gchar   *ui_test_accounts_path   (void);
 /* Messages in alice's maildir (new/ and cur/). */
 guint    ui_test_count_messages  (PopbellTestDovecot *dovecot,
                                   const gchar        *user);
-/* Runs one check of @account_name and waits for ::account-checked. */
+/* Runs one check of @account_name, waits for ::account-checked and
+ * returns its result (transfer full). The engine must be started. */
+PopbellCheckResult *ui_test_check (PopbellEngine *engine,
+                                   const gchar   *account_name);
+/* The same, asserting that the check succeeded. */
 void     ui_test_check_and_wait  (PopbellEngine      *engine,
                                   const gchar        *account_name);
 
