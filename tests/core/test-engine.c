@@ -260,6 +260,33 @@ test_in_use_quiet (Fixture *f, gconstpointer data)
   g_assert_false (popbell_account_status_needs_attention (status));
 }
 
+/* A locked keyring: wait for ::unlocked instead of retrying (or nagging). */
+static void
+test_keyring_wait (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountStatus) status = NULL;
+  guint lookups;
+
+  popbell_memory_credentials_set_mode (f->credentials, POPBELL_MEMORY_CREDENTIALS_LOCKED);
+  write_accounts (f, popbell_fake_server_get_port (f->server), 1);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 3000);
+  g_assert_cmpstr (popbell_check_result_get_error_kind (result_at (f, 0)), ==, "keyring");
+  lookups = popbell_memory_credentials_get_lookup_count (f->credentials);
+  run_for (2000);
+  g_assert_cmpuint (f->results->len, ==, 1);
+  g_assert_cmpuint (popbell_memory_credentials_get_lookup_count (f->credentials), ==, lookups);
+  status = popbell_engine_dup_status (f->engine, "work");
+  g_assert_cmpint (popbell_account_status_get_next_reason (status), ==, POPBELL_NEXT_CHECK_KEYRING);
+
+  popbell_memory_credentials_set_mode (f->credentials, POPBELL_MEMORY_CREDENTIALS_AVAILABLE);
+  popbell_credentials_emit_unlocked (POPBELL_CREDENTIALS (f->credentials));
+  run_until_results (f, 2, 3000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 1);
+}
+
 static guint16
 closed_port (void)
 {
@@ -386,6 +413,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/auth-stops-schedule", test_auth_stops_schedule);
   ADD ("/core/engine/in-use-quiet", test_in_use_quiet);
   ADD ("/core/engine/backoff", test_backoff);
+  ADD ("/core/engine/keyring-wait", test_keyring_wait);
   ADD ("/core/engine/unseen-and-operations", test_unseen_and_operations);
 #undef ADD
 
