@@ -17,6 +17,14 @@ POPBELL_PACKAGES=(
   trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
 )
 
+# What tools/demo needs: build, a private Dovecot, a private keyring.
+POPBELL_DEMO_PACKAGES=(
+  meson ninja-build pkg-config gcc
+  libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
+  libgmime-3.0-dev libjson-glib-dev glib-networking gettext desktop-file-utils appstream
+  dovecot-core dovecot-pop3d openssl python3 procps dbus gnome-keyring libsecret-tools
+)
+
 pb_log() { printf '%s: %s\n' "${PB_TOOL:-popbell}" "$*" >&2; }
 pb_die() { pb_log "$*"; exit 2; }
 

@@ -135,7 +135,7 @@ DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$XS_DIR/bus-address")
 export DBUS_SESSION_BUS_ADDRESS
 
 has_owner() {
-  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  timeout 5 gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
     --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null | grep -q true
 }
 wait_owner() {   # NAME PID WHAT
@@ -220,7 +220,7 @@ case $TRAY in
       gtk-sni-tray-standalone --top --end --size 32 --color "#dddddd" >"$XS_DIR/tray.log" 2>&1 &
       XS_TRAY_PID=$!; PIDS+=("$XS_TRAY_PID")
       for _ in $(seq 200); do
-        gdbus call --session --dest org.kde.StatusNotifierWatcher --object-path /StatusNotifierWatcher \
+        timeout 5 gdbus call --session --dest org.kde.StatusNotifierWatcher --object-path /StatusNotifierWatcher \
           --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher \
           IsStatusNotifierHostRegistered 2>/dev/null | grep -q true && break
         kill -0 "$XS_TRAY_PID" 2>/dev/null || fail "gtk-sni-tray-standalone exited"
