@@ -154,6 +154,7 @@ popbell_tray_appindicator_new (GActionGroup *actions)
   self->indicator = app_indicator_new_with_path (APPLICATION_ID, first,
                                                  APP_INDICATOR_CATEGORY_COMMUNICATIONS,
                                                  self->icon_dir);
+  app_indicator_set_attention_icon_full (self->indicator, first, _("Popbell"));
   self->icon_name = g_steal_pointer (&first);
   app_indicator_set_title (self->indicator, _("Popbell"));
 

@@ -388,6 +388,8 @@ popbell_tray_text_problem (const gchar  *account_name,
     *summary = g_strdup_printf (_("Cannot log in to %s"), account_name);
   else if (error != NULL && g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TLS))
     *summary = g_strdup_printf (_("The server of %s is not trusted"), account_name);
+  else if (error != NULL && g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG))
+    *summary = g_strdup (_("Popbell cannot read its accounts"));
   else
     *summary = g_strdup_printf (_("%s needs attention"), account_name);
 

@@ -320,6 +320,16 @@ test_notification_problem (void)
   popbell_tray_text_problem ("work", tls, FALSE, &tls_summary, &tls_body);
   g_assert_cmpstr (tls_summary, ==, "The server of work is not trusted");
   g_assert_cmpstr (tls_body, ==, "t");
+
+  {
+    g_autoptr(GError) config = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_CONFIG, "line 3");
+    g_autofree gchar *config_summary = NULL;
+    g_autofree gchar *config_body = NULL;
+
+    popbell_tray_text_problem ("accounts.ini", config, FALSE, &config_summary, &config_body);
+    g_assert_cmpstr (config_summary, ==, "Popbell cannot read its accounts");
+    g_assert_cmpstr (config_body, ==, "line 3");
+  }
 }
 
 static void

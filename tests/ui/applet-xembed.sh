@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright 2026 The Popbell developers
+#
+# The applet where no StatusNotifierItem host runs: an XEmbed system tray
+# (trayer) and no StatusNotifierWatcher (x-session.sh --tray xembed
+# --keyring). Real popbell, real Dovecot.
+#
+#   applet-xembed.sh POPBELL_BINARY
+#
+# Proves: popbell picks its GtkStatusIcon, which embeds into trayer and
+# draws the bell; after new mail the red badge is on screen (pixels
+# checked); with POPBELL_TRAY=appindicator the library's own XEmbed
+# fallback embeds too.
+POPBELL=$1
+. "$(dirname "$0")/applet-lib.sh"
+
+tree() { for _ in 1 2 3 4 5; do xwininfo -root -tree 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# Our icon window inside trayer's panel (its title is the tray title).
+embedded() { tree | sed -n '/"panel": ("panel" "trayer")/,/^     0x[0-9a-f]* "trayer"/p' | grep -q '"Popbell'; }
+panel_geometry() {
+  tree | grep '"panel": ("panel" "trayer")' | sed -E 's/.* ([0-9]+)x([0-9]+)\+(-?[0-9]+)\+(-?[0-9]+) .*/\1 \2 \3 \4/'
+}
+# count_pixels PNG KIND: pixels of the panel that are badge red / not the
+# panel's flat grey.
+count_pixels() {
+  read -r w h x y < <(panel_geometry)
+  "$PY" - "$1" "$2" "$w" "$h" "$x" "$y" <<'PY'
+import sys
+import gi
+gi.require_version("GdkPixbuf", "2.0")
+from gi.repository import GdkPixbuf
+path, kind, w, h, x, y = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+pb = GdkPixbuf.Pixbuf.new_from_file(path)
+px, stride, n = pb.get_pixels(), pb.get_rowstride(), pb.get_n_channels()
+count = 0
+for yy in range(max(y, 0), min(y + h, pb.get_height())):
+    for xx in range(max(x, 0), min(x + w, pb.get_width())):
+        r, g, b = px[yy * stride + xx * n: yy * stride + xx * n + 3]
+        if kind == "red" and r > 170 and g < 80 and b < 80:
+            count += 1
+        elif kind == "drawn" and abs(r - 0xdd) + abs(g - 0xdd) + abs(b - 0xdd) > 30:
+            count += 1
+print(count)
+PY
+}
+
+start_dovecot
+add_account alice alice
+
+step "no watcher: the GtkStatusIcon embeds into trayer and draws the bell"
+start_popbell
+wait_for 10 embedded || fail "no icon in trayer"
+grep -q "Tray: status-icon" "$LOG" || fail "expected the status-icon tray: $(grep Tray: "$LOG")"
+wait_for 10 sessions_at_least 1 || fail "no first check"
+sleep 0.5
+screenshot tray-xembed-quiet.png
+drawn=$(count_pixels "$XS_DIR/tray-xembed-quiet.png" drawn)
+[ "$drawn" -gt 60 ] || fail "the icon is not drawn ($drawn pixels differ from the panel)"
+[ "$(count_pixels "$XS_DIR/tray-xembed-quiet.png" red)" -lt 5 ] || fail "a badge without new mail"
+
+step "new mail: the red badge appears"
+deliver alice "Bob <bob@example.org>" "Lunch?"
+deliver alice "Carol <carol@example.org>" "Minutes"
+"$POPBELL" --check-now || fail "--check-now"
+wait_for 10 sessions_at_least 2 || fail "no check after --check-now"
+badge() { screenshot tray-xembed.png; [ "$(count_pixels "$XS_DIR/tray-xembed.png" red)" -ge 15 ]; }
+wait_for 5 badge || fail "no badge on screen ($(count_pixels "$XS_DIR/tray-xembed.png" red) red pixels)"
+read -r w h x y < <(panel_geometry)
+/usr/bin/convert "$XS_DIR/tray-xembed.png" -crop "$((w + 40))x$((h + 8))+$((x - 40))+0" +repage \
+  -scale 400% "$XS_DIR/tray-xembed-zoom.png" && [ -n "$OUT" ] && cp "$XS_DIR/tray-xembed-zoom.png" "$OUT/"
+kill -TERM "$POPBELL_PID"; wait "$POPBELL_PID" || true; POPBELL_PID=
+
+step "POPBELL_TRAY=appindicator without a watcher: the library's XEmbed fallback"
+POPBELL_TRAY=appindicator start_popbell
+wait_for 10 embedded || fail "the AppIndicator fallback did not embed"
+grep -q "Tray: appindicator" "$LOG" || fail "expected the appindicator tray"
+echo "ok"
