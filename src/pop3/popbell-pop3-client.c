@@ -1487,8 +1487,22 @@ login_capa_done (Cmd *cmd)
    * EXPIRE n USER); without an answer the old list stays. */
   if (cmd->reply->status == POPBELL_POP3_STATUS_OK)
     {
-      popbell_pop3_capabilities_free (self->capa);
+      PopbellPop3Capabilities *old = self->capa;
+
       self->capa = g_steal_pointer (&op->new_capa);
+      /* A server that stops mentioning LOGIN-DELAY or EXPIRE after login
+       * has not lifted them: keep what it said before. */
+      if (self->capa->login_delay < 0)
+        {
+          self->capa->login_delay = old->login_delay;
+          self->capa->login_delay_per_user = old->login_delay_per_user;
+        }
+      if (self->capa->expire == POPBELL_POP3_EXPIRE_NONE)
+        {
+          self->capa->expire = old->expire;
+          self->capa->expire_per_user = old->expire_per_user;
+        }
+      popbell_pop3_capabilities_free (old);
     }
   barrier_done (self, NULL);
 }

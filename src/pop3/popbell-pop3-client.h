@@ -16,9 +16,10 @@ typedef enum {
 } PopbellPop3Security;
 
 typedef enum {
-  POPBELL_POP3_AUTH_AUTO,          /* SASL PLAIN if offered, else APOP if the
-                                    * greeting has a timestamp and the link is
-                                    * not encrypted, else USER/PASS */
+  POPBELL_POP3_AUTH_AUTO,          /* on a link that is not encrypted, APOP if
+                                    * the greeting has a timestamp (it sends no
+                                    * password); else SASL PLAIN if offered,
+                                    * else USER/PASS */
   POPBELL_POP3_AUTH_USER,
   POPBELL_POP3_AUTH_APOP,
   POPBELL_POP3_AUTH_SASL_PLAIN,

@@ -331,6 +331,24 @@ test_capa_err (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
+/* LOGIN-DELAY and EXPIRE said before login stay when the answer after
+ * login leaves them out. */
+static void
+test_capa_limits_kept (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  script_hello (f->server, "+OK hi\r\n", "+OK\r\nUSER\r\nLOGIN-DELAY 900\r\nEXPIRE 5\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "USER alice", "+OK\r\n");
+  popbell_fake_server_expect (f->server, "PASS secret", "+OK\r\n");
+  popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+  connect_and_login (f);
+  g_assert_cmpint (popbell_pop3_client_get_login_delay (f->client), ==, 900);
+  g_assert_cmpint (popbell_pop3_client_get_expire (f->client), ==, 5);
+  g_assert_true (popbell_pop3_client_has_capability (f->client, "UIDL"));
+  g_assert_false (popbell_pop3_client_has_capability (f->client, "USER"));
+}
+
 typedef struct {
   const gchar *greeting;
   gint         code;
@@ -1170,6 +1188,7 @@ main (int argc, char **argv)
   g_test_add ("/pop3/client/" path, Fixture, GINT_TO_POINTER (data), setup_script, func, teardown)
   ADD ("full-session", test_full_session);
   ADD ("capa-err", test_capa_err);
+  ADD ("capa-limits-kept", test_capa_limits_kept);
   ADD ("greeting-err", test_greeting_err);
   ADD ("login-errors", test_login_errors);
   ADD ("login-methods", test_login_methods);
