@@ -33,6 +33,7 @@ struct _PopbellApplication
   GtkWidget       *preferences; /* (unowned) (nullable) weak pointer */
 
   guint            refresh_id;  /* idle source; 0: no refresh scheduled */
+  guint            minute_id;   /* the tooltip's clock tick */
   guint            watcher_id;  /* watch of the SNI watcher's name */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
@@ -367,7 +368,7 @@ popbell_application_startup (GApplication *app)
                                        G_BUS_NAME_WATCHER_FLAGS_NONE,
                                        on_sni_watcher_appeared, NULL, self, NULL);
 #endif
-  g_timeout_add_seconds (60, minute_tick, self);
+  self->minute_id = g_timeout_add_seconds (60, minute_tick, self);
   refresh_now (self);
 
   /* No window at start: the applet lives in the tray. */
@@ -410,7 +411,7 @@ popbell_application_shutdown (GApplication *app)
   PopbellApplication *self = POPBELL_APPLICATION (app);
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
-  g_source_remove_by_user_data (self);
+  g_clear_handle_id (&self->minute_id, g_source_remove);
   if (self->watcher_id != 0)
     {
       g_bus_unwatch_name (self->watcher_id);
