@@ -435,37 +435,40 @@ static void
 stop_bus (PopbellTestSession *self)
 {
   GDBusConnection *singleton;
+  gpointer alive = NULL;
 
   if (self->bus == NULL)
     return;
 
-  /* g_test_dbus_down() waits up to 30 s for the g_bus_get() singleton to be
-   * finalized, then warns — fatal in a GTest. Code under test may keep a
-   * reference to the bus until the process exits (libsecret's proxies do,
-   * even after secret_service_disconnect()). Look first: when someone still
-   * holds the bus, stop the daemon without waiting. */
+  /* g_test_dbus_down() waits for the g_bus_get() singleton to be finalized
+   * by running a main loop on the global default context for up to 30 s,
+   * then warns (fatal in a GTest). Both hurt here: code under test may
+   * keep the bus until the process exits (libsecret's proxies do, even
+   * after secret_service_disconnect()), and running the default context
+   * dispatches whatever the test left in it (GDK exits the process when
+   * its X server is already gone). So drop the singleton ourselves and
+   * let g_test_dbus_down() find nothing to wait for. */
   singleton = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   if (singleton != NULL)
     {
-      /* Otherwise the closed connection raises SIGTERM in this process. */
+      /* Otherwise its closing raises SIGTERM in this process. */
       g_dbus_connection_set_exit_on_close (singleton, FALSE);
-      /* Pending dispatches may hold a reference for a moment. */
-      while (G_OBJECT (singleton)->ref_count > 1 && g_main_context_iteration (NULL, FALSE))
-        ;
-      if (G_OBJECT (singleton)->ref_count > 1)
-        {
-          g_test_message ("popbell-test-session: the session bus connection is still in use "
-                          "(%u references); stopping the bus without waiting for it",
-                          G_OBJECT (singleton)->ref_count - 1);
-          g_object_unref (singleton);
-          g_test_dbus_stop (self->bus);
-          /* Dropping the GTestDBus would run g_test_dbus_down() and wait
-           * after all: keep the stopped object. */
-          (void) g_steal_pointer (&self->bus);
-          g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
-          return;
-        }
+      alive = singleton;
+      g_object_add_weak_pointer (G_OBJECT (singleton), &alive);
       g_object_unref (singleton);
+    }
+  if (alive != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (alive), &alive);
+      g_test_message ("popbell-test-session: the session bus connection is still in use "
+                      "(%u references); stopping the bus without waiting for it",
+                      G_OBJECT (alive)->ref_count);
+      g_test_dbus_stop (self->bus);
+      /* Dropping the GTestDBus would run g_test_dbus_down() and wait after
+       * all: keep the stopped object. */
+      (void) g_steal_pointer (&self->bus);
+      g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+      return;
     }
   g_test_dbus_down (self->bus);
   g_clear_object (&self->bus);
