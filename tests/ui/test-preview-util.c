@@ -46,7 +46,7 @@ ui_test_display_start (GError **error)
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
   xvfb = g_subprocess_launcher_spawn (launcher, error, "Xvfb", "-displayfd", "3",
                                       "-screen", "0", "1280x1024x24", "-nolisten", "tcp",
-                                      "-noreset", NULL);
+                                      "-terminate", NULL);
   g_clear_object (&launcher);   /* closes our copy of the write end */
   if (xvfb == NULL)
     {
@@ -76,8 +76,16 @@ ui_test_display_stop (void)
 {
   if (xvfb == NULL)
     return;
-  g_subprocess_force_exit (xvfb);
-  g_subprocess_wait (xvfb, NULL, NULL);
+
+  /* Once GTK is connected, killing the server makes GDK exit the process
+   * with status 1 (and gdk_display_close() is not safe in GTK 3): Xvfb
+   * runs with -terminate instead and goes away when this process, its
+   * last client, disconnects at exit. */
+  if (gdk_display_get_default () == NULL)
+    {
+      g_subprocess_force_exit (xvfb);
+      g_subprocess_wait (xvfb, NULL, NULL);
+    }
   g_clear_object (&xvfb);
 }
 

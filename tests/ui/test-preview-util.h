@@ -16,7 +16,8 @@ G_BEGIN_DECLS
  * (which unsets DISPLAY) and before gtk_init(). FALSE with @error when Xvfb
  * is missing or did not come up. */
 gboolean   ui_test_display_start (GError **error);
-/* Stops the Xvfb started above (by its PID). */
+/* Stops the Xvfb started above (by its PID), or, once GTK is connected to
+ * it, leaves it to exit with this process. */
 void       ui_test_display_stop  (void);
 
 /* The descendant of @root whose GtkBuilder id (gtk_buildable_get_name) is
