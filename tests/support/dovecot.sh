@@ -17,6 +17,11 @@
 #   REAL_AUTH_DELAYS=1       keep Dovecot's failure delay and per-IP penalty
 #   DOVECOT_EXTRA='...'      extra config lines, e.g.
 #                            'auth_mechanisms = plain login apop'
+#   DOVECOT_OWNER_PID=PID    the process that owns the instance (default: the
+#                            caller of this script). A watchdog stops Dovecot
+#                            and removes its directory once that process is
+#                            gone, so a test that crashes before its teardown
+#                            leaves no server behind.
 # Needs: dovecot-core dovecot-pop3d openssl python3
 set -euo pipefail
 
@@ -197,6 +202,15 @@ if [ $ready = 0 ]; then
 fi
 
 trap - EXIT INT TERM            # success: the instance now belongs to the caller
+
+# The watchdog: detached, with every descriptor closed so that a caller
+# reading our output (eval "$(dovecot.sh start)") sees EOF at once.
+OWNER=${DOVECOT_OWNER_PID:-$PPID}
+setsid bash -c '
+  alive() { [ -r "/proc/$1/stat" ] && ! sed "s/.*) //" "/proc/$1/stat" 2>/dev/null | grep -q "^Z"; }
+  while alive "$1" && alive "$2"; do sleep 1; done
+  exec bash "$3" stop "$4"' watchdog "$OWNER" "$DOVECOT_PID" "$0" "$T" \
+  </dev/null >/dev/null 2>&1 &
 cat <<ENV
 POP3_HOST=127.0.0.1
 POP3_PORT=$POP3_PORT
