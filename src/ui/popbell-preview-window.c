@@ -390,6 +390,21 @@ fetch_cb (GObject      *source,
   update_controls (self);
 }
 
+/* The strings handed to the engine belong to the operation, not to @item:
+ * an engine signal may rebuild the list (and free @item) at any time. */
+static void
+start_fetch (PopbellPreviewWindow *self,
+             PreviewItem          *item,
+             gboolean              full)
+{
+  OperationData *data = operation_data_new (self, item->account, item->uid);
+
+  popbell_engine_fetch_message_async (self->engine, data->account, data->uid, full,
+                                      POPBELL_PREVIEW_MAX_MESSAGE_SIZE, self->cancellable,
+                                      fetch_cb, data);
+  update_controls (self);
+}
+
 static void
 fetch_current (PopbellPreviewWindow *self,
                gboolean              full)
@@ -415,11 +430,7 @@ fetch_current (PopbellPreviewWindow *self,
     }
 
   start_busy (self, full ? _("Loading the whole message…") : _("Loading the message…"));
-  popbell_engine_fetch_message_async (self->engine, item->account, item->uid, full,
-                                      POPBELL_PREVIEW_MAX_MESSAGE_SIZE, self->cancellable,
-                                      fetch_cb, operation_data_new (self, item->account,
-                                                                    item->uid));
-  update_controls (self);
+  start_fetch (self, item, full);
 }
 
 /* The previous/next list: the engine's unseen messages, newest first; when
@@ -597,11 +608,7 @@ load_full_clicked_cb (PopbellPreviewWindow *self)
     item->uid = g_strdup (popbell_message_get_uid (self->message));
 
   start_busy (self, _("Loading the whole message…"));
-  popbell_engine_fetch_message_async (self->engine, item->account, item->uid, TRUE,
-                                      POPBELL_PREVIEW_MAX_MESSAGE_SIZE, self->cancellable,
-                                      fetch_cb, operation_data_new (self, item->account,
-                                                                    item->uid));
-  update_controls (self);
+  start_fetch (self, item, TRUE);
 }
 
 static void
@@ -619,8 +626,13 @@ mark_seen_clicked_cb (PopbellPreviewWindow *self)
   if (item == NULL || !item->unseen || item->uid == NULL)
     return;
 
+  /* Copies: mark_seen emits ::status-changed, whose handler rebuilds the
+   * list and frees @item while the engine still reads the strings. */
+  g_autofree gchar *account = g_strdup (item->account);
+  g_autofree gchar *uid = g_strdup (item->uid);
+
   item->unseen = FALSE;
-  popbell_engine_mark_seen (self->engine, item->account, item->uid);
+  popbell_engine_mark_seen (self->engine, account, uid);
   update_controls (self);
 }
 
@@ -680,6 +692,7 @@ confirm_response_cb (GtkDialog *dialog,
   PopbellPreviewWindow *self = POPBELL_PREVIEW_WINDOW (user_data);
   PreviewItem *item = current_item (self);
   g_autofree gchar *uid = NULL;
+  OperationData *data;
 
   self->confirm_dialog = NULL;
   gtk_widget_destroy (GTK_WIDGET (dialog));
@@ -689,8 +702,9 @@ confirm_response_cb (GtkDialog *dialog,
 
   uid = g_strdup (item->uid != NULL ? item->uid : popbell_message_get_uid (self->message));
   start_busy (self, _("Deleting the message from the server…"));
-  popbell_engine_delete_message_async (self->engine, item->account, uid, self->cancellable,
-                                       delete_cb, operation_data_new (self, item->account, uid));
+  data = operation_data_new (self, item->account, uid);
+  popbell_engine_delete_message_async (self->engine, data->account, data->uid, self->cancellable,
+                                       delete_cb, data);
   update_controls (self);
 }
 
