@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <glib/gstdio.h>
 
@@ -38,6 +39,7 @@ struct _PopbellTestSession
   GDBusConnection *conn;         /* (owned) (nullable) private, not the g_bus_get() singleton */
   GSubprocess     *keyring;      /* (owned) (nullable) gnome-keyring-daemon --foreground */
   GPid             keyring_pid;
+  gchar           *keyring_runtime; /* (owned) (nullable) short runtime dir we made for it */
   gchar           *collection;   /* (owned) (nullable) object path of the "login" collection */
 };
 
@@ -334,6 +336,41 @@ remove_tree (const gchar *path)
 /* ------------------------------------------------------------------------ */
 /* Keyring */
 
+/* gnome-keyring-daemon binds $XDG_RUNTIME_DIR/keyring/control and copies
+ * the path into sockaddr_un.sun_path (108 bytes) silently truncated.
+ * GLib's per-test directories are deep (TMPDIR, program, test path): cut
+ * by exactly "/control" the daemon binds the keyring/ directory itself,
+ * fails with EADDRINUSE and exits; cut otherwise it binds a stray name.
+ * Whether a test case works would depend on the length of its name and of
+ * TMPDIR. Give the daemon a short runtime directory of its own then. */
+static gboolean
+keyring_runtime_dir (PopbellTestSession  *self,
+                     GSubprocessLauncher *launcher,
+                     GError             **error)
+{
+  const gchar *runtime = g_getenv ("XDG_RUNTIME_DIR");
+  g_autofree gchar *control = NULL;
+
+  control = g_build_filename (runtime ? runtime : "", "keyring", "control", NULL);
+  if (runtime != NULL && strlen (control) < sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    return TRUE;
+
+  self->keyring_runtime = g_dir_make_tmp ("pb-kr-XXXXXX", error);
+  if (self->keyring_runtime == NULL)
+    return FALSE;
+  g_chmod (self->keyring_runtime, 0700);
+  g_free (control);
+  control = g_build_filename (self->keyring_runtime, "keyring", "control", NULL);
+  if (strlen (control) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
+                   "TMPDIR is too long for gnome-keyring-daemon's socket path %s", control);
+      return FALSE;
+    }
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", self->keyring_runtime, TRUE);
+  return TRUE;
+}
+
 static gboolean
 start_keyring (PopbellTestSession *self,
                GError            **error)
@@ -350,6 +387,8 @@ start_keyring (PopbellTestSession *self,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  if (!keyring_runtime_dir (self, launcher, error))
+    return FALSE;
   /* --unlock reads the password on stdin up to EOF and, with no login
    * keyring yet, creates it with that password, unlocked. --foreground
    * keeps it our child, so we know its PID. */
@@ -367,7 +406,23 @@ start_keyring (PopbellTestSession *self,
     return FALSE;
 
   if (!wait_for_name (self->conn, SECRETS_NAME, self->keyring, error))
-    return FALSE;
+    {
+      /* With G_TEST_OPTION_ISOLATE_DIRS the session directory, log and
+       * all, is gone by the time anyone reads the failure: carry the log
+       * in the message. */
+      g_autofree gchar *text = NULL;
+
+      if (error != NULL && *error != NULL &&
+          g_file_get_contents (log, &text, NULL, NULL) && text[0] != '\0')
+        {
+          gchar *message = g_strdup_printf ("%s; gnome-keyring-daemon said: %s",
+                                            (*error)->message, g_strchomp (text));
+
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
+      return FALSE;
+    }
 
   reply = g_dbus_connection_call_sync (self->conn, SECRETS_NAME, SECRETS_PATH, SERVICE_IFACE,
                                        "ReadAlias", g_variant_new ("(s)", "default"),
@@ -388,9 +443,7 @@ start_keyring (PopbellTestSession *self,
 static void
 stop_keyring (PopbellTestSession *self)
 {
-  if (self->keyring == NULL)
-    return;
-  if (g_subprocess_get_identifier (self->keyring) != NULL)
+  if (self->keyring != NULL && g_subprocess_get_identifier (self->keyring) != NULL)
     {
       g_subprocess_send_signal (self->keyring, SIGTERM);
       if (!subprocess_wait_timeout (self->keyring, STOP_TIMEOUT_S))
@@ -401,6 +454,9 @@ stop_keyring (PopbellTestSession *self)
     }
   g_clear_object (&self->keyring);
   self->keyring_pid = 0;
+  if (self->keyring_runtime != NULL)
+    remove_tree (self->keyring_runtime);
+  g_clear_pointer (&self->keyring_runtime, g_free);
 }
 
 /* libsecret keeps its SecretService (and with it the session bus
