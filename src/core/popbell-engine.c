@@ -3,6 +3,8 @@
  */
 #include "popbell-config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "popbell-account-status-private.h"
@@ -18,6 +20,8 @@
 #define START_US (G_USEC_PER_SEC / 2)
 /* Retry of a "mark as seen" that found the account busy. */
 #define ACK_RETRY_MS 1000
+/* Body lines a preview asks for with TOP before the user wants it all. */
+#define PREVIEW_TOP_LINES 200
 
 /* One account as the engine sees it. */
 typedef struct {
@@ -1053,6 +1057,7 @@ typedef struct {
   OpStart         start;
   gchar          *uid;
   gboolean        full;
+  gboolean        complete;    /* the fetched bytes are the whole message */
   gsize           max_size;
   PopbellSession *session;
   guint           index;
@@ -1154,7 +1159,7 @@ op_finish (GTask *task)
   else if (op->raw != NULL)
     g_task_return_pointer (task,
                            popbell_message_new_from_bytes (op->raw, op->uid != NULL ? op->uid : "",
-                                                           op->size, op->full),
+                                                           op->size, op->complete),
                            (GDestroyNotify) popbell_message_unref);
   else
     g_task_return_boolean (task, TRUE);
@@ -1275,6 +1280,38 @@ op_locate (GTask *task, Entry *entry, OpLocated next)
 
 /* fetch */
 
+/* TRUE when the answer to "TOP n @lines" is the whole message: RFC 1939 §7
+ * sends at most @lines body lines, so a body with fewer lines (or no body
+ * at all) was not cut. Exactly @lines may have been cut: not whole. */
+static gboolean
+top_is_whole_message (GBytes *raw, guint lines)
+{
+  gsize len;
+  const gchar *data = g_bytes_get_data (raw, &len);
+  const gchar *end = data + len;
+  const gchar *p = data;
+  gboolean in_body = FALSE;
+  guint body_lines = 0;
+
+  while (p < end)
+    {
+      const gchar *nl = memchr (p, '\n', end - p);
+      const gchar *line_end = nl != NULL ? nl : end;
+      gsize line_len = line_end - p;
+
+      if (line_len > 0 && p[line_len - 1] == '\r')
+        line_len--;
+      if (in_body)
+        body_lines++;
+      else if (line_len == 0)
+        in_body = TRUE;   /* the empty line between header and body */
+      if (body_lines >= lines)
+        return FALSE;
+      p = nl != NULL ? nl + 1 : end;
+    }
+  return TRUE;
+}
+
 static void
 fetch_got (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1286,6 +1323,7 @@ fetch_got (GObject *source, GAsyncResult *result, gpointer user_data)
                      : popbell_pop3_client_top_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (op->raw == NULL)
     { op_fail (task, error); return; }
+  op->complete = op->full || top_is_whole_message (op->raw, PREVIEW_TOP_LINES);
   op_close (task, TRUE);
 }
 
@@ -1305,7 +1343,7 @@ fetch_sized (GObject *source, GAsyncResult *result, gpointer user_data)
     popbell_pop3_client_retr_async (POPBELL_POP3_CLIENT (source), op->index, op->max_size,
                                     op_cancellable (task), fetch_got, task);
   else
-    popbell_pop3_client_top_async (POPBELL_POP3_CLIENT (source), op->index, 200,
+    popbell_pop3_client_top_async (POPBELL_POP3_CLIENT (source), op->index, PREVIEW_TOP_LINES,
                                    op_cancellable (task), fetch_got, task);
 }
 

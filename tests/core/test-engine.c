@@ -7,6 +7,8 @@
  * the interval, backoff) are in test-engine-schedule.c. */
 #include "popbell-config.h"
 
+#include <string.h>
+
 #include "engine-fixture.h"
 
 /* ------------------------------------------------------------------------ */
@@ -166,6 +168,66 @@ test_unseen_and_operations (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 0);
 }
 
+/* The preview's TOP answer is the whole message when the body has fewer
+ * lines than asked for (RFC 1939 §7): no "Load Whole Message" then. */
+static PopbellMessage *
+fetch_preview (Fixture *f, const gchar *uid)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  PopbellMessage *message;
+
+  popbell_engine_fetch_message_async (f->engine, "work", uid, FALSE, 0, NULL,
+                                      store_result, &result);
+  run_until_result (&result, 5000);
+  message = popbell_engine_fetch_message_finish (f->engine, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+  return message;
+}
+
+static void
+test_preview_complete (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) long_raw = g_string_new ("From: a@example.org\nSubject: Long\n\n");
+  g_autoptr(GString) edge_raw = g_string_new ("From: a@example.org\nSubject: Edge\n\n");
+  g_autoptr(PopbellMessage) short_msg = NULL, long_msg = NULL, no_body = NULL;
+  g_autoptr(PopbellMessage) edge = NULL, just_under = NULL;
+
+  for (guint i = 1; i <= 300; i++)
+    g_string_append_printf (long_raw, "Line %u\n", i);
+  /* Exactly the 200 lines asked for: might have been cut. */
+  for (guint i = 1; i <= 200; i++)
+    g_string_append_printf (edge_raw, "Line %u\n", i);
+  add_message (f->server, "short", "0");
+  popbell_fake_server_add_message (f->server, "long", long_raw->str);
+  popbell_fake_server_add_message (f->server, "no-body", "From: a@example.org\nSubject: Empty\n");
+  popbell_fake_server_add_message (f->server, "edge", edge_raw->str);
+  g_string_truncate (edge_raw, edge_raw->len - strlen ("Line 200\n"));
+  popbell_fake_server_add_message (f->server, "just-under", edge_raw->str);
+  write_accounts (f, popbell_fake_server_get_port (f->server), 60);
+  new_engine (f);
+
+  short_msg = fetch_preview (f, "short");
+  g_assert_true (popbell_message_is_complete (short_msg));
+  g_assert_cmpstr (popbell_message_get_body (short_msg), ==, "Hallo\n");
+
+  long_msg = fetch_preview (f, "long");
+  g_assert_false (popbell_message_is_complete (long_msg));
+
+  no_body = fetch_preview (f, "no-body");
+  g_assert_true (popbell_message_is_complete (no_body));
+  g_assert_cmpstr (popbell_message_get_subject (no_body), ==, "Empty");
+
+  edge = fetch_preview (f, "edge");
+  g_assert_false (popbell_message_is_complete (edge));
+  just_under = fetch_preview (f, "just-under");
+  g_assert_true (popbell_message_is_complete (just_under));
+
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "TOP * 200"), ==, 5);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "RETR *"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -176,6 +238,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/in-use-quiet", test_in_use_quiet);
   ADD ("/core/engine/keyring-wait", test_keyring_wait);
   ADD ("/core/engine/unseen-and-operations", test_unseen_and_operations);
+  ADD ("/core/engine/preview-complete", test_preview_complete);
 #undef ADD
 
   return g_test_run ();
