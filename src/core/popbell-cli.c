@@ -95,6 +95,8 @@ print_human (PopbellCheckResult *result)
 {
   const gchar *name = popbell_check_result_get_account_name (result);
   GPtrArray *messages = popbell_check_result_get_new_messages (result);
+  g_autofree gchar *size = NULL;
+  guint count;
 
   if (!popbell_check_result_is_ok (result))
     {
@@ -102,14 +104,20 @@ print_human (PopbellCheckResult *result)
                popbell_check_result_get_error (result)->message);
       return;
     }
+  /* The size goes in as text: a G_GUINT64_FORMAT inside _() would cut the
+   * msgid there (xgettext stops at the macro) and the line stay English. */
+  size = g_format_size (popbell_check_result_get_size (result));
+  count = popbell_check_result_get_messages (result);
   if (popbell_check_result_is_first_check (result))
-    g_print (_("%s: %u messages (%" G_GUINT64_FORMAT " bytes); first check, remembered as seen\n"),
-             name, popbell_check_result_get_messages (result),
-             popbell_check_result_get_size (result));
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "%s: %u message (%s); first check, remembered as seen\n",
+                          "%s: %u messages (%s); first check, remembered as seen\n", count),
+             name, count, size);
   else
-    g_print (_("%s: %u messages (%" G_GUINT64_FORMAT " bytes), %u new, %u unseen\n"),
-             name, popbell_check_result_get_messages (result),
-             popbell_check_result_get_size (result),
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "%s: %u message (%s), %u new, %u unseen\n",
+                          "%s: %u messages (%s), %u new, %u unseen\n", count),
+             name, count, size,
              popbell_check_result_get_new_count (result),
              popbell_check_result_get_unseen_count (result));
   for (guint i = 0; messages != NULL && i < messages->len; i++)
@@ -506,9 +514,12 @@ print_message (PopbellMessage *message)
   if (!g_str_has_suffix (popbell_message_get_body (message), "\n"))
     g_print ("\n");
   if (!popbell_message_is_complete (message))
-    g_print (_("\n[Only the beginning is shown: the message has %" G_GUINT64_FORMAT
-               " bytes, more than Popbell downloads.]\n"),
-             popbell_message_get_size_on_server (message));
+    {
+      g_autofree gchar *size = g_format_size (popbell_message_get_size_on_server (message));
+
+      g_print (_("\n[Only the beginning is shown: the message is %s, more than Popbell "
+                 "downloads.]\n"), size);
+    }
 }
 
 int
