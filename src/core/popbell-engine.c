@@ -123,10 +123,26 @@ lookup_entry (PopbellEngine *self, const gchar *name)
   return name != NULL ? g_hash_table_lookup (self->entries, name) : NULL;
 }
 
+/* Handlers run synchronously and may call back into the engine, even
+ * remove the account: emit last, and touch no Entry afterwards without
+ * looking it up again. */
 static void
 emit_status_changed (Entry *entry)
 {
   g_signal_emit (entry->engine, signals[SIGNAL_STATUS_CHANGED], 0, entry->name);
+}
+
+/* For loops over the entries: collect the names (a hash table iterator
+ * dies if a handler adds or removes accounts), then emit for those that
+ * still exist. */
+static void
+emit_status_changed_names (PopbellEngine *self, GPtrArray *names)
+{
+  g_object_ref (self);
+  for (guint i = 0; i < names->len; i++)
+    if (self->entries != NULL && lookup_entry (self, names->pdata[i]) != NULL)
+      g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0, names->pdata[i]);
+  g_object_unref (self);
 }
 
 static gboolean
@@ -325,6 +341,7 @@ reconcile (PopbellEngine *self)
 {
   g_autoptr(GPtrArray) accounts = popbell_account_store_list (self->accounts);
   g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) edited = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer key, value;
   gboolean changed = FALSE;
@@ -369,7 +386,7 @@ reconcile (PopbellEngine *self)
             }
           if (login_changed || timing_changed)
             entry_plan (entry, SOON_US);
-          emit_status_changed (entry);
+          g_ptr_array_add (edited, g_strdup (name));
           changed = TRUE;
         }
     }
@@ -385,8 +402,11 @@ reconcile (PopbellEngine *self)
       changed = TRUE;
     }
 
+  g_object_ref (self);
+  emit_status_changed_names (self, edited);
   if (changed)
     g_signal_emit (self, signals[SIGNAL_ACCOUNTS_CHANGED], 0);
+  g_object_unref (self);
 }
 
 static void
@@ -425,6 +445,7 @@ static void
 network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_data)
 {
   PopbellEngine *self = user_data;
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -442,19 +463,21 @@ network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_dat
         {
           entry->offline_wait = FALSE;
           entry_plan (entry, SOON_US);
-          emit_status_changed (entry);
+          g_ptr_array_add (changed, g_strdup (entry->name));
         }
       else if (!available && entry->running == NULL && !entry_reachable (entry))
         {
           entry_plan (entry, 0);
-          emit_status_changed (entry);
+          g_ptr_array_add (changed, g_strdup (entry->name));
         }
     }
+  emit_status_changed_names (self, changed);
 }
 
 static void
 check_all_soon (PopbellEngine *self, gboolean include_held, PopbellSessionFlags flags)
 {
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -477,8 +500,9 @@ check_all_soon (PopbellEngine *self, gboolean include_held, PopbellSessionFlags 
           continue;
         }
       entry_plan (entry, 0);
-      emit_status_changed (entry);
+      g_ptr_array_add (changed, g_strdup (entry->name));
     }
+  emit_status_changed_names (self, changed);
 }
 
 static void
@@ -529,6 +553,7 @@ static void
 credentials_unlocked (PopbellCredentials *credentials, gpointer user_data)
 {
   PopbellEngine *self = user_data;
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -541,13 +566,15 @@ credentials_unlocked (PopbellCredentials *credentials, gpointer user_data)
         continue;
       entry->keyring_wait = FALSE;
       entry_plan (entry, 0);
-      emit_status_changed (entry);
+      g_ptr_array_add (changed, g_strdup (entry->name));
     }
+  emit_status_changed_names (self, changed);
 }
 
 void
 popbell_engine_start (PopbellEngine *self)
 {
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -569,8 +596,9 @@ popbell_engine_start (PopbellEngine *self)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       entry_plan (value, START_US);
-      emit_status_changed (value);
+      g_ptr_array_add (changed, g_strdup (((Entry *) value)->name));
     }
+  emit_status_changed_names (self, changed);
 }
 
 void
@@ -695,11 +723,17 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   entry_schedule_next (entry, outcome->result);
 
   g_signal_emit (self, signals[SIGNAL_ACCOUNT_CHECKED], 0, outcome->result);
-  emit_status_changed (entry);
+  /* Handlers may have removed the account (or even stopped the engine). */
+  entry = lookup_entry (self, run->name);
+  if (entry != NULL)
+    emit_status_changed (entry);
+  entry = lookup_entry (self, run->name);
+  if (entry != NULL)
+    {
+      entry_flush_acks (entry);
+      entry_start_waiting (entry);
+    }
   run_data_free (run);
-
-  entry_flush_acks (entry);
-  entry_start_waiting (entry);
 }
 
 static void
@@ -803,7 +837,6 @@ entry_run_check (Entry *entry)
 
   entry->running = g_cancellable_new ();
   popbell_scheduler_unschedule (self->scheduler, entry->name, POPBELL_NEXT_CHECK_RUNNING);
-  emit_status_changed (entry);
 
   run = g_new0 (RunData, 1);
   run->engine = g_object_ref (self);
@@ -811,6 +844,7 @@ entry_run_check (Entry *entry)
   run->cancellable = g_object_ref (entry->running);
   popbell_checker_check_async (self->checker, entry->account, entry->next_flags,
                                entry->running, check_done, run);
+  emit_status_changed (entry);
 }
 
 void
@@ -824,10 +858,12 @@ popbell_engine_check_now (PopbellEngine *self)
 void
 popbell_engine_check_account_now (PopbellEngine *self, const gchar *account_name)
 {
+  /* Ours: a ::status-changed handler may free the caller's string. */
+  g_autofree gchar *name = g_strdup (account_name);
   Entry *entry;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
-  entry = lookup_entry (self, account_name);
+  entry = lookup_entry (self, name);
   if (entry == NULL || !popbell_account_get_enabled (entry->account))
     return;
   entry->held = FALSE;
@@ -1011,23 +1047,30 @@ entry_flush_acks (Entry *entry)
 void
 popbell_engine_mark_seen (PopbellEngine *self, const gchar *account_name, const gchar *uid)
 {
+  /* Copies: the caller's strings may be freed by a ::status-changed
+   * handler (a list row showing this message, say). */
+  g_autofree gchar *name = g_strdup (account_name);
+  g_autofree gchar *uid_copy = g_strdup (uid);
   Entry *entry;
+  gboolean changed;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (uid != NULL);
 
-  entry = lookup_entry (self, account_name);
+  entry = lookup_entry (self, name);
   if (entry == NULL)
     return;
-  if (popbell_account_state_remove_unseen (entry->state, uid))
-    emit_status_changed (entry);
-  g_hash_table_add (entry->pending_acks, g_strdup (uid));
+  changed = popbell_account_state_remove_unseen (entry->state, uid_copy);
+  g_hash_table_add (entry->pending_acks, g_steal_pointer (&uid_copy));
   entry_flush_acks (entry);
+  if (changed)
+    emit_status_changed (entry);
 }
 
 void
 popbell_engine_mark_all_seen (PopbellEngine *self)
 {
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -1042,8 +1085,9 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
       g_ptr_array_set_size (entry->state->unseen, 0);
       entry->pending_ack_all = TRUE;
       entry_flush_acks (entry);
-      emit_status_changed (entry);
+      g_ptr_array_add (changed, g_strdup (entry->name));
     }
+  emit_status_changed_names (self, changed);
 }
 
 /* --- operations that need the account's session (preview, delete) ------------- */
@@ -1456,7 +1500,7 @@ popbell_engine_fetch_message_async (PopbellEngine       *self,
   op->full = full;
   op->max_size = max_size > 0 ? max_size : POPBELL_POP3_MAX_TOP_SIZE;
   g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
-  op_enqueue (self, task, account_name, fetch_start);
+  op_enqueue (self, task, op->name, fetch_start);
 }
 
 PopbellMessage *
@@ -1537,7 +1581,7 @@ popbell_engine_delete_message_async (PopbellEngine       *self,
   op->name = g_strdup (account_name);
   op->uid = g_strdup (uid);
   g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
-  op_enqueue (self, task, account_name, delete_start);
+  op_enqueue (self, task, op->name, delete_start);
 }
 
 gboolean

@@ -228,6 +228,124 @@ test_preview_complete (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "RETR *"), ==, 0);
 }
 
+/* ::status-changed runs synchronously inside mark_seen: a handler that
+ * scribbles over (or frees) the string the caller passed in — a list row
+ * being rebuilt — must not change what the engine marks. */
+typedef struct {
+  gchar *buffer;   /* the caller's uid */
+  guint  calls;
+} Scribble;
+
+static void
+scribble_on_status (PopbellEngine *engine, const gchar *name, gpointer user_data)
+{
+  Scribble *scribble = user_data;
+
+  if (scribble->calls++ == 0)
+    memcpy (scribble->buffer, "uid-3", strlen ("uid-3"));   /* same length as uid-2 */
+}
+
+static void
+test_mark_seen_caller_buffer (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *account = g_strdup ("work");
+  g_autoptr(GPtrArray) unseen = NULL;
+  Scribble scribble = { g_strdup ("uid-2"), 0 };
+
+  add_message (f->server, "uid-1", "0");
+  write_accounts (f, popbell_fake_server_get_port (f->server), 60);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  add_message (f->server, "uid-2", "1");
+  add_message (f->server, "uid-3", "2");
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 2, 5000);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 2);
+
+  g_signal_connect (f->engine, "status-changed", G_CALLBACK (scribble_on_status), &scribble);
+  popbell_engine_mark_seen (f->engine, account, scribble.buffer);
+  g_signal_handlers_disconnect_by_data (f->engine, &scribble);
+  g_assert_cmpuint (scribble.calls, ==, 1);
+  g_free (scribble.buffer);
+
+  /* uid-2 seen, uid-3 still unseen: in memory and in the file. */
+  unseen = popbell_engine_list_unseen (f->engine);
+  g_assert_cmpuint (unseen->len, ==, 1);
+  g_assert_cmpstr (popbell_mail_summary_get_uid (unseen->pdata[0]), ==, "uid-3");
+  new_engine (f);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 1);
+}
+
+/* A ::status-changed handler that removes another account while the
+ * engine walks its accounts (mark_all_seen, check_now). */
+typedef struct {
+  Fixture *f;
+  guint    calls;
+} Remover;
+
+static void
+remove_other_on_status (PopbellEngine *engine, const gchar *name, gpointer user_data)
+{
+  Remover *remover = user_data;
+  PopbellAccountStore *store = popbell_engine_get_account_store (engine);
+  g_autoptr(GError) error = NULL;
+
+  if (remover->calls++ > 0)
+    return;
+  g_assert_true (popbell_account_store_remove (store, g_str_equal (name, "work") ? "home" : "work"));
+  g_assert_true (popbell_engine_apply_accounts (engine, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_handler_removes_account (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr(GPtrArray) status = NULL;
+  Remover remover = { f, 0 };
+  guint16 port = popbell_fake_server_get_port (f->server);
+
+  /* Two accounts on the same mailbox: each baselines, then sees two new. */
+  text = g_strdup_printf ("[account work]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\ninterval=60\ntimeout=5\n"
+                          "allow-insecure-auth=true\n"
+                          "[account home]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\ninterval=60\ntimeout=5\n"
+                          "allow-insecure-auth=true\n", port, port);
+  write_accounts_text (f, text);
+  add_message (f->server, "uid-1", "0");
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 2, 5000);
+  add_message (f->server, "uid-2", "1");
+  add_message (f->server, "uid-3", "2");
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 4, 5000);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 4);
+
+  g_signal_connect (f->engine, "status-changed", G_CALLBACK (remove_other_on_status), &remover);
+  popbell_engine_mark_all_seen (f->engine);
+  g_signal_handlers_disconnect_by_data (f->engine, &remover);
+  g_assert_cmpuint (remover.calls, >=, 1);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 0);
+  status = popbell_engine_list_status (f->engine);
+  g_assert_cmpuint (status->len, ==, 1);
+  g_clear_pointer (&status, g_ptr_array_unref);
+
+  /* Once more with check_now and the last account gone from under it. */
+  remover.calls = 0;
+  write_accounts_text (f, text);
+  g_assert_true (popbell_engine_load (f->engine, NULL));
+  g_signal_connect (f->engine, "status-changed", G_CALLBACK (remove_other_on_status), &remover);
+  popbell_engine_check_now (f->engine);
+  g_signal_handlers_disconnect_by_data (f->engine, &remover);
+  g_assert_cmpuint (remover.calls, >=, 1);
+  run_until_results (f, 5, 5000);
+  status = popbell_engine_list_status (f->engine);
+  g_assert_cmpuint (status->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -239,6 +357,8 @@ main (int argc, char **argv)
   ADD ("/core/engine/keyring-wait", test_keyring_wait);
   ADD ("/core/engine/unseen-and-operations", test_unseen_and_operations);
   ADD ("/core/engine/preview-complete", test_preview_complete);
+  ADD ("/core/engine/mark-seen-caller-buffer", test_mark_seen_caller_buffer);
+  ADD ("/core/engine/handler-removes-account", test_handler_removes_account);
 #undef ADD
 
   return g_test_run ();
