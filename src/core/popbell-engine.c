@@ -1667,6 +1667,90 @@ popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result, G
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* --- forget password ------------------------------------------------------------ */
+
+static void
+password_cleared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  const gchar *name = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!popbell_credentials_clear_finish (POPBELL_CREDENTIALS (source), result, &error))
+    g_task_return_error (task, popbell_credentials_error_to_popbell (error, name));
+  else
+    g_task_return_int (task, TRUE);
+}
+
+/* Another account (by name) that logs in as the same user on the same
+ * host: the keyring holds one password for both (attributes host, user). */
+static gboolean
+password_shared (PopbellEngine *self, PopbellAccount *account)
+{
+  g_autoptr(GPtrArray) accounts = popbell_account_store_list (self->accounts);
+
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      PopbellAccount *other = accounts->pdata[i];
+
+      if (g_strcmp0 (popbell_account_get_name (other), popbell_account_get_name (account)) != 0 &&
+          g_strcmp0 (popbell_account_get_host (other), popbell_account_get_host (account)) == 0 &&
+          g_strcmp0 (popbell_account_get_username (other),
+                     popbell_account_get_username (account)) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+popbell_engine_forget_password_async (PopbellEngine       *self,
+                                      PopbellAccount      *account,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  g_return_if_fail (POPBELL_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_engine_forget_password_async);
+  g_task_set_task_data (task, g_strdup (popbell_account_get_name (account)), g_free);
+
+  if (password_shared (self, account))
+    {
+      g_debug ("account %s removed; its password stays: another account uses it",
+               popbell_account_get_name (account));
+      g_task_return_int (task, FALSE);
+      return;
+    }
+  popbell_credentials_clear_async (self->credentials, popbell_account_get_host (account),
+                                   popbell_account_get_username (account), cancellable,
+                                   password_cleared, g_steal_pointer (&task));
+}
+
+gboolean
+popbell_engine_forget_password_finish (PopbellEngine  *self,
+                                       GAsyncResult   *result,
+                                       gboolean       *out_cleared,
+                                       GError        **error)
+{
+  g_autoptr(GError) local = NULL;
+  gssize cleared;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  cleared = g_task_propagate_int (G_TASK (result), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (out_cleared != NULL)
+    *out_cleared = cleared != 0;
+  return TRUE;
+}
+
 /* --- test connection ------------------------------------------------------------- */
 
 typedef struct {

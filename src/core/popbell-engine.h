@@ -125,6 +125,18 @@ void     popbell_engine_set_password_async  (PopbellEngine *self, const gchar *a
 gboolean popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result,
                                              GError **error);
 
+/* Remove the password of @account (host + user) from the keyring, unless
+ * another account in the store uses the same host and user. For the
+ * preferences' Remove: call it with the removed account (the store need
+ * not hold it any more). Nothing stored is success. Sets *@out_cleared
+ * (nullable) to whether the keyring was asked to clear it.
+ * Errors: POPBELL_ERROR_KEYRING, G_IO_ERROR_CANCELLED. */
+void     popbell_engine_forget_password_async  (PopbellEngine *self, PopbellAccount *account,
+                                                GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+gboolean popbell_engine_forget_password_finish (PopbellEngine *self, GAsyncResult *result,
+                                                gboolean *out_cleared, GError **error);
+
 /* One real session with @account (not necessarily saved; @password NULL: the
  * keyring's) that logs in, STATs and QUITs, for "Test connection". Does not
  * touch the stored state. Errors: POPBELL_ERROR_*. */

@@ -219,6 +219,20 @@ row_activated_cb (PopbellPreferencesWindow *self,
 }
 
 static void
+password_forgotten_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(PopbellPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!popbell_engine_forget_password_finish (POPBELL_ENGINE (source), result, NULL, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !gtk_widget_in_destruction (GTK_WIDGET (self)))
+    show_error (self, error->message);
+}
+
+static void
 remove_response_cb (GtkDialog *dialog,
                     gint       response,
                     gpointer   user_data)
@@ -243,6 +257,13 @@ remove_response_cb (GtkDialog *dialog,
       if (removed != NULL)
         popbell_account_store_put (store, removed);
       show_error (self, error->message);
+    }
+  else if (removed != NULL)
+    {
+      /* A removed account leaves no password behind (the engine keeps it
+       * while another account logs in as the same user on that host). */
+      popbell_engine_forget_password_async (self->engine, removed, NULL,
+                                            password_forgotten_cb, g_object_ref (self));
     }
   refresh_accounts (self, NULL);
 }

@@ -346,6 +346,88 @@ test_handler_removes_account (Fixture *f, gconstpointer data)
   g_assert_cmpuint (status->len, ==, 1);
 }
 
+/* Removing an account takes its password out of the keyring, unless
+ * another account logs in with the same host and user. */
+static gchar *
+lookup_password (Fixture *f, const gchar *host, const gchar *user)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gchar *password;
+
+  popbell_credentials_lookup_async (POPBELL_CREDENTIALS (f->credentials), host, user, NULL,
+                                    store_result, &result);
+  run_until_result (&result, 5000);
+  password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (f->credentials), result,
+                                                &error);
+  if (error != NULL)
+    g_assert_error (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND);
+  return password;
+}
+
+static gboolean
+remove_and_forget (Fixture *f, const gchar *name)
+{
+  PopbellAccountStore *store = popbell_engine_get_account_store (f->engine);
+  g_autoptr(PopbellAccount) removed = popbell_account_copy (popbell_account_store_lookup (store, name));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean cleared = -1;
+
+  g_assert_true (popbell_account_store_remove (store, name));
+  g_assert_true (popbell_engine_apply_accounts (f->engine, &error));
+  g_assert_no_error (error);
+  popbell_engine_forget_password_async (f->engine, removed, NULL, store_result, &result);
+  run_until_result (&result, 5000);
+  g_assert_true (popbell_engine_forget_password_finish (f->engine, result, &cleared, &error));
+  g_assert_no_error (error);
+  return cleared;
+}
+
+static void
+test_forget_password (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *pw = NULL;
+
+  text = g_strdup_printf ("[account work]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\nallow-insecure-auth=true\n"
+                          "[account home]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\nallow-insecure-auth=true\n"
+                          "[account bob]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=bob\nauth=user\nallow-insecure-auth=true\n",
+                          1100, 1100, 1100);
+  write_accounts_text (f, text);
+  popbell_memory_credentials_set (f->credentials, "127.0.0.1", "bob", "bobs-pw");
+  new_engine (f);
+
+  /* "work" still logs in as alice@127.0.0.1: the password stays. */
+  g_assert_false (remove_and_forget (f, "home"));
+  pw = lookup_password (f, "127.0.0.1", USER);
+  g_assert_cmpstr (pw, ==, PASSWORD);
+  g_clear_pointer (&pw, popbell_credentials_free_password);
+
+  /* The last one: gone, and only that one. */
+  g_assert_true (remove_and_forget (f, "work"));
+  pw = lookup_password (f, "127.0.0.1", USER);
+  g_assert_null (pw);
+  pw = lookup_password (f, "127.0.0.1", "bob");
+  g_assert_cmpstr (pw, ==, "bobs-pw");
+  g_clear_pointer (&pw, popbell_credentials_free_password);
+
+  /* Nothing stored is fine too. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    popbell_credentials_clear_async (POPBELL_CREDENTIALS (f->credentials), "127.0.0.1", "bob",
+                                     NULL, store_result, &result);
+    run_until_result (&result, 5000);
+    g_assert_true (popbell_credentials_clear_finish (POPBELL_CREDENTIALS (f->credentials),
+                                                     result, NULL));
+  }
+  g_assert_true (remove_and_forget (f, "bob"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -359,6 +441,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/preview-complete", test_preview_complete);
   ADD ("/core/engine/mark-seen-caller-buffer", test_mark_seen_caller_buffer);
   ADD ("/core/engine/handler-removes-account", test_handler_removes_account);
+  ADD ("/core/engine/forget-password", test_forget_password);
 #undef ADD
 
   return g_test_run ();

@@ -346,12 +346,25 @@ test_trust_certificate (Fixture       *fixture,
                    "The connection works: Popbell logged in and read the mailbox.");
 }
 
-/* Editing keeps the name, shows the stored values; Remove asks first. */
+static gboolean
+password_gone (gpointer user_data)
+{
+  PopbellTestDovecot *dovecot = user_data;
+  g_autofree gchar *password = NULL;
+
+  password = popbell_test_session_lookup_password (session, popbell_test_dovecot_get_host (dovecot),
+                                                   "alice", NULL);
+  return password == NULL;
+}
+
+/* Editing keeps the name, shows the stored values; Remove asks first, and
+ * takes the account's password out of the keyring. */
 static void
 test_edit_and_remove (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autofree gchar *contents = NULL;
+  g_autoptr(GError) error = NULL;
   GtkListBox *list;
   GtkWidget *editor;
   GtkWidget *dialog;
@@ -382,10 +395,15 @@ test_edit_and_remove (Fixture       *fixture,
   g_assert_nonnull (strstr (contents, "[account Mine]"));
   g_clear_pointer (&contents, g_free);
 
+  popbell_test_session_store_password (session, popbell_test_dovecot_get_host (fixture->dovecot),
+                                       "alice", "alicepw", &error);
+  g_assert_no_error (error);
+  g_assert_false (password_gone (fixture->dovecot));
   gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
   gtk_button_clicked (GTK_BUTTON (ui_test_find (fixture->window, "remove_button")));
   dialog = ui_test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  ui_test_wait (password_gone, fixture->dovecot, 10000);
   contents = read_accounts ();
   g_assert_null (strstr (contents, "[account Mine]"));
   g_assert_cmpuint (count_rows (fixture), ==, 0);
