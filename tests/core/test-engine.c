@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine-fixture.h"
+#include "popbell-state-store.h"
 
 /* ------------------------------------------------------------------------ */
 
@@ -428,6 +429,62 @@ test_forget_password (Fixture *f, gconstpointer data)
   g_assert_true (remove_and_forget (f, "bob"));
 }
 
+/* A server that advertises PIPELINING but answers only the first command
+ * of a batch: the check times out on the batch (POPBELL_POP3_ERROR_PIPELINING),
+ * is redone once at once without pipelining, and later sessions remember. */
+static void
+test_pipelining_broken (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *state_dir = g_build_filename (f->dir, "state", NULL);
+  g_autoptr(PopbellStateStore) store = NULL;
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(GError) error = NULL;
+  guint batches;
+
+  /* timeout=1: the stalled batch fails after a second. */
+  text = g_strdup_printf ("[account work]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\ninterval=60\ntimeout=1\n"
+                          "allow-insecure-auth=true\n", popbell_fake_server_get_port (f->server));
+  write_accounts_text (f, text);
+  add_message (f->server, "uid-1", "0");
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 0)));
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 1);
+
+  /* Three new messages: their LIST and TOP commands go out as batches. */
+  add_message (f->server, "uid-2", "1");
+  add_message (f->server, "uid-3", "2");
+  add_message (f->server, "uid-4", "3");
+  popbell_fake_server_set_break_pipelining (f->server, TRUE);
+  batches = popbell_fake_server_get_n_batches (f->server);
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 2, 8000);
+
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 1)), ==, 3);
+  /* One failed session with one batch, one retry sending one by one. */
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 3);
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 1);
+
+  store = popbell_state_store_new (state_dir);
+  state = popbell_state_store_load (store, "work", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (state->pipelining_broken);
+
+  /* The next check does without pipelining from the start. */
+  add_message (f->server, "uid-5", "4");
+  add_message (f->server, "uid-6", "5");
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 3, 8000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 2)));
+  g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 2)), ==, 2);
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 4);
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -442,6 +499,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/mark-seen-caller-buffer", test_mark_seen_caller_buffer);
   ADD ("/core/engine/handler-removes-account", test_handler_removes_account);
   ADD ("/core/engine/forget-password", test_forget_password);
+  ADD ("/core/engine/pipelining-broken", test_pipelining_broken);
 #undef ADD
 
   return g_test_run ();

@@ -74,6 +74,8 @@ struct _PopbellFakeServer
   GPtrArray      *scripts;         /* (owned) GPtrArray of GPtrArray of Step */
   guint           next_script;     /* script of the next accepted connection */
   gboolean        byte_by_byte;
+  gboolean        break_pipelining;
+  guint           n_batches;       /* reads that carried more than one command */
 
   GPtrArray      *commands;        /* (owned) gchar* */
   GArray         *login_times;     /* gint64 */
@@ -122,6 +124,7 @@ struct _Conn
   gchar             *user_given;
   gboolean           authed;
   gboolean           sasl_wait;    /* AUTH PLAIN sent "+ ", waiting for the response */
+  gboolean           in_batch;     /* the next line came in the same read as the last */
   GPtrArray         *snapshot;     /* (owned) Message*, the mailbox at login */
   GArray            *deleted;      /* gboolean per snapshot entry */
 };
@@ -421,6 +424,20 @@ conn_flush (Conn *conn)
     conn_maybe_free (conn);
 }
 
+/* TRUE when more than the rest of a line terminator is already buffered:
+ * the client wrote the next command together with this one (pipelining). */
+static gboolean
+more_buffered (Conn *conn)
+{
+  gsize len = 0;
+  const gchar *buffer = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (conn->in), &len);
+
+  for (gsize i = 0; i < len; i++)
+    if (buffer[i] != '\r' && buffer[i] != '\n')
+      return TRUE;
+  return FALSE;
+}
+
 static void
 conn_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -428,6 +445,7 @@ conn_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellFakeServer *self = conn->server;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *line = NULL;
+  gboolean batched;
 
   conn->reading = FALSE;
   line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source), result, NULL, &error);
@@ -448,7 +466,13 @@ conn_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
    * reads; strip what is left of the terminator. */
   g_strchomp (line);
   g_ptr_array_add (self->commands, g_strdup (line));
-  if (self->mailbox_mode)
+  batched = conn->in_batch;
+  conn->in_batch = more_buffered (conn);
+  if (conn->in_batch && !batched)
+    self->n_batches++;
+  if (self->mailbox_mode && batched && self->break_pipelining)
+    ;   /* a broken server: only the first command of a batch is answered */
+  else if (self->mailbox_mode)
     mailbox_handle_line (conn, line);
   else
     g_queue_push_tail (&conn->lines, g_steal_pointer (&line));
@@ -1234,6 +1258,18 @@ GArray *
 popbell_fake_server_get_login_times (PopbellFakeServer *self)
 {
   return self->login_times;
+}
+
+void
+popbell_fake_server_set_break_pipelining (PopbellFakeServer *self, gboolean broken)
+{
+  self->break_pipelining = broken;
+}
+
+guint
+popbell_fake_server_get_n_batches (PopbellFakeServer *self)
+{
+  return self->n_batches;
 }
 
 guint

@@ -113,6 +113,12 @@ void popbell_fake_server_set_login_reply (PopbellFakeServer *self, const gchar *
 /* Greeting, default "+OK Popbell fake server ready <pid.counter@fake>". */
 void popbell_fake_server_set_greeting (PopbellFakeServer *self, const gchar *status_line);
 
+/* Mailbox mode: misbehave like a server whose PIPELINING is broken — of
+ * several commands that arrive in one read, answer only the first (the
+ * client waits for the rest in vain). Commands sent one at a time are
+ * answered as usual. Default FALSE. */
+void popbell_fake_server_set_break_pipelining (PopbellFakeServer *self, gboolean broken);
+
 /* --- what happened --------------------------------------------------------- */
 
 /* (transfer none) every command line received, oldest first (gchar*). */
@@ -124,6 +130,8 @@ guint       popbell_fake_server_get_n_connections (PopbellFakeServer *self);
  * login attempt (successful or not), oldest first (gint64). (transfer none) */
 guint       popbell_fake_server_get_n_logins (PopbellFakeServer *self);
 GArray     *popbell_fake_server_get_login_times (PopbellFakeServer *self);
+/* Reads that carried more than one command line (pipelined batches). */
+guint       popbell_fake_server_get_n_batches (PopbellFakeServer *self);
 /* Connections currently open. */
 guint       popbell_fake_server_get_n_open (PopbellFakeServer *self);
 /* Script mode: TRUE when every scripted connection ran all its steps. */
