@@ -485,6 +485,247 @@ test_pipelining_broken (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 1);
 }
 
+/* --- offline pause ------------------------------------------------------ */
+
+/* A GNetworkMonitor whose answer the test sets. */
+#define TEST_TYPE_MONITOR (test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
+
+struct _TestMonitor
+{
+  GObject  parent_instance;
+  gboolean available;
+};
+
+static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void test_monitor_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_iface_init)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
+
+enum { MONITOR_PROP_0, MONITOR_PROP_AVAILABLE, MONITOR_PROP_METERED, MONITOR_PROP_CONNECTIVITY };
+
+static void
+test_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  TestMonitor *self = TEST_MONITOR (object);
+
+  switch (id)
+    {
+    case MONITOR_PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    case MONITOR_PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case MONITOR_PROP_CONNECTIVITY:
+      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL
+                                               : G_NETWORK_CONNECTIVITY_LOCAL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+test_monitor_class_init (TestMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = test_monitor_get_property;
+  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+test_monitor_init (TestMonitor *self)
+{
+}
+
+static gboolean
+test_monitor_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+test_monitor_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = test_monitor_initable_init;
+}
+
+static void
+test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+test_monitor_set_available (TestMonitor *self, gboolean available)
+{
+  self->available = available;
+  g_object_notify (G_OBJECT (self), "network-available");
+  g_signal_emit_by_name (self, "network-changed", available);
+}
+
+/* A resolver that knows one name that is not loopback to the engine but
+ * leads to the fake server: the offline pause exempts loopback hosts. */
+#define REMOTE_HOST "pop.offline.test"
+
+#define TEST_TYPE_RESOLVER (test_resolver_get_type ())
+G_DECLARE_FINAL_TYPE (TestResolver, test_resolver, TEST, RESOLVER, GResolver)
+
+struct _TestResolver
+{
+  GResolver parent_instance;
+};
+
+G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+static GList *
+resolve (const gchar *hostname, GResolverNameLookupFlags flags, GError **error)
+{
+  if (g_ascii_strcasecmp (hostname, REMOTE_HOST) != 0 ||
+      (flags & G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY) != 0)
+    {
+      g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "unknown host %s", hostname);
+      return NULL;
+    }
+  return g_list_append (NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static GList *
+resolver_lookup_with_flags (GResolver *resolver, const gchar *hostname,
+                            GResolverNameLookupFlags flags, GCancellable *cancellable,
+                            GError **error)
+{
+  return resolve (hostname, flags, error);
+}
+
+static GList *
+resolver_lookup (GResolver *resolver, const gchar *hostname, GCancellable *cancellable,
+                 GError **error)
+{
+  return resolve (hostname, G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT, error);
+}
+
+static void
+resolver_lookup_with_flags_async (GResolver *resolver, const gchar *hostname,
+                                  GResolverNameLookupFlags flags, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+  GError *error = NULL;
+  GList *addresses = resolve (hostname, flags, &error);
+
+  if (addresses == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, addresses, (GDestroyNotify) g_resolver_free_addresses);
+}
+
+static void
+resolver_lookup_async (GResolver *resolver, const gchar *hostname, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  resolver_lookup_with_flags_async (resolver, hostname, G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
+                                    cancellable, callback, user_data);
+}
+
+static GList *
+resolver_lookup_finish (GResolver *resolver, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_resolver_class_init (TestResolverClass *klass)
+{
+  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
+
+  resolver_class->lookup_by_name = resolver_lookup;
+  resolver_class->lookup_by_name_async = resolver_lookup_async;
+  resolver_class->lookup_by_name_finish = resolver_lookup_finish;
+  resolver_class->lookup_by_name_with_flags = resolver_lookup_with_flags;
+  resolver_class->lookup_by_name_with_flags_async = resolver_lookup_with_flags_async;
+  resolver_class->lookup_by_name_with_flags_finish = resolver_lookup_finish;
+}
+
+static void
+test_resolver_init (TestResolver *self)
+{
+}
+
+static PopbellNextCheckReason
+next_reason (Fixture *f, const gchar *name)
+{
+  g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (f->engine, name);
+
+  return popbell_account_status_get_next_reason (status);
+}
+
+/* Offline: an account on another host pauses (no connection), one on this
+ * machine goes on; back online, the paused one is checked soon. */
+static void
+test_offline_pause (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GResolver) saved = g_resolver_get_default ();
+  g_autoptr(GResolver) resolver = g_object_new (TEST_TYPE_RESOLVER, NULL);
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autofree gchar *text = NULL;
+  guint16 port = popbell_fake_server_get_port (f->server);
+  gint64 online_at;
+
+  g_resolver_set_default (resolver);
+  text = g_strdup_printf ("[account local]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\ninterval=60\ntimeout=5\n"
+                          "allow-insecure-auth=true\n"
+                          "[account remote]\nhost=" REMOTE_HOST "\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\ninterval=60\ntimeout=5\n"
+                          "allow-insecure-auth=true\n", port, port);
+  write_accounts_text (f, text);
+  popbell_memory_credentials_set (f->credentials, REMOTE_HOST, USER, PASSWORD);
+  add_message (f->server, "uid-1", "0");
+  new_engine (f);
+  monitor->available = FALSE;
+  popbell_engine_set_network_monitor (f->engine, G_NETWORK_MONITOR (monitor));
+  popbell_engine_start (f->engine);
+
+  /* Only the local account is checked. */
+  run_until_results (f, 1, 5000);
+  run_for (1500);
+  g_assert_cmpuint (f->results->len, ==, 1);
+  g_assert_cmpstr (popbell_check_result_get_account_name (result_at (f, 0)), ==, "local");
+  g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, 1);
+  g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_OFFLINE);
+  g_assert_cmpint (next_reason (f, "local"), ==, POPBELL_NEXT_CHECK_INTERVAL);
+
+  /* "Check now" does not connect while offline either. */
+  popbell_engine_check_account_now (f->engine, "remote");
+  run_for (500);
+  g_assert_cmpuint (f->results->len, ==, 1);
+  g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_OFFLINE);
+
+  /* Back online: the remote account soon, and through the network. */
+  online_at = g_get_real_time ();
+  test_monitor_set_available (monitor, TRUE);
+  g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_INTERVAL);
+  run_until_results (f, 2, 6000);
+  g_assert_cmpstr (popbell_check_result_get_account_name (result_at (f, 1)), ==, "remote");
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_cmpint (g_array_index (f->result_times, gint64, 1) - online_at, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, 2);
+
+  /* Gone again while started: paused again, the local one is not. */
+  test_monitor_set_available (monitor, FALSE);
+  g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_OFFLINE);
+  g_assert_cmpint (next_reason (f, "local"), ==, POPBELL_NEXT_CHECK_INTERVAL);
+
+  popbell_engine_stop (f->engine);
+  g_resolver_set_default (saved);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -500,6 +741,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/handler-removes-account", test_handler_removes_account);
   ADD ("/core/engine/forget-password", test_forget_password);
   ADD ("/core/engine/pipelining-broken", test_pipelining_broken);
+  ADD ("/core/engine/offline-pause", test_offline_pause);
 #undef ADD
 
   return g_test_run ();
