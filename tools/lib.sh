@@ -5,24 +5,34 @@
 # Debian 12 is the reference system: package names below are Debian's.
 
 # Everything needed to build Popbell and to run its whole test suite against
-# real services (Dovecot, gnome-keyring, dunst/Xvfb, tray hosts).
+# real services (Dovecot, gnome-keyring, dunst/Xvfb, tray hosts). apt-get
+# runs with --no-install-recommends, so whatever a test touches directly is
+# named here even when something else usually drags it in:
+#   librsvg2-common    gdk-pixbuf's SVG loader: the tray badge is drawn from
+#                      SVG at run time (only a Recommends of the icon theme)
+#   libglib2.0-bin     gdbus (x-session.sh);  dbus-bin: dbus-monitor
+#   gir1.2-gdkpixbuf-2.0  applet-xembed.sh counts tray pixels from Python
+#   notification-daemon   the second, body-markup notification server
+#   fonts-dejavu-core  the font dunst is configured with; text in screenshots
 POPBELL_PACKAGES=(
   meson ninja-build pkg-config gcc
   libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
-  libgmime-3.0-dev libjson-glib-dev glib-networking
+  libgmime-3.0-dev libjson-glib-dev glib-networking librsvg2-common
   gettext desktop-file-utils appstream
-  dovecot-core dovecot-pop3d openssl python3 python3-gi procps
-  dbus gnome-keyring libsecret-tools
-  xvfb dunst libnotify-bin xdotool x11-utils imagemagick
+  dovecot-core dovecot-pop3d openssl python3 python3-gi gir1.2-gdkpixbuf-2.0 procps
+  dbus dbus-bin libglib2.0-bin gnome-keyring libsecret-tools
+  xvfb dunst notification-daemon libnotify-bin xdotool x11-utils imagemagick fonts-dejavu-core
   trayer haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
 )
 
-# What tools/demo needs: build, a private Dovecot, a private keyring.
+# What tools/demo needs: build, a private Dovecot, a private keyring, and
+# what the applet itself needs at run time in your session.
 POPBELL_DEMO_PACKAGES=(
   meson ninja-build pkg-config gcc
   libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
-  libgmime-3.0-dev libjson-glib-dev glib-networking gettext desktop-file-utils appstream
-  dovecot-core dovecot-pop3d openssl python3 procps dbus gnome-keyring libsecret-tools
+  libgmime-3.0-dev libjson-glib-dev glib-networking librsvg2-common
+  gettext desktop-file-utils appstream
+  dovecot-core dovecot-pop3d openssl python3 procps dbus libglib2.0-bin gnome-keyring libsecret-tools
 )
 
 pb_log() { printf '%s: %s\n' "${PB_TOOL:-popbell}" "$*" >&2; }
