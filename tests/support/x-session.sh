@@ -102,6 +102,21 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 fail() { echo "x-session.sh: $*" >&2; for f in "$XS_DIR"/*.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
 
+# Services start slowly on a loaded CI machine: every wait below has a
+# budget in wall-clock seconds (not a number of tries, each of which may
+# itself take long), generous but well inside the tests' meson timeouts.
+START_BUDGET=20
+# until_ok SECONDS CMD...: runs CMD until it succeeds; 1 once SECONDS passed.
+until_ok() {
+  local end=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$end" ] || return 1
+    sleep 0.025
+  done
+}
+# alive PID WHAT: fails the session when the service exited.
+alive() { kill -0 "$1" 2>/dev/null || fail "$2 exited"; }
+
 # Isolate BEFORE starting anything: every service inherits this environment.
 export HOME=$XS_DIR/home XDG_RUNTIME_DIR=$XS_DIR/run
 export XDG_CONFIG_HOME=$HOME/.config XDG_STATE_HOME=$HOME/.local/state \
@@ -129,8 +144,8 @@ XML
 dbus-daemon --config-file="$XS_DIR/bus.conf" --nofork --nopidfile --print-address=3 \
   3>"$XS_DIR/bus-address" 2>"$XS_DIR/dbus.log" &
 XS_DBUS_PID=$!; PIDS+=("$XS_DBUS_PID")
-for _ in $(seq 200); do [ -s "$XS_DIR/bus-address" ] && break; sleep 0.01; done
-[ -s "$XS_DIR/bus-address" ] || fail "dbus-daemon did not start"
+bus_up() { alive "$XS_DBUS_PID" dbus-daemon; [ -s "$XS_DIR/bus-address" ]; }
+until_ok "$START_BUDGET" bus_up || fail "dbus-daemon did not start within $START_BUDGET s"
 DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$XS_DIR/bus-address")
 export DBUS_SESSION_BUS_ADDRESS
 
@@ -139,23 +154,19 @@ has_owner() {
     --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null | grep -q true
 }
 wait_owner() {   # NAME PID WHAT
-  for _ in $(seq 200); do
-    has_owner "$1" && return 0
-    kill -0 "$2" 2>/dev/null || fail "$3 exited before owning $1"
-    sleep 0.025
-  done
-  fail "$3 did not own $1 within 5 s"
+  owned() { alive "$2" "$3 (before owning $1)"; has_owner "$1"; }
+  until_ok "$START_BUDGET" owned "$@" || fail "$3 did not own $1 within $START_BUDGET s"
 }
 
 # --- X: Xvfb picks a free display and writes its number to fd 3 ---------------
 Xvfb -displayfd 3 -screen 0 "$SCREEN" -nolisten tcp -noreset 3>"$XS_DIR/display" 2>"$XS_DIR/xvfb.log" &
 XS_XVFB_PID=$!; PIDS+=("$XS_XVFB_PID")
-for _ in $(seq 200); do [ -s "$XS_DIR/display" ] && break; kill -0 "$XS_XVFB_PID" 2>/dev/null || break; sleep 0.025; done
-[ -s "$XS_DIR/display" ] || fail "Xvfb did not start"
+display_known() { alive "$XS_XVFB_PID" Xvfb; [ -s "$XS_DIR/display" ]; }
+until_ok "$START_BUDGET" display_known || fail "Xvfb did not start within $START_BUDGET s"
 export DISPLAY=:$(head -n1 "$XS_DIR/display")
 # The display number comes before the server accepts clients: wait for that.
-for _ in $(seq 200); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.025; done
-xdpyinfo >/dev/null 2>&1 || fail "Xvfb on $DISPLAY does not accept clients"
+x_accepts() { alive "$XS_XVFB_PID" Xvfb; xdpyinfo >/dev/null 2>&1; }
+until_ok "$START_BUDGET" x_accepts || fail "Xvfb on $DISPLAY does not accept clients"
 
 # --- optional: notification capture ------------------------------------------
 if [ "$MONITOR" = 1 ]; then
@@ -164,8 +175,9 @@ if [ "$MONITOR" = 1 ]; then
     >"$XS_DIR/notifications.dbus" 2>"$XS_DIR/monitor.log" &
   XS_MONITOR_PID=$!; PIDS+=("$XS_MONITOR_PID")
   # It becomes a monitor asynchronously; its first message (NameAcquired)
-  # says it is live.
-  for _ in $(seq 200); do [ -s "$XS_DIR/notifications.dbus" ] && break; sleep 0.01; done
+  # says it is live. Without it the tests would miss notifications.
+  monitoring() { alive "$XS_MONITOR_PID" dbus-monitor; [ -s "$XS_DIR/notifications.dbus" ]; }
+  until_ok "$START_BUDGET" monitoring || fail "dbus-monitor did not start within $START_BUDGET s"
 fi
 
 # --- notifications: dunst --------------------------------------------------------
@@ -219,24 +231,25 @@ case $TRAY in
     if [ "$TRAY" = sni ]; then
       gtk-sni-tray-standalone --top --end --size 32 --color "#dddddd" >"$XS_DIR/tray.log" 2>&1 &
       XS_TRAY_PID=$!; PIDS+=("$XS_TRAY_PID")
-      for _ in $(seq 200); do
+      # Items that register before a host does are shown all the same,
+      # but an application may decide on "no tray" meanwhile: wait for it.
+      host_registered() {
+        alive "$XS_TRAY_PID" gtk-sni-tray-standalone
         timeout 5 gdbus call --session --dest org.kde.StatusNotifierWatcher --object-path /StatusNotifierWatcher \
           --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierWatcher \
-          IsStatusNotifierHostRegistered 2>/dev/null | grep -q true && break
-        kill -0 "$XS_TRAY_PID" 2>/dev/null || fail "gtk-sni-tray-standalone exited"
-        sleep 0.025
-      done
+          IsStatusNotifierHostRegistered 2>/dev/null | grep -q true
+      }
+      until_ok "$START_BUDGET" host_registered ||
+        fail "gtk-sni-tray-standalone registered no host within $START_BUDGET s"
     fi ;;
   xembed)
     trayer --edge top --align right --widthtype request --height 32 --iconspacing 4 \
       --transparent false --tint 0xdddddd --SetDockType true >"$XS_DIR/tray.log" 2>&1 &
     XS_TRAY_PID=$!; PIDS+=("$XS_TRAY_PID")
-    # trayer owns the _NET_SYSTEM_TRAY_S0 selection once it can embed icons.
-    for _ in $(seq 200); do
-      xwininfo -root -tree 2>/dev/null | grep -q '"panel": ("panel" "trayer")' && break
-      kill -0 "$XS_TRAY_PID" 2>/dev/null || fail "trayer exited"
-      sleep 0.025
-    done ;;
+    # trayer owns the _NET_SYSTEM_TRAY_S0 selection once it can embed
+    # icons, after it mapped its panel.
+    panel_up() { alive "$XS_TRAY_PID" trayer; xwininfo -root -tree 2>/dev/null | grep -q '"panel": ("panel" "trayer")'; }
+    until_ok "$START_BUDGET" panel_up || fail "trayer showed no panel within $START_BUDGET s" ;;
 esac
 
 export XS_DIR XS_TRAY=$TRAY XS_SUPPORT_DIR=$HERE XS_PYTHON=/usr/bin/python3 XS_XVFB_PID XS_DBUS_PID
