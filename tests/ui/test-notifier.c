@@ -517,6 +517,26 @@ action_seen (gpointer data)
   return ((Invoked *) data)->action != NULL;
 }
 
+/* dunst's own count of notifications on screen is 1. */
+static gboolean
+dunst_displays_one (gpointer data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+
+  reply = g_dbus_connection_call_sync (data, "org.freedesktop.Notifications",
+                                       "/org/freedesktop/Notifications",
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", "org.dunstproject.cmd0",
+                                                      "displayedLength"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                       5000, NULL, NULL);
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32) && g_variant_get_uint32 (value) == 1;
+}
+
 /* The user clicks the notification (dunst: NotificationAction on its
  * control interface, what `dunstctl action 0` does): the default action,
  * Preview, reaches the application with the message's UID. */
@@ -547,7 +567,9 @@ test_default_action (void)
   g_signal_connect (notifier, "action-invoked", G_CALLBACK (on_action), &invoked);
   popbell_notifier_new_mail (notifier, "work", 1, messages);
   wait_notify (notifier, count_calls ("Notify"));
-  run_for (200);
+  /* dunst answers Notify first and puts the notification on screen on a
+   * later turn of its loop; NotificationAction counts displayed ones. */
+  g_assert_true (iterate_until (dunst_displays_one, bus, 10000));
 
   reply = g_dbus_connection_call_sync (bus, "org.freedesktop.Notifications",
                                        "/org/freedesktop/Notifications", "org.dunstproject.cmd0",
@@ -563,28 +585,35 @@ test_default_action (void)
   g_strfreev (invoked.uids);
 }
 
-static gboolean
-name_has_owner (GDBusConnection *bus,
-                const gchar     *name)
+static void
+on_name_appeared (GDBusConnection *connection,
+                  const gchar     *name,
+                  const gchar     *name_owner,
+                  gpointer         user_data)
 {
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
+  *(gboolean *) user_data = TRUE;
 }
 
-/* x-session.sh --no-notifications: this program starts the server. */
+static void
+on_server_exited (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* x-session.sh --no-notifications: this program starts the server and
+ * waits until it owns the name (or exits), 20 s at most: a GTK program
+ * starting on a loaded machine. */
 static gboolean
 start_notification_daemon (GError **error)
 {
   const gchar *path = "/usr/lib/notification-daemon/notification-daemon";
   g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  g_autoptr(GCancellable) cancellable = NULL;
+  gboolean appeared = FALSE, exited = FALSE, expired = FALSE;
+  guint watch, timeout;
 
   if (bus == NULL)
     return FALSE;
@@ -596,13 +625,27 @@ start_notification_daemon (GError **error)
   server_process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, error, path, NULL);
   if (server_process == NULL)
     return FALSE;
-  for (guint i = 0; i < 200; i++)
-    {
-      if (name_has_owner (bus, "org.freedesktop.Notifications"))
-        return TRUE;
-      g_usleep (25000);   /* an external process starting: nothing to iterate */
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "notification-daemon did not start");
+
+  cancellable = g_cancellable_new ();
+  watch = g_bus_watch_name_on_connection (bus, "org.freedesktop.Notifications",
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          on_name_appeared, NULL, &appeared, NULL);
+  g_subprocess_wait_async (server_process, cancellable, on_server_exited, &exited);
+  timeout = g_timeout_add_seconds (20, set_flag, &expired);
+  while (!appeared && !exited && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_bus_unwatch_name (watch);
+  if (!expired)
+    g_source_remove (timeout);
+  g_cancellable_cancel (cancellable);
+  while (!exited)   /* the cancelled wait still calls back */
+    g_main_context_iteration (NULL, TRUE);
+
+  if (appeared)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s %s", path,
+               expired ? "did not own org.freedesktop.Notifications within 20 s"
+                       : "exited before it owned org.freedesktop.Notifications");
   return FALSE;
 }
 
