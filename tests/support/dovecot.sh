@@ -60,9 +60,17 @@ cleanup() {
 # clean up only if we fail before handing over
 trap cleanup EXIT; trap 'exit 130' INT TERM
 
-POP3_PORT=${POP3_PORT:-$(free_port)}
-POP3S_PORT=${POP3S_PORT:-$(free_port)}
-while [ "$POP3S_PORT" = "$POP3_PORT" ]; do POP3S_PORT=$(free_port); done
+# Ports the kernel handed out and we released may be taken again before
+# Dovecot binds them (another test starting at the same moment): then we
+# pick new ones and start again, unless the caller fixed them.
+FIXED_PORTS=${POP3_PORT:+1}${POP3S_PORT:+1}
+pick_ports() {
+  [ -n "$FIXED_PORTS" ] && return 0
+  POP3_PORT=$(free_port)
+  POP3S_PORT=$(free_port)
+  while [ "$POP3S_PORT" = "$POP3_PORT" ]; do POP3S_PORT=$(free_port); done
+}
+pick_ports
 
 # --- identities -------------------------------------------------------------
 # As root the master drops privileges: login processes run as
@@ -130,6 +138,7 @@ service anvil {
 }'
 fi
 
+write_conf() {
 cat > "$T/dovecot.conf" <<CONF
 # generated: the only config this instance reads
 instance_name = pop3test-$$
@@ -178,28 +187,50 @@ $NONROOT_CONF
 $FAST_AUTH
 ${DOVECOT_EXTRA:-}
 CONF
-
-/usr/bin/doveconf -c "$T/dovecot.conf" -n >/dev/null   # fail early on config errors
+}
 
 [ "$MODE" = start ] || { echo "usage: $0 start | stop DIR" >&2; exit 2; }
-setsid /usr/sbin/dovecot -F -c "$T/dovecot.conf" >"$T/stdout" 2>&1 </dev/null &
-DOVECOT_PID=$!
-echo "$DOVECOT_PID" > "$T/dovecot.pid"
-ready=0
-for _ in $(seq 100); do   # ready = our master is up and a client gets "+OK" greeting
-  kill -0 "$DOVECOT_PID" 2>/dev/null || break
-  if grep -q 'starting up' "$T/dovecot.log" 2>/dev/null &&
-     $PY -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$POP3_PORT),1);s.settimeout(1);sys.exit(0 if s.recv(64).startswith(b'+OK') else 1)" 2>/dev/null; then
-    ready=1; break
-  fi
-  sleep 0.05
-done
-if [ $ready = 0 ]; then
+
+# start_master: 0 once our master is up and a client gets the "+OK"
+# greeting; 1 when it exited or 20 s (wall clock: a loaded CI machine) passed.
+start_master() {
+  local end=$(( $(date +%s%N) + 20000000000 ))
+  setsid /usr/sbin/dovecot -F -c "$T/dovecot.conf" >"$T/stdout" 2>&1 </dev/null &
+  DOVECOT_PID=$!
+  echo "$DOVECOT_PID" > "$T/dovecot.pid"
+  while [ "$(date +%s%N)" -lt "$end" ]; do
+    alive "$DOVECOT_PID" || return 1
+    if grep -q 'starting up' "$T/dovecot.log" 2>/dev/null &&
+       $PY -c "import socket,sys;s=socket.create_connection(('127.0.0.1',$POP3_PORT),1);s.settimeout(1);sys.exit(0 if s.recv(64).startswith(b'+OK') else 1)" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+attempt=1
+while :; do
+  write_conf
+  /usr/bin/doveconf -c "$T/dovecot.conf" -n >/dev/null   # fail early on config errors
+  start_master && break
   # the master's last words reach the files late (through its log process)
   for _ in $(seq 40); do grep -qs Fatal "$T/stdout" "$T/dovecot.log" && break; sleep 0.05; done
+  if alive "$DOVECOT_PID"; then
+    kill -TERM "$DOVECOT_PID"
+    for _ in $(seq 100); do alive "$DOVECOT_PID" || break; sleep 0.05; done
+  fi
+  if [ -z "$FIXED_PORTS" ] && [ "$attempt" -lt 3 ] &&
+     grep -qs 'Address already in use' "$T/stdout" "$T/dovecot.log"; then
+    echo "dovecot.sh: port $POP3_PORT or $POP3S_PORT was taken meanwhile; new ports" >&2
+    attempt=$((attempt + 1))
+    rm -f "$T/stdout" "$T/dovecot.log"
+    pick_ports
+    continue
+  fi
   echo "dovecot did not start:" >&2; cat "$T/dovecot.log" "$T/stdout" >&2 2>/dev/null
   exit 1
-fi
+done
 
 trap - EXIT INT TERM            # success: the instance now belongs to the caller
 
