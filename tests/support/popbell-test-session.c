@@ -491,7 +491,7 @@ static void
 stop_bus (PopbellTestSession *self)
 {
   GDBusConnection *singleton;
-  gpointer alive = NULL;
+  GDBusConnection *alive = NULL;
 
   if (self->bus == NULL)
     return;
@@ -507,18 +507,25 @@ stop_bus (PopbellTestSession *self)
   singleton = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   if (singleton != NULL)
     {
+      GWeakRef weak;
+
       /* Otherwise its closing raises SIGTERM in this process. */
       g_dbus_connection_set_exit_on_close (singleton, FALSE);
-      alive = singleton;
-      g_object_add_weak_pointer (G_OBJECT (singleton), &alive);
+      /* The last other reference may go on GDBus's worker thread at any
+       * moment (libsecret's proxies drop theirs there): only GWeakRef is
+       * safe against that; a weak pointer can be cleared between our
+       * check and its removal. */
+      g_weak_ref_init (&weak, singleton);
       g_object_unref (singleton);
+      alive = g_weak_ref_get (&weak);
+      g_weak_ref_clear (&weak);
     }
   if (alive != NULL)
     {
-      g_object_remove_weak_pointer (G_OBJECT (alive), &alive);
       g_test_message ("popbell-test-session: the session bus connection is still in use "
-                      "(%u references); stopping the bus without waiting for it",
-                      G_OBJECT (alive)->ref_count);
+                      "(%u other references); stopping the bus without waiting for it",
+                      G_OBJECT (alive)->ref_count - 1);
+      g_clear_object (&alive);
       g_test_dbus_stop (self->bus);
       /* Dropping the GTestDBus would run g_test_dbus_down() and wait after
        * all: keep the stopped object. */
