@@ -35,7 +35,6 @@ typedef struct {
   PopbellSession *session;     /* (owned) (nullable) until opened */
   guint           index;
   guint64         size;
-  gboolean        deleted;
   GBytes         *raw;         /* (owned) (nullable) the fetched message */
   GError         *error;       /* (owned) (nullable) the first failure */
 } OpData;
@@ -78,6 +77,8 @@ op_release (PopbellEngine *self, const gchar *name)
   if (entry == NULL)
     return;
   g_clear_object (&entry->running);
+  /* Marks made while the session was busy could not be saved then. */
+  popbell_engine_entry_flush_acks (entry);
   if (entry->check_again)
     {
       entry->check_again = FALSE;
