@@ -726,6 +726,43 @@ test_offline_pause (Fixture *f, gconstpointer data)
   g_resolver_set_default (saved);
 }
 
+/* A mark made while a preview holds the account's session cannot be saved
+ * at once; it must reach the state file when the session ends, not only at
+ * the next check (the applet may quit before that). */
+static void
+test_mark_seen_during_fetch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) fetched = NULL;
+  g_autoptr(PopbellMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  add_message (f->server, "uid-1", "0");
+  write_accounts (f, popbell_fake_server_get_port (f->server), 3600);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  add_message (f->server, "uid-2", "1");
+  add_message (f->server, "uid-3", "2");
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 2, 5000);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 2);
+
+  /* The fetch takes the session at once; the mark comes while it is open. */
+  popbell_engine_fetch_message_async (f->engine, "work", "uid-2", FALSE, 0, NULL,
+                                      store_result, &fetched);
+  popbell_engine_mark_seen (f->engine, "work", "uid-3");
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 1);
+  run_until_result (&fetched, 5000);
+  message = popbell_engine_fetch_message_finish (f->engine, fetched, &error);
+  g_assert_no_error (error);
+  run_for (200);
+
+  /* A new engine reads only what was saved. */
+  popbell_engine_stop (f->engine);
+  new_engine (f);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -737,6 +774,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/keyring-wait", test_keyring_wait);
   ADD ("/core/engine/unseen-and-operations", test_unseen_and_operations);
   ADD ("/core/engine/preview-complete", test_preview_complete);
+  ADD ("/core/engine/mark-seen-during-fetch", test_mark_seen_during_fetch);
   ADD ("/core/engine/mark-seen-caller-buffer", test_mark_seen_caller_buffer);
   ADD ("/core/engine/handler-removes-account", test_handler_removes_account);
   ADD ("/core/engine/forget-password", test_forget_password);
