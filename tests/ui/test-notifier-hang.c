@@ -3,6 +3,9 @@
  */
 #include "popbell-config.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <glib/gstdio.h>
 
 #include "popbell-mail-summary.h"
@@ -182,9 +185,18 @@ server_thread (gpointer data)
  * can own the name. (GTestDBus would wait at teardown for the session bus
  * connection to go away, which libnotify keeps for the life of the
  * process.) */
+/* Runs in the child between fork and exec: the bus goes when this
+ * process does, also when a failed assertion aborts it before stop_bus(). */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static gchar *
 start_bus (GError **error)
 {
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree gchar *conf = NULL;
   g_autofree gchar *text = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -206,9 +218,11 @@ start_bus (GError **error)
   /* Set before any thread exists (setenv is not thread-safe). */
   address = g_strdup_printf ("unix:path=%s/bus", bus_dir);
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
-  bus_daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, "dbus-daemon",
-                                 "--config-file", conf, "--nofork", "--nopidfile",
-                                 "--print-address=1", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  bus_daemon = g_subprocess_launcher_spawn (launcher, error, "dbus-daemon",
+                                            "--config-file", conf, "--nofork", "--nopidfile",
+                                            "--print-address=1", NULL);
   if (bus_daemon == NULL)
     {
       g_free (address);
