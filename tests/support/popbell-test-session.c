@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -35,7 +36,8 @@ struct _PopbellTestSession
   PopbellTestSecrets secrets;
   gchar           *dir;          /* (owned) the session root */
   gboolean         own_dir;      /* we made @dir and remove it */
-  GTestDBus       *bus;          /* (owned) (nullable) */
+  GSubprocess     *bus;          /* (owned) (nullable) our dbus-daemon */
+  gchar           *bus_address;  /* (owned) (nullable) */
   GDBusConnection *conn;         /* (owned) (nullable) private, not the g_bus_get() singleton */
   GSubprocess     *keyring;      /* (owned) (nullable) gnome-keyring-daemon --foreground */
   GPid             keyring_pid;
@@ -220,7 +222,7 @@ check_glib_sees_environment (void)
     }
 }
 
-/* g_test_dbus_unset() (also called by g_test_dbus_up()) unsets
+/* g_test_dbus_unset() unsets
  * XDG_RUNTIME_DIR, because GDBus would find the user's bus at
  * $XDG_RUNTIME_DIR/bus. Ours holds no bus socket, and services such as
  * gnome-keyring need a runtime directory: put it back. */
@@ -334,6 +336,80 @@ remove_tree (const gchar *path)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Session bus */
+
+/* Runs in each service's child process between fork and exec: the service
+ * goes when the test process does, also when an assertion aborts it or
+ * meson kills it, before any teardown ran. Otherwise it would live on and
+ * keep meson's stdout/stderr pipes open, so that meson waits for the
+ * test's full timeout. */
+static void
+die_with_test (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* A dbus-daemon of our own, not GTestDBus: GLib 2.74's GTestDBus forks a
+ * "watcher" that kills the bus when the test process dies, but its pipe's
+ * write end is not close-on-exec, so every dbus-daemon started after the
+ * first (one session per test case) inherits it, the watcher never sees
+ * EOF, and a crashed test leaves bus, keyring and watcher running until
+ * meson's timeout (test-cli hung 120 s after a failed assertion). The
+ * configuration has no <servicedir>: nothing is activatable, so neither a
+ * notification server nor a keyring the system installs can be started
+ * behind the test's back. */
+static gboolean
+start_bus (PopbellTestSession *self,
+           GError            **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree gchar *conf = g_build_filename (self->dir, "bus.conf", NULL);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *escaped = g_markup_escape_text (g_get_tmp_dir (), -1);
+  gchar *line;
+
+  /* unix:tmpdir gives an abstract socket on Linux: no file, no path
+   * length limit. */
+  text = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus "
+                          "Configuration 1.0//EN\" "
+                          "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                          "<busconfig>\n"
+                          "  <type>session</type>\n"
+                          "  <listen>unix:tmpdir=%s</listen>\n"
+                          "  <auth>EXTERNAL</auth>\n"
+                          "  <policy context=\"default\">\n"
+                          "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                          "    <allow eavesdrop=\"true\"/>\n"
+                          "    <allow own=\"*\"/>\n"
+                          "  </policy>\n"
+                          "</busconfig>\n", escaped);
+  if (!g_file_set_contents (conf, text, -1, error))
+    return FALSE;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  self->bus = g_subprocess_launcher_spawn (launcher, error, "dbus-daemon", "--config-file", conf,
+                                           "--nofork", "--nopidfile", "--print-address=1",
+                                           NULL);
+  if (self->bus == NULL)
+    return FALSE;
+
+  /* It prints its address once it listens; EOF if it failed. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->bus));
+  line = g_data_input_stream_read_line (out, NULL, NULL, error);
+  if (line == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "dbus-daemon did not start");
+      return FALSE;
+    }
+  self->bus_address = g_strstrip (line);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", self->bus_address, TRUE);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Keyring */
 
 /* gnome-keyring-daemon binds $XDG_RUNTIME_DIR/keyring/control and copies
@@ -387,6 +463,7 @@ start_keyring (PopbellTestSession *self,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
   if (!keyring_runtime_dir (self, launcher, error))
     return FALSE;
   /* --unlock reads the password on stdin up to EOF and, with no login
@@ -460,9 +537,9 @@ stop_keyring (PopbellTestSession *self)
 }
 
 /* libsecret keeps its SecretService (and with it the session bus
- * connection) in a process-wide cache; GTestDBus then waits in vain for the
- * connection to go. Tests that use libsecret link it; this library does
- * not need to. */
+ * connection) in a process-wide cache, and with it the g_bus_get()
+ * singleton. Tests that use libsecret link it; this library does not
+ * need to. */
 static void
 disconnect_libsecret (void)
 {
@@ -486,7 +563,7 @@ have_program (const gchar *program,
   return FALSE;
 }
 
-/* Stops the dbus-daemon (GTestDBus sends SIGTERM to its PID). */
+/* Stops the dbus-daemon. */
 static void
 stop_bus (PopbellTestSession *self)
 {
@@ -496,14 +573,14 @@ stop_bus (PopbellTestSession *self)
   if (self->bus == NULL)
     return;
 
-  /* g_test_dbus_down() waits for the g_bus_get() singleton to be finalized
-   * by running a main loop on the global default context for up to 30 s,
-   * then warns (fatal in a GTest). Both hurt here: code under test may
+  /* Unlike g_test_dbus_down(), this does not wait for the g_bus_get()
+   * singleton to be finalized (GTestDBus runs the global default context
+   * for up to 30 s, then warns, fatal in a GTest). Code under test may
    * keep the bus until the process exits (libsecret's proxies do, even
    * after secret_service_disconnect()), and running the default context
-   * dispatches whatever the test left in it (GDK exits the process when
-   * its X server is already gone). So drop the singleton ourselves and
-   * let g_test_dbus_down() find nothing to wait for. */
+   * would dispatch whatever the test left in it (GDK exits the process
+   * when its X server is already gone). We drop our reference and only
+   * say when it is still in use. */
   singleton = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   if (singleton != NULL)
     {
@@ -526,15 +603,17 @@ stop_bus (PopbellTestSession *self)
                       "(%u other references); stopping the bus without waiting for it",
                       G_OBJECT (alive)->ref_count - 1);
       g_clear_object (&alive);
-      g_test_dbus_stop (self->bus);
-      /* Dropping the GTestDBus would run g_test_dbus_down() and wait after
-       * all: keep the stopped object. */
-      (void) g_steal_pointer (&self->bus);
-      g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
-      return;
     }
-  g_test_dbus_down (self->bus);
+
+  g_subprocess_send_signal (self->bus, SIGTERM);
+  if (!subprocess_wait_timeout (self->bus, STOP_TIMEOUT_S))
+    {
+      g_subprocess_force_exit (self->bus);
+      subprocess_wait_timeout (self->bus, STOP_TIMEOUT_S);
+    }
   g_clear_object (&self->bus);
+  g_clear_pointer (&self->bus_address, g_free);
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -551,7 +630,7 @@ popbell_test_session_new (PopbellTestSecrets      secrets,
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* Check the programs first: GTestDBus asserts when it cannot spawn. */
+  /* Check the programs first, for a clear message. */
   if (secrets != POPBELL_TEST_SECRETS_NO_BUS && !have_program ("dbus-daemon", "dbus", error))
     return NULL;
   if (with_keyring && !have_program ("gnome-keyring-daemon", "gnome-keyring", error))
@@ -580,14 +659,10 @@ popbell_test_session_new (PopbellTestSecrets      secrets,
   if (secrets == POPBELL_TEST_SECRETS_NO_BUS)
     return g_steal_pointer (&self);
 
-  /* GTestDBus writes a bus configuration with no <servicedir> at all:
-   * nothing is activatable, so neither a notification server nor a keyring
-   * the system installs can be started behind the test's back. */
-  self->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (self->bus);
-  restore_runtime_dir ();
+  if (!start_bus (self, error))
+    return NULL;
 
-  self->conn = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (self->bus),
+  self->conn = g_dbus_connection_new_for_address_sync (self->bus_address,
                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                        NULL, NULL, error);
@@ -660,7 +735,7 @@ const gchar *
 popbell_test_session_get_bus_address (PopbellTestSession *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  return self->bus ? g_test_dbus_get_bus_address (self->bus) : NULL;
+  return self->bus_address;
 }
 
 GPid

@@ -8,9 +8,10 @@
 G_BEGIN_DECLS
 
 /* A private desktop session for tests: temporary HOME and XDG directories,
- * a private D-Bus session bus (GTestDBus: no service activation, so nothing
- * the system installs can be auto-started on it) and, on request, a real
- * gnome-keyring Secret Service on that bus.
+ * a private D-Bus session bus (its own dbus-daemon without service
+ * activation, so nothing the system installs can be auto-started on it)
+ * and, on request, a real gnome-keyring Secret Service on that bus. The
+ * bus and the keyring die with the test process, also when it crashes.
  *
  * ORDER MATTERS. GLib reads HOME/XDG_* once and caches them at the first
  * g_get_user_config_dir(), g_get_home_dir(), g_get_user_state_dir()... call.
@@ -40,11 +41,11 @@ G_BEGIN_DECLS
  * up and aborts with an explanation when it does not, so a wrong order
  * cannot silently write to the real ~/.local/share/keyrings.
  *
- * Before freeing the session, drop every reference to the session bus:
- * GTestDBus waits (up to 30 s, then warns, which is fatal in a GTest) until
- * the g_bus_get() singleton is finalized. libsecret's cached SecretService
- * is dropped by the fixture itself (secret_service_disconnect(), looked up
- * at run time so that this library needs no libsecret). */
+ * Before freeing the session, drop every reference to the session bus: a
+ * g_bus_get() singleton still alive then is closed under its users (the
+ * session says so in the test log). libsecret's cached
+ * SecretService is dropped by the session itself (secret_service_disconnect(),
+ * looked up at run time so that this library needs no libsecret). */
 
 /* What answers on org.freedesktop.secrets. */
 typedef enum
