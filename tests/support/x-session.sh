@@ -220,6 +220,20 @@ if [ "$KEYRING" = 1 ]; then
     >"$XS_DIR/keyring.log" 2>&1 &
   XS_KEYRING_PID=$!; PIDS+=("$XS_KEYRING_PID")
   wait_owner org.freedesktop.secrets "$XS_KEYRING_PID" gnome-keyring-daemon
+  # It owns the name before the login keyring from --unlock exists: wait
+  # until the default collection is there and unlocked.
+  login_ready() {
+    alive "$XS_KEYRING_PID" gnome-keyring-daemon
+    local path
+    path=$(timeout 5 gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+      --method org.freedesktop.Secret.Service.ReadAlias default 2>/dev/null |
+      sed -n "s/^(objectpath '\(\/org\/[^']*\)',)$/\1/p")
+    [ -n "$path" ] &&
+      timeout 5 gdbus call --session --dest org.freedesktop.secrets --object-path "$path" \
+        --method org.freedesktop.DBus.Properties.Get org.freedesktop.Secret.Collection Locked \
+        2>/dev/null | grep -q '<false>'
+  }
+  until_ok "$START_BUDGET" login_ready || fail "gnome-keyring-daemon has no unlocked login keyring"
 fi
 
 # --- tray hosts --------------------------------------------------------------------
