@@ -16,8 +16,21 @@ POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
 
 tree() { for _ in 1 2 3 4 5; do xwininfo -root -tree 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-# Our icon window inside trayer's panel (its title is the tray title).
-embedded() { tree | sed -n '/"panel": ("panel" "trayer")/,/^     0x[0-9a-f]* "trayer"/p' | grep -q '"Popbell'; }
+# Our icon window inside trayer's panel: a window in the panel's subtree
+# (deeper indented lines up to the next sibling) named or classed popbell
+# (its title becomes the tray title). Only the subtree counts: popbell's
+# other top-level windows (GTK's client leader is class "Popbell") can sit
+# next to the panel in the stacking order.
+embedded() {
+  tree | awk '
+    /"panel": \("panel" "trayer"\)/ { match($0, /^ */); depth = RLENGTH; inside = 1; next }
+    inside && / 0x[0-9a-f]+ / { match($0, /^ */); if (RLENGTH <= depth) inside = 0 }
+    inside && /"[Pp]opbell/ { found = 1 }
+    END { exit !found }'
+}
+# trayer embeds the icon on popbell's dock request, while popbell goes on
+# to log which tray it chose: wait for that line too.
+tray_chosen() { grep -q "Tray: " "$LOG"; }
 panel_geometry() {
   tree | grep '"panel": ("panel" "trayer")' | sed -E 's/.* ([0-9]+)x([0-9]+)\+(-?[0-9]+)\+(-?[0-9]+) .*/\1 \2 \3 \4/'
 }
@@ -51,6 +64,7 @@ add_account alice alice
 step "no watcher: the GtkStatusIcon embeds into trayer and draws the bell"
 start_popbell
 wait_for 10 embedded || fail "no icon in trayer"
+wait_for 10 tray_chosen || fail "popbell did not say which tray it uses"
 grep -q "Tray: status-icon" "$LOG" || fail "expected the status-icon tray: $(grep Tray: "$LOG")"
 wait_for 10 sessions_at_least 1 || fail "no first check"
 # Embedding comes before the first paint, and a loaded machine may take a
@@ -75,5 +89,6 @@ kill -TERM "$POPBELL_PID"; wait "$POPBELL_PID" || true; POPBELL_PID=
 step "POPBELL_TRAY=appindicator without a watcher: the library's XEmbed fallback"
 POPBELL_TRAY=appindicator start_popbell
 wait_for 10 embedded || fail "the AppIndicator fallback did not embed"
-grep -q "Tray: appindicator" "$LOG" || fail "expected the appindicator tray"
+wait_for 10 tray_chosen || fail "popbell did not say which tray it uses"
+grep -q "Tray: appindicator" "$LOG" || fail "expected the appindicator tray: $(grep Tray: "$LOG")"
 echo "ok"
