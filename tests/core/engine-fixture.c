@@ -7,6 +7,8 @@
 
 #include "engine-fixture.h"
 
+#include "popbell-test-util.h"
+
 #define MSG \
   "From: =?UTF-8?Q?J=C3=BCrgen?= <jw@example.org>\n" \
   "To: alice@example.org\n" \
@@ -118,28 +120,18 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->accounts_path);
 }
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 void
 run_for (guint ms)
 {
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  popbell_test_run_for (ms);
 }
 
 void
 run_until_results (Fixture *f, guint n, guint timeout_ms)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, set_flag, &timed_out);
+  guint id = g_timeout_add (timeout_ms, popbell_test_set_flag, &timed_out);
 
   while (f->results->len < n && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -152,7 +144,7 @@ void
 run_until_flag (gboolean *flag, guint timeout_ms)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, set_flag, &timed_out);
+  guint id = g_timeout_add (timeout_ms, popbell_test_set_flag, &timed_out);
 
   while (!*flag && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -178,7 +170,7 @@ void
 run_until_result (GAsyncResult **result, guint timeout_ms)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, set_flag, &timed_out);
+  guint id = g_timeout_add (timeout_ms, popbell_test_set_flag, &timed_out);
 
   while (*result == NULL && !timed_out)
     g_main_context_iteration (NULL, TRUE);

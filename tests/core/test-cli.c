@@ -392,12 +392,6 @@ test_show_newest (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_get_n_messages (f->server), ==, 2);
 }
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 /* SIGKILL at random moments of check + save, again and again: the state
  * file is always the old or the new one, never torn. */
@@ -431,7 +425,7 @@ test_kill_anytime (Fixture *f, gconstpointer data)
 
       popbell_fake_server_add_message (f->server, uid, MSG_NEW);
       process = spawn (f, check, FALSE);
-      g_timeout_add (delay, set_flag, &fired);
+      g_timeout_add (delay, popbell_test_set_flag, &fired);
       while (!fired)
         g_main_context_iteration (NULL, TRUE);
       g_subprocess_send_signal (process, SIGKILL);

@@ -255,38 +255,11 @@ stop_bus (void)
 
 /* Main-context helpers -------------------------------------------------- */
 
-static gboolean
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
-static gboolean
-keep_awake (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
 
 /* Runs the main context until @done() or @timeout_ms passed. Some
  * conditions change on the fake server's thread, which does not wake this
  * context: a 10 ms tick re-checks them. */
-static gboolean
-iterate_until (gboolean (*done) (gpointer),
-               gpointer  data,
-               guint     timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add (timeout_ms, set_flag, &expired);
-  guint tick = g_timeout_add (10, keep_awake, NULL);
-
-  while (!done (data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  g_source_remove (tick);
-  return done (data);
-}
 
 /* Starts a @ms timer and runs the main context until it fires; returns how
  * long that took. */
@@ -296,7 +269,7 @@ timer_latency_ms (guint ms)
   gboolean fired = FALSE;
   gint64 start = g_get_monotonic_time ();
 
-  g_timeout_add (ms, set_flag, &fired);
+  g_timeout_add (ms, popbell_test_set_flag, &fired);
   while (!fired)
     g_main_context_iteration (NULL, TRUE);
   return (g_get_monotonic_time () - start) / 1000;
@@ -356,12 +329,12 @@ test_show_hangs (void)
 
   server_set_mode (FALSE, TRUE);
   g_signal_connect (notifier, "sent", G_CALLBACK (count_sent), sent);
-  g_assert_true (iterate_until (caps_known, notifier, 5000));
+  g_assert_true (popbell_test_iterate_until (caps_known, notifier, 5000));
   g_assert_true (g_strv_contains (popbell_notifier_get_capabilities (notifier), "body-markup"));
 
   popbell_notifier_new_mail (notifier, "a", 1, m1);
   /* The server has the Notify call and sits on it. */
-  g_assert_true (iterate_until (notify_count_reached, GINT_TO_POINTER (base + 1), 5000));
+  g_assert_true (popbell_test_iterate_until (notify_count_reached, GINT_TO_POINTER (base + 1), 5000));
 
   latency = timer_latency_ms (100);
   g_test_message ("100 ms timer fired after %" G_GINT64_FORMAT " ms while Notify hangs", latency);
@@ -380,7 +353,7 @@ test_show_hangs (void)
   /* The server answers: the first completes, then the latest for "a"
    * (the second was replaced while waiting), then "b". */
   server_set_mode (FALSE, FALSE);
-  g_assert_true (iterate_until (not_busy, notifier, 10000));
+  g_assert_true (popbell_test_iterate_until (not_busy, notifier, 10000));
   g_assert_cmpuint (sent->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (sent, 0), ==, "mail:a");
   g_assert_cmpstr (g_ptr_array_index (sent, 1), ==, "mail:a");
@@ -411,11 +384,11 @@ test_capabilities_hang (void)
 
   /* After the capability timeout it goes out as plain text... and Notify
    * hangs too, on the libnotify thread. */
-  g_assert_true (iterate_until (caps_known, notifier, 10000));
+  g_assert_true (popbell_test_iterate_until (caps_known, notifier, 10000));
   g_test_message ("capabilities given up after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - start) / 1000);
   g_assert_cmpstrv (popbell_notifier_get_capabilities (notifier), ((const gchar *[]) { NULL }));
-  g_assert_true (iterate_until (notify_count_reached, GINT_TO_POINTER (base + 1), 5000));
+  g_assert_true (popbell_test_iterate_until (notify_count_reached, GINT_TO_POINTER (base + 1), 5000));
   latency = timer_latency_ms (100);
   g_assert_cmpint (latency, <, 100 + ON_TIME_SLACK_MS);
 

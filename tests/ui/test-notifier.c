@@ -151,49 +151,6 @@ count_calls (const gchar *member)
   return calls->len;
 }
 
-/* Main context helpers ------------------------------------------------- */
-
-static gboolean
-set_flag (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-keep_awake (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* The monitor records on another thread: a 10 ms tick re-checks. */
-static gboolean
-iterate_until (gboolean (*done) (gpointer),
-               gpointer  data,
-               guint     timeout_ms)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add (timeout_ms, set_flag, &expired);
-  guint tick = g_timeout_add (10, keep_awake, NULL);
-
-  while (!done (data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  g_source_remove (tick);
-  return done (data);
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static gboolean
 caps_known (gpointer data)
 {
@@ -236,9 +193,9 @@ wait_notify (PopbellNotifier *notifier,
   CallCount want = { "Notify", before + 1 };
   g_autoptr(GPtrArray) calls = NULL;
 
-  g_assert_true (iterate_until (not_busy, notifier, 10000));
-  g_assert_true (iterate_until (calls_reached, &want, 5000));
-  g_assert_true (iterate_until (last_notify_answered, NULL, 5000));
+  g_assert_true (popbell_test_iterate_until (not_busy, notifier, 10000));
+  g_assert_true (popbell_test_iterate_until (calls_reached, &want, 5000));
+  g_assert_true (popbell_test_iterate_until (last_notify_answered, NULL, 5000));
   calls = calls_named ("Notify");
   g_assert_cmpuint (calls->len, ==, before + 1);
   return g_ptr_array_index (calls, calls->len - 1);
@@ -297,7 +254,7 @@ make_notifier (void)
 {
   PopbellNotifier *notifier = popbell_notifier_new ();
 
-  g_assert_true (iterate_until (caps_known, notifier, 5000));
+  g_assert_true (popbell_test_iterate_until (caps_known, notifier, 5000));
   g_test_message ("%s capabilities: %s", server_kind,
                   g_strjoinv (" ", (gchar **) popbell_notifier_get_capabilities (notifier)));
   return notifier;
@@ -370,7 +327,7 @@ save_screenshot (const gchar *name)
   g_mkdir_with_parents (dir, 0755);
   path = g_build_filename (dir, name, NULL);
   /* Let the server draw the popup before taking it. */
-  run_for (500);
+  popbell_test_run_for (500);
   if (!g_spawn_sync (NULL, (gchar *[]) { "import", "-window", "root", path, NULL }, NULL,
                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
                      &status, &error) || !g_spawn_check_wait_status (status, NULL))
@@ -451,7 +408,7 @@ test_nothing_new (void)
   popbell_notifier_handle_result (notifier, baseline);
   popbell_notifier_handle_result (notifier, failed);
   g_assert_false (popbell_notifier_is_busy (notifier));
-  run_for (300);
+  popbell_test_run_for (300);
   g_assert_cmpuint (count_calls ("Notify"), ==, before);
 
   /* ...while a check that found mail does notify. */
@@ -481,12 +438,12 @@ test_problem_once_per_episode (void)
   popbell_notifier_update_problem (notifier, "work", auth, TRUE);
   popbell_notifier_update_problem (notifier, "work", auth, TRUE);
   g_assert_false (popbell_notifier_is_busy (notifier));
-  run_for (300);
+  popbell_test_run_for (300);
   g_assert_cmpuint (count_calls ("Notify"), ==, before + 1);
 
   /* Fixed: the episode ends and its notification goes away... */
   popbell_notifier_update_problem (notifier, "work", NULL, FALSE);
-  g_assert_true (iterate_until (calls_reached, &want_close, 5000));
+  g_assert_true (popbell_test_iterate_until (calls_reached, &want_close, 5000));
 
   /* ...and the next failure is a new episode. */
   popbell_notifier_update_problem (notifier, "work", auth, TRUE);
@@ -569,14 +526,14 @@ test_default_action (void)
   wait_notify (notifier, count_calls ("Notify"));
   /* dunst answers Notify first and puts the notification on screen on a
    * later turn of its loop; NotificationAction counts displayed ones. */
-  g_assert_true (iterate_until (dunst_displays_one, bus, 10000));
+  g_assert_true (popbell_test_iterate_until (dunst_displays_one, bus, 10000));
 
   reply = g_dbus_connection_call_sync (bus, "org.freedesktop.Notifications",
                                        "/org/freedesktop/Notifications", "org.dunstproject.cmd0",
                                        "NotificationAction", g_variant_new ("(u)", 0), NULL,
                                        G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (iterate_until (action_seen, &invoked, 5000));
+  g_assert_true (popbell_test_iterate_until (action_seen, &invoked, 5000));
   g_assert_cmpstr (invoked.account, ==, "work");
   g_assert_cmpstr (invoked.action, ==, "preview");
   g_assert_cmpstrv (invoked.uids, ((const gchar *[]) { "uid-0", NULL }));
@@ -631,7 +588,7 @@ start_notification_daemon (GError **error)
                                           G_BUS_NAME_WATCHER_FLAGS_NONE,
                                           on_name_appeared, NULL, &appeared, NULL);
   g_subprocess_wait_async (server_process, cancellable, on_server_exited, &exited);
-  timeout = g_timeout_add_seconds (20, set_flag, &expired);
+  timeout = g_timeout_add_seconds (20, popbell_test_set_flag, &expired);
   while (!appeared && !exited && !expired)
     g_main_context_iteration (NULL, TRUE);
   g_bus_unwatch_name (watch);
