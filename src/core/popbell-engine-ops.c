@@ -87,6 +87,28 @@ op_release (PopbellEngine *self, const gchar *name)
   popbell_engine_entry_start_waiting (entry);
 }
 
+/* A task for a user operation on one account's session, with its OpData
+ * (copies of @account_name and @uid: the caller's strings may not live
+ * until the operation starts). */
+static GTask *
+op_task_new (PopbellEngine       *self,
+             gpointer             source_tag,
+             const gchar         *account_name,
+             const gchar         *uid,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  OpData *op = g_new0 (OpData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  op->name = g_strdup (account_name);
+  op->uid = g_strdup (uid);
+  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
+  return task;
+}
+
 static void
 op_enqueue (PopbellEngine *self, GTask *task, const gchar *account_name, OpStart start)
 {
@@ -422,14 +444,11 @@ popbell_engine_fetch_message_async (PopbellEngine       *self,
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (account_name != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, popbell_engine_fetch_message_async);
-  op = g_new0 (OpData, 1);
-  op->name = g_strdup (account_name);
-  op->uid = g_strdup (uid);
+  task = op_task_new (self, popbell_engine_fetch_message_async, account_name, uid,
+                      cancellable, callback, user_data);
+  op = g_task_get_task_data (task);
   op->full = full;
   op->max_size = max_size > 0 ? max_size : POPBELL_POP3_MAX_TOP_SIZE;
-  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
   op_enqueue (self, task, op->name, fetch_start);
 }
 
@@ -499,19 +518,14 @@ popbell_engine_delete_message_async (PopbellEngine       *self,
                                      gpointer             user_data)
 {
   GTask *task;
-  OpData *op;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (account_name != NULL);
   g_return_if_fail (uid != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, popbell_engine_delete_message_async);
-  op = g_new0 (OpData, 1);
-  op->name = g_strdup (account_name);
-  op->uid = g_strdup (uid);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
-  op_enqueue (self, task, op->name, delete_start);
+  task = op_task_new (self, popbell_engine_delete_message_async, account_name, uid,
+                      cancellable, callback, user_data);
+  op_enqueue (self, task, ((OpData *) g_task_get_task_data (task))->name, delete_start);
 }
 
 gboolean
