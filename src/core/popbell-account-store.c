@@ -368,6 +368,33 @@ parse_boolean (const gchar *text,
   return TRUE;
 }
 
+/* tls-ca-file as written may be relative: to the folder of accounts.ini
+ * (a CA file kept next to it), or to the home folder with "~/". As it was,
+ * a relative name was looked up in whatever folder the applet started in
+ * and the CA trusted nothing. The file keeps the user's spelling; the
+ * account holds the absolute path. */
+static gchar *
+resolve_ca_file (const gchar *accounts_path,
+                 const gchar *value)
+{
+  g_autofree gchar *dir = NULL;
+
+  if (*value == '\0' || g_path_is_absolute (value))
+    return g_strdup (value);
+  if (g_str_has_prefix (value, "~/"))
+    return g_build_filename (g_get_home_dir (), value + 2, NULL);
+  dir = g_path_get_dirname (accounts_path);
+  if (!g_path_is_absolute (dir))
+    {
+      g_autofree gchar *cwd = g_get_current_dir ();
+      g_autofree gchar *absolute = g_build_filename (cwd, dir, NULL);
+
+      g_free (dir);
+      dir = g_steal_pointer (&absolute);
+    }
+  return g_build_filename (dir, value, NULL);
+}
+
 /* Reads one account group. Every message names the key and its line. */
 static PopbellAccount *
 parse_account (GKeyFile     *keyfile,
@@ -457,7 +484,13 @@ parse_account (GKeyFile     *keyfile,
             popbell_account_set_allow_insecure_auth (account, flag);
         }
       else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_CA_FILE))
-        popbell_account_set_tls_ca_file (account, value);
+        {
+          g_autofree gchar *resolved = resolve_ca_file (path, value);
+
+          popbell_account_set_tls_ca_file (account, resolved);
+          if (!popbell_account_check_key (account, key, &reason))
+            FAIL (key, _("key “%s”: %s."), key, reason);
+        }
       else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_PINNED_SHA256))
         {
           popbell_account_set_tls_pinned_sha256 (account, value);

@@ -446,6 +446,51 @@ test_unknown_kept (Fixture       *f,
   g_assert_null (popbell_account_store_lookup (again, "old"));
 }
 
+/* A relative tls-ca-file is relative to the folder of accounts.ini ("~/"
+ * to the home folder); before, it was looked up in the applet's working
+ * folder and silently trusted nothing. The file keeps the user's spelling. */
+static void
+test_relative_ca_file (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree gchar *dir = g_path_get_dirname (f->path);
+  g_autofree gchar *beside = g_build_filename (dir, "certs", "ca.pem", NULL);
+  g_autofree gchar *in_home = g_build_filename (g_get_home_dir (), "ca.pem", NULL);
+  g_autoptr(PopbellAccountStore) store = NULL;
+  g_autoptr(PopbellAccount) edited = NULL;
+  g_autoptr(PopbellAccount) relative = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *saved = NULL;
+
+  write_file (f, "[account work]\nhost=h\nusername=u\ntls-ca-file=certs/ca.pem\n"
+                 "[account home]\nhost=h\nusername=u\ntls-ca-file=~/ca.pem\n"
+                 "[account abs]\nhost=h\nusername=u\ntls-ca-file=/etc/ca.pem\n");
+  store = load_ok (f);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "work")),
+                   ==, beside);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "home")),
+                   ==, in_home);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "abs")),
+                   ==, "/etc/ca.pem");
+
+  edited = popbell_account_copy (popbell_account_store_lookup (store, "work"));
+  popbell_account_set_interval (edited, 900);
+  popbell_account_store_put (store, edited);
+  g_assert_true (popbell_account_store_save (store, &error));
+  g_assert_no_error (error);
+  saved = read_file (f);
+  assert_contains (saved, "tls-ca-file=certs/ca.pem\n");
+  assert_contains (saved, "tls-ca-file=~/ca.pem\n");
+
+  /* Set by a program (the preferences), a relative name is refused. */
+  relative = popbell_account_copy (edited);
+  popbell_account_set_tls_ca_file (relative, "ca.pem");
+  g_assert_false (popbell_account_validate (relative, &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+  assert_contains (error->message, "tls-ca-file");
+  assert_contains (error->message, "full path");
+}
+
 static void
 test_round_trip (Fixture       *f,
                  gconstpointer  data)
@@ -672,6 +717,7 @@ main (int argc, char **argv)
   ADD ("required-keys", test_required_keys);
   ADD ("syntax-error-line", test_syntax_error_line);
   ADD ("syntax-error-reason", test_syntax_error_reason);
+  ADD ("relative-ca-file", test_relative_ca_file);
   ADD ("password-refused", test_password_refused);
   ADD ("unknown-kept", test_unknown_kept);
   ADD ("round-trip", test_round_trip);
