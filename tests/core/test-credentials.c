@@ -6,6 +6,8 @@
 #include "popbell-error.h"
 #include "popbell-memory-credentials.h"
 
+#include <string.h>
+
 static void
 store_result (GObject      *source,
               GAsyncResult *result,
@@ -163,8 +165,17 @@ test_cancelled (void)
 static void
 test_free_password_wipes (void)
 {
-  /* The wipe itself cannot be observed after free() without undefined
-   * behaviour; check that NULL and empty strings are fine. */
+  static const gchar zeros[16] = { 0 };
+  gchar *password = g_strdup ("s3cret-passw0rd");
+  gsize len = strlen (password);
+
+  /* The wipe free_password() does, observed while the buffer still lives
+   * (after free() it could only be read with undefined behaviour). */
+  popbell_credentials_wipe_password (password);
+  g_assert_cmpmem (password, len + 1, zeros, len + 1);
+  g_free (password);
+
+  popbell_credentials_wipe_password (NULL);
   popbell_credentials_free_password (NULL);
   popbell_credentials_free_password (g_strdup (""));
   popbell_credentials_free_password (g_strdup ("secret"));
