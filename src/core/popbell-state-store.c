@@ -19,6 +19,7 @@
  *   <key> <value>                      scalar fields, see write_state()
  *   u <uid>                            one per seen UID
  *   n <uid>\t<index>\t<size>\t<h>\t<date>\t<from>\t<subject>   unseen entries
+ *   p <uid>                            an unseen entry not announced yet
  *   end <number of u lines> <number of n lines>
  *
  * Strings are escaped (\\ \t \n \r) so a value never spans lines. The
@@ -61,6 +62,7 @@ popbell_unseen_entry_copy (const PopbellUnseenEntry *entry)
   copy->subject = g_strdup (entry->subject);
   copy->date = g_strdup (entry->date);
   copy->has_headers = entry->has_headers;
+  copy->announced = entry->announced;
   return copy;
 }
 
@@ -121,6 +123,9 @@ popbell_account_state_copy (const PopbellAccountState *state)
   copy->auth_hold_digest = g_strdup (state->auth_hold_digest);
   copy->tls_worked = state->tls_worked;
   copy->pipelining_broken = state->pipelining_broken;
+  copy->pipelining_strikes = state->pipelining_strikes;
+  copy->pipelining_broken_at = state->pipelining_broken_at;
+  copy->auth_method = g_strdup (state->auth_method);
   copy->last_success = state->last_success;
   return copy;
 }
@@ -136,6 +141,7 @@ popbell_account_state_free (PopbellAccountState *state)
   g_free (state->last_uid);
   g_ptr_array_unref (state->unseen);
   g_free (state->auth_hold_digest);
+  g_free (state->auth_method);
   g_free (state);
 }
 
@@ -279,6 +285,10 @@ write_state (const PopbellAccountState *state)
   append_string_field (out, "auth-hold-digest", state->auth_hold_digest);
   g_string_append_printf (out, "tls-worked %d\n", state->tls_worked ? 1 : 0);
   g_string_append_printf (out, "pipelining-broken %d\n", state->pipelining_broken ? 1 : 0);
+  g_string_append_printf (out, "pipelining-strikes %u\n", state->pipelining_strikes);
+  g_string_append_printf (out, "pipelining-broken-at %" G_GINT64_FORMAT "\n",
+                          state->pipelining_broken_at);
+  append_string_field (out, "auth-method", state->auth_method);
   g_string_append_printf (out, "last-success %" G_GINT64_FORMAT "\n", state->last_success);
 
   g_hash_table_iter_init (&iter, state->seen);
@@ -305,6 +315,15 @@ write_state (const PopbellAccountState *state)
       g_string_append_c (out, '\t');
       append_escaped (out, entry->subject);
       g_string_append_c (out, '\n');
+    }
+  /* After the "n" lines, and only for the exception, so that an older
+   * Popbell (which skips unknown keys) reads every entry as announced. */
+  for (guint i = 0; i < state->unseen->len; i++)
+    {
+      const PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+      if (!entry->announced)
+        g_string_append_printf (out, "p %s\n", entry->uid);
     }
 
   g_string_append_printf (out, "end %u %u\n", n_seen, state->unseen->len);
@@ -376,6 +395,7 @@ parse_unseen (const gchar *s, gsize len)
   entry->index = index;
   entry->size = size;
   entry->has_headers = has_headers;
+  entry->announced = TRUE;   /* unless a "p" line says otherwise */
   if (l[4] > 0 && (entry->date = unescape (f[4], l[4])) == NULL)
     return NULL;
   if ((entry->from = unescape (f[5], l[5])) == NULL ||
@@ -400,6 +420,7 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
   guint n_seen = 0, n_unseen = 0;
   guint32 keys_seen = 0;
   gboolean ended = FALSE;
+  g_autoptr(GHashTable) pending = NULL;   /* UIDs of "p" lines */
 
   G_STATIC_ASSERT (G_N_ELEMENTS (scalar_keys) <= 32);
 
@@ -456,6 +477,14 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
           g_ptr_array_add (state->unseen, entry);
           n_unseen++;
         }
+      else if (KEY_IS ("p"))
+        {
+          if (!uid_is_valid (val, vlen))
+            return (*why = "bad UID", FALSE);
+          if (pending == NULL)
+            pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (pending, g_strndup (val, vlen));
+        }
       else if (KEY_IS ("end"))
         {
           g_autofree gchar *expected = g_strdup_printf ("%u %u", n_seen, n_unseen);
@@ -470,6 +499,19 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
         ok = (state->last_uid = unescape (val, vlen)) != NULL;
       else if (KEY_IS ("auth-hold-digest"))
         ok = (state->auth_hold_digest = unescape (val, vlen)) != NULL;
+      else if (KEY_IS ("auth-method"))
+        {
+          g_free (state->auth_method);   /* a repeated key must not leak */
+          ok = (state->auth_method = unescape (val, vlen)) != NULL;
+        }
+      else if (KEY_IS ("pipelining-strikes"))
+        {
+          guint64 v;
+          ok = parse_u64 (val, vlen, G_MAXUINT, &v);
+          state->pipelining_strikes = v;
+        }
+      else if (KEY_IS ("pipelining-broken-at"))
+        ok = parse_i64 (val, vlen, &state->pipelining_broken_at);
       else if (KEY_IS ("count"))
         {
           guint64 v;
@@ -512,6 +554,12 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
 
   if (!ended)
     return (*why = "no end line", FALSE);
+  for (guint i = 0; pending != NULL && i < state->unseen->len; i++)
+    {
+      PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+      entry->announced = !g_hash_table_contains (pending, entry->uid);
+    }
   return TRUE;
 }
 
