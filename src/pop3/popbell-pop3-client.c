@@ -67,7 +67,10 @@ struct _Op
 
   /* LOGIN */
   gchar             *username;
-  gchar             *password;    /* wiped on free */
+  gchar             *password;    /* wiped on free, like every copy of it: the
+                                   * command line (Cmd.line), the output
+                                   * buffer (out_pending) and the octets being
+                                   * written (WriteCall) */
   PopbellPop3AuthMethod method;
   PopbellPop3Capabilities *new_capa; /* CAPA being read */
   gboolean           after_stls;  /* CONNECT: the handshake was for STLS */
@@ -79,7 +82,8 @@ struct _Op
 struct _Cmd
 {
   Op        *op;                  /* (unowned) */
-  gchar     *line;                /* (nullable) without CRLF */
+  gchar     *line;                /* (nullable) without CRLF; wiped on free (PASS,
+                                   * AUTH carry secrets) */
   gchar     *trace;               /* what the debug log shows */
   gboolean   multiline;           /* "+OK" starts a data block */
   gboolean   partial_ok;          /* data lines may be longer (message text) */
@@ -138,10 +142,11 @@ struct _PopbellPop3Client
   Op                 *barrier;
   gboolean            connect_queued;
   gboolean            quit_queued;
-  GString            *out_pending;     /* (owned) commands waiting for the current write */
+  GString            *out_pending;     /* (owned) commands waiting for the current write;
+                                        * wiped when emptied, never grown by realloc */
   guint               out_pending_cmds;
   guint               flush_idle_id;   /* commands queued in one main loop turn go in one write */
-  GBytes             *out_writing;     /* (owned) (nullable) the write in progress */
+  gboolean            out_writing;     /* a write is in progress (its WriteCall owns the octets) */
   gboolean            reading;
   gboolean            batch_written;   /* a write carried more than one command */
 
@@ -159,6 +164,67 @@ static void barrier_done (PopbellPop3Client *self, GError *error);
 static void connect_read_greeting (PopbellPop3Client *self);
 static void connect_send_capa (PopbellPop3Client *self);
 static void login_send_capa (PopbellPop3Client *self);
+
+/* --- secrets ------------------------------------------------------------- */
+
+/* A volatile pointer so that the compiler cannot drop the wipe as a dead
+ * store before the free. */
+static void
+secret_wipe (gpointer data, gsize len)
+{
+  for (volatile guint8 *p = data; len > 0; len--, p++)
+    *p = 0;
+}
+
+static void
+secret_free (gchar *secret)
+{
+  if (secret == NULL)
+    return;
+  secret_wipe (secret, strlen (secret));
+  g_free (secret);
+}
+
+/* @a then @b in one exact-size block. Not g_strdup_printf(): vasprintf
+ * builds the string in a scratch block it frees without a wipe. */
+static gchar *
+secret_concat (const gchar *a, const gchar *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  gchar *out = g_malloc (la + lb + 1);
+
+  memcpy (out, a, la);
+  memcpy (out + la, b, lb);
+  out[la + lb] = '\0';
+  return out;
+}
+
+/* Append to the output buffer without ever letting GString realloc() it:
+ * a realloc leaves the old block, secrets included, in freed heap. */
+static void
+out_append (PopbellPop3Client *self, const gchar *data, gsize len)
+{
+  GString *out = self->out_pending;
+
+  if (out->len + len + 1 > out->allocated_len)
+    {
+      GString *bigger = g_string_sized_new (MAX (2 * out->allocated_len, out->len + len + 64));
+
+      g_string_append_len (bigger, out->str, out->len);
+      secret_wipe (out->str, out->allocated_len);
+      g_string_free (out, TRUE);
+      self->out_pending = out = bigger;
+    }
+  g_string_append_len (out, data, len);
+}
+
+/* Empty the output buffer, wiping what it held. */
+static void
+out_clear (PopbellPop3Client *self)
+{
+  secret_wipe (self->out_pending->str, self->out_pending->len);
+  g_string_truncate (self->out_pending, 0);
+}
 
 void
 popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry)
@@ -215,16 +281,8 @@ op_free (Op *op)
   g_clear_pointer (&op->data, g_byte_array_unref);
   g_clear_error (&op->data_error);
   g_free (op->username);
-  if (op->password != NULL)
-    {
-      memset (op->password, 0, strlen (op->password));
-      g_free (op->password);
-    }
-  if (op->sasl_response != NULL)
-    {
-      memset (op->sasl_response, 0, strlen (op->sasl_response));
-      g_free (op->sasl_response);
-    }
+  secret_free (op->password);
+  secret_free (op->sasl_response);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }
@@ -232,7 +290,7 @@ op_free (Op *op)
 static void
 cmd_free (Cmd *cmd)
 {
-  g_free (cmd->line);
+  secret_free (cmd->line);
   g_free (cmd->trace);
   g_clear_pointer (&cmd->reply, popbell_pop3_reply_free);
   g_free (cmd);
@@ -403,8 +461,9 @@ disconnect (PopbellPop3Client *self)
   self->out = NULL;
   g_clear_object (&self->iostream);
   g_clear_object (&self->socket_conn);
-  g_clear_pointer (&self->out_writing, g_bytes_unref);
-  g_string_truncate (self->out_pending, 0);
+  /* A write in flight keeps (and wipes) its own octets. */
+  self->out_writing = FALSE;
+  out_clear (self);
   self->out_pending_cmds = 0;
   self->reading = FALSE;
   self->state = STATE_CLOSED;
@@ -455,26 +514,36 @@ fail_all (PopbellPop3Client *self, GError *error)
 
 static void write_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
+/* The octets of one write, owned by the write until its callback, and
+ * wiped there (they may hold a password). */
+typedef struct {
+  IoCall *call;
+  gchar  *data;
+  gsize   len;
+} WriteCall;
+
 static void
 flush_output (PopbellPop3Client *self)
 {
-  gsize len;
-  const guint8 *data;
+  WriteCall *write;
 
-  if (self->out_writing != NULL || self->out_pending->len == 0 || self->out == NULL)
+  if (self->out_writing || self->out_pending->len == 0 || self->out == NULL)
     return;
-  self->out_writing = g_bytes_new (self->out_pending->str, self->out_pending->len);
-  g_string_truncate (self->out_pending, 0);
+  write = g_new0 (WriteCall, 1);
+  write->call = io_call_new (self);
+  write->len = self->out_pending->len;
+  write->data = g_memdup2 (self->out_pending->str, write->len);
+  out_clear (self);
+  self->out_writing = TRUE;
   /* RFC 2449 §6.6: a pipelining client should send its commands in as few
    * writes as it can (a write per command costs a round trip under Nagle). */
   if (self->out_pending_cmds > 1)
     self->batch_written = TRUE;
   self->out_pending_cmds = 0;
-  data = g_bytes_get_data (self->out_writing, &len);
   if (self->timeout > 0)
     self->write_timeout_id = add_timeout (self, self->timeout, write_timeout_cb);
-  g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT,
-                                   self->io_cancellable, write_cb, io_call_new (self));
+  g_output_stream_write_all_async (self->out, write->data, write->len, G_PRIORITY_DEFAULT,
+                                   self->io_cancellable, write_cb, write);
 }
 
 static gboolean
@@ -494,7 +563,7 @@ request_flush (PopbellPop3Client *self)
 {
   g_autoptr(GSource) source = NULL;
 
-  if (self->flush_idle_id != 0 || self->out_writing != NULL || self->out_pending->len == 0)
+  if (self->flush_idle_id != 0 || self->out_writing || self->out_pending->len == 0)
     return;
   source = g_idle_source_new ();
   g_source_set_callback (source, flush_idle_cb, self, NULL);
@@ -505,15 +574,19 @@ request_flush (PopbellPop3Client *self)
 static void
 write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  WriteCall *write = user_data;
   gboolean stale;
-  g_autoptr(PopbellPop3Client) self = io_call_end (user_data, &stale);
+  g_autoptr(PopbellPop3Client) self = io_call_end (write->call, &stale);
   g_autoptr(GError) error = NULL;
 
   g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
+  secret_wipe (write->data, write->len);
+  g_free (write->data);
+  g_free (write);
   if (stale)
     return;
   clear_source (self, &self->write_timeout_id);
-  g_clear_pointer (&self->out_writing, g_bytes_unref);
+  self->out_writing = FALSE;
   if (error != NULL)
     {
       g_prefix_error (&error, "Could not send to the server: ");
@@ -532,8 +605,8 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
   if (cmd->line != NULL)
     {
       g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
-      g_string_append (self->out_pending, cmd->line);
-      g_string_append (self->out_pending, "\r\n");
+      out_append (self, cmd->line, strlen (cmd->line));
+      out_append (self, "\r\n", 2);
       self->out_pending_cmds++;
     }
 }
@@ -1528,8 +1601,8 @@ sasl_plain_done (Cmd *cmd)
         }
       op->continued = TRUE;
       g_debug ("C: ********");
-      g_string_append (self->out_pending, op->sasl_response);
-      g_string_append (self->out_pending, "\r\n");
+      out_append (self, op->sasl_response, strlen (op->sasl_response));
+      out_append (self, "\r\n", 2);
       flush_output (self);
       return;
     }
@@ -1541,16 +1614,16 @@ user_done (Cmd *cmd)
 {
   Op *op = cmd->op;
   PopbellPop3Client *self = op->client;
-  g_autofree gchar *line = NULL;
+  Cmd *pass;
 
   if (cmd->reply->status != POPBELL_POP3_STATUS_OK)
     {
       barrier_done (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
-  line = g_strdup_printf ("PASS %s", op->password);
-  barrier_send (self, barrier_cmd (self, line, "PASS ********", auth_done));
-  memset (line, 0, strlen (line));
+  pass = barrier_cmd (self, NULL, "PASS ********", auth_done);
+  pass->line = secret_concat ("PASS ", op->password);
+  barrier_send (self, pass);
 }
 
 static void
@@ -1608,12 +1681,17 @@ login_start (PopbellPop3Client *self, Op *op)
       {
         /* RFC 1939 §7: MD5 of timestamp + secret, in lower-case hex. */
         g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+        static const guint8 zeros[64] = { 0, };
         g_autofree gchar *line = NULL;
         g_autofree gchar *trace = g_strdup_printf ("APOP %s ********", op->username);
 
         g_checksum_update (md5, (const guchar *) self->apop_timestamp, -1);
         g_checksum_update (md5, (const guchar *) op->password, -1);
         line = g_strdup_printf ("APOP %s %s", op->username, g_checksum_get_string (md5));
+        /* The MD5 state keeps the last block of its input (the password):
+         * overwrite it before the checksum is freed. */
+        g_checksum_reset (md5);
+        g_checksum_update (md5, zeros, sizeof zeros);
         barrier_send (self, barrier_cmd (self, line, trace, auth_done));
       }
       break;
@@ -1621,9 +1699,8 @@ login_start (PopbellPop3Client *self, Op *op)
       {
         /* RFC 4616: authzid (empty) NUL authcid NUL passwd. */
         gsize ulen = strlen (op->username), plen = strlen (op->password);
-        g_autofree guchar *raw = g_malloc (ulen + plen + 2);
-        g_autofree gchar *b64 = NULL;
-        g_autofree gchar *line = NULL;
+        guchar *raw = g_malloc (ulen + plen + 2);
+        gchar *b64;
         Cmd *cmd;
 
         raw[0] = '\0';
@@ -1631,13 +1708,12 @@ login_start (PopbellPop3Client *self, Op *op)
         raw[1 + ulen] = '\0';
         memcpy (raw + 2 + ulen, op->password, plen);
         b64 = g_base64_encode (raw, ulen + plen + 2);
-        memset (raw, 0, ulen + plen + 2);
-        line = g_strdup_printf ("AUTH PLAIN %s", b64);
-        op->sasl_response = g_strdup (b64);
-        memset (b64, 0, strlen (b64));
-        cmd = barrier_cmd (self, line, "AUTH PLAIN ********", sasl_plain_done);
+        secret_wipe (raw, ulen + plen + 2);
+        g_free (raw);
+        cmd = barrier_cmd (self, NULL, "AUTH PLAIN ********", sasl_plain_done);
+        cmd->line = secret_concat ("AUTH PLAIN ", b64);
         cmd->allow_continuation = TRUE;
-        memset (line, 0, strlen (line));
+        op->sasl_response = b64;
         barrier_send (self, cmd);
       }
       break;
@@ -1682,6 +1758,7 @@ popbell_pop3_client_finalize (GObject *object)
   popbell_pop3_capabilities_free (self->capa);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
+  out_clear (self);
   g_string_free (self->out_pending, TRUE);
   G_OBJECT_CLASS (popbell_pop3_client_parent_class)->finalize (object);
 }
