@@ -30,14 +30,16 @@ typedef enum {
 #define POPBELL_POP3_MAX_DATA_LINE     8192    /* one line of a multi-line answer */
 #define POPBELL_POP3_MAX_CAPA_LINES    128
 #define POPBELL_POP3_MAX_MESSAGES      500000  /* entries in a LIST/UIDL listing */
-#define POPBELL_POP3_MAX_UID_LENGTH    70      /* RFC 1939 §7 */
+#define POPBELL_POP3_MAX_UID_LENGTH    255     /* RFC 1939 §7 says 70; real servers
+                                                * exceed it (see popbell_pop3_uid_is_valid) */
 #define POPBELL_POP3_MAX_TOP_SIZE      (1024 * 1024)
 
 /* An entry of a LIST or UIDL listing. */
 typedef struct {
   guint    index;   /* message number, 1-based */
   guint64  size;    /* LIST: octets; UIDL: 0 */
-  gchar   *uid;     /* UIDL: the unique id (validated); LIST: NULL */
+  gchar   *uid;     /* UIDL: the unique id in its stored form (printable
+                     * ASCII, 8-bit octets as %XX); LIST: NULL */
 } PopbellPop3ListEntry;
 
 void popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry);
