@@ -78,6 +78,12 @@ struct _Op
   gchar             *sasl_response; /* wiped on free */
 };
 
+/* The answer to STAT. */
+typedef struct {
+  guint   count;
+  guint64 size;
+} StatResult;
+
 /* One command on the wire (or, with line == NULL, the greeting). */
 struct _Cmd
 {
@@ -1010,16 +1016,16 @@ simple_done (Cmd *cmd)
     {
     case OP_STAT:
       {
-        guint count;
-        guint64 size;
-        if (!popbell_pop3_parse_stat (cmd->reply->text, &count, &size, &error))
+        StatResult stat;
+        if (!popbell_pop3_parse_stat (cmd->reply->text, &stat.count, &stat.size, &error))
           {
             fail_op_and_all (self, op, out_of_step_error (self, error));
             return;
           }
         task = op_finish (op);
-        g_task_set_task_data (task, g_memdup2 (&size, sizeof size), g_free);
-        g_task_return_int (task, count);
+        /* Not g_task_return_int(): a count above G_MAXINT32 is negative in
+         * a 32-bit gssize, which reads as an error. */
+        g_task_return_pointer (task, g_memdup2 (&stat, sizeof stat), g_free);
       }
       break;
     case OP_LIST_ONE:
@@ -2013,16 +2019,18 @@ gboolean
 popbell_pop3_client_stat_finish (PopbellPop3Client *self, GAsyncResult *result,
                                  guint *out_count, guint64 *out_size, GError **error)
 {
-  gssize count;
+  g_autofree StatResult *stat = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  count = g_task_propagate_int (G_TASK (result), error);
-  if (count < 0)
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  stat = g_task_propagate_pointer (G_TASK (result), error);
+  if (stat == NULL)
     return FALSE;
   if (out_count != NULL)
-    *out_count = (guint) count;
+    *out_count = stat->count;
   if (out_size != NULL)
-    *out_size = *(guint64 *) g_task_get_task_data (G_TASK (result));
+    *out_size = stat->size;
   return TRUE;
 }
 

@@ -757,6 +757,39 @@ test_broken_answers (Fixture *f, gconstpointer data)
     }
 }
 
+/* Sizes up to 2^64 - 1 and counts up to 2^32 - 1 keep their value (no
+ * sign, no g_task_return_int() truncation). */
+static void
+test_big_numbers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(PopbellPop3ListEntry) one = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  guint count = 0;
+  guint64 size = 0;
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "STAT", "+OK 4294967295 18446744073709551615\r\n");
+  popbell_fake_server_expect (f->server, "LIST", "+OK\r\n1 9223372036854775808\r\n"
+                              "2 18446744073709551615\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "LIST 2", "+OK 2 18446744073709551615\r\n");
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  g_assert_true (do_stat (f, &count, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, G_MAXUINT32);
+  g_assert_cmpuint (size, ==, G_MAXUINT64);
+  list = do_list (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[0])->size, ==, G_GUINT64_CONSTANT (1) << 63);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[1])->size, ==, G_MAXUINT64);
+  popbell_pop3_client_list_one_async (f->client, 2, NULL, store_result, &result);
+  one = popbell_pop3_client_list_one_finish (f->client, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (one->size, ==, G_MAXUINT64);
+}
+
 /* UIDs outside RFC 1939's alphabet and length, as real servers send them:
  * accepted up to the cap (stored form printable ASCII). */
 static void
@@ -1336,6 +1369,7 @@ main (int argc, char **argv)
   ADD ("broken-answers", test_broken_answers);
   ADD ("empty-line-everywhere", test_empty_line_everywhere);
   ADD ("uid-lenient", test_uid_lenient);
+  ADD ("big-numbers", test_big_numbers);
   ADD ("endless-listing", test_endless_listing);
   ADD ("endless-message", test_endless_message);
   ADD ("retr-too-large", test_retr_too_large);
