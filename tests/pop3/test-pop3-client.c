@@ -1276,7 +1276,9 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
-typedef enum { TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA } Trust;
+typedef enum {
+  TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA, TRUST_CA_WRONG_HOST,
+} Trust;
 
 static void
 test_implicit_tls (Fixture *f, gconstpointer data)
@@ -1296,6 +1298,16 @@ test_implicit_tls (Fixture *f, gconstpointer data)
   switch (trust)
     {
     case TRUST_CA:
+      popbell_pop3_client_set_tls_ca_file (f->client, ca);
+      break;
+    case TRUST_CA_WRONG_HOST:
+      /* The CA vouches for the certificate, but it is made out to
+       * localhost and 127.0.0.1, and the client asks for 127.0.0.2. */
+      popbell_fake_server_listen_also (f->server, "127.0.0.2");
+      g_clear_object (&f->client);
+      f->client = popbell_pop3_client_new ("127.0.0.2", popbell_fake_server_get_port (f->server),
+                                           POPBELL_POP3_SECURITY_TLS);
+      popbell_pop3_client_set_timeout (f->client, 5);
       popbell_pop3_client_set_tls_ca_file (f->client, ca);
       break;
     case TRUST_PIN:
@@ -1344,6 +1356,8 @@ test_implicit_tls (Fixture *f, gconstpointer data)
     }
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, sha));
+  if (trust == TRUST_CA_WRONG_HOST)
+    g_assert_nonnull (strstr (error->message, "another host"));
   g_assert_cmpstr (popbell_pop3_client_get_peer_certificate_sha256 (f->client), ==, sha);
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
 }
@@ -1394,6 +1408,7 @@ main (int argc, char **argv)
   ADD_DATA ("tls/pin-plain-hex", TRUST_PIN_PLAIN, test_implicit_tls);
   ADD_DATA ("tls/wrong-pin", TRUST_WRONG_PIN, test_implicit_tls);
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
+  ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
 #undef ADD
 #undef ADD_DATA
 
