@@ -75,6 +75,10 @@ struct _Op
   PopbellPop3Capabilities *new_capa; /* CAPA being read */
   gboolean           after_stls;  /* CONNECT: the handshake was for STLS */
   gboolean           continued;   /* AUTH PLAIN answered "+ " once */
+  PopbellPop3AuthMethod method_trying; /* the attempt on the wire */
+  PopbellPop3AuthMethod plan[3];  /* auth=auto: the methods to try, in order */
+  guint              n_plan;
+  guint              plan_next;
   gchar             *sasl_response; /* wiped on free */
 };
 
@@ -139,6 +143,8 @@ struct _PopbellPop3Client
   gchar              *apop_timestamp;
   gchar              *peer_sha256;
   GTlsCertificateFlags tls_errors;
+  PopbellPop3AuthMethod preferred_auth;   /* AUTO: no preference */
+  PopbellPop3AuthMethod auth_method_used; /* AUTO until a login worked */
 
   /* queue: pending ops (not started), commands written and unanswered, the
    * running barrier. Invariant: barrier != NULL ⇒ only its commands are in
@@ -1573,6 +1579,9 @@ login_send_capa (PopbellPop3Client *self)
   barrier_send (self, capa_cmd (self, login_capa_done));
 }
 
+static void login_try_next (PopbellPop3Client *self, GError *error);
+
+/* The final answer to PASS, APOP or AUTH. */
 static void
 auth_done (Cmd *cmd)
 {
@@ -1582,9 +1591,10 @@ auth_done (Cmd *cmd)
     {
       /* RFC 3206 §4: without a code, a refused PASS/APOP/AUTH means the
        * credentials. */
-      barrier_done (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
+      login_try_next (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
+  self->auth_method_used = cmd->op->method_trying;
   g_debug ("POP3 %s: logged in", self->host);
   login_send_capa (self);
 }
@@ -1624,7 +1634,7 @@ user_done (Cmd *cmd)
 
   if (cmd->reply->status != POPBELL_POP3_STATUS_OK)
     {
-      barrier_done (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
+      login_try_next (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
   pass = barrier_cmd (self, NULL, "PASS ********", auth_done);
@@ -1632,48 +1642,13 @@ user_done (Cmd *cmd)
   barrier_send (self, pass);
 }
 
+/* Send the commands of one method. */
 static void
-login_start (PopbellPop3Client *self, Op *op)
+login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
 {
-  PopbellPop3AuthMethod method = op->method;
-  gboolean capa_known = g_hash_table_size (self->capa->caps) > 0;
-
-  if (self->state != STATE_AUTHORIZATION)
-    {
-      barrier_done (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                                               "Not connected, or already logged in"));
-      return;
-    }
-  if (method == POPBELL_POP3_AUTH_AUTO)
-    {
-      /* APOP sends no password: the choice on a plain link. */
-      if (!self->encrypted && self->apop_timestamp != NULL)
-        method = POPBELL_POP3_AUTH_APOP;
-      else if (popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN"))
-        method = POPBELL_POP3_AUTH_SASL_PLAIN;
-      else
-        method = POPBELL_POP3_AUTH_USER;
-    }
-  if (method == POPBELL_POP3_AUTH_APOP && self->apop_timestamp == NULL)
-    {
-      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED,
-                                       "The server %s does not offer APOP", self->host));
-      return;
-    }
-  if (method == POPBELL_POP3_AUTH_SASL_PLAIN && capa_known &&
-      !popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN"))
-    {
-      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED,
-                                       "The server %s does not offer SASL PLAIN", self->host));
-      return;
-    }
-  if (method != POPBELL_POP3_AUTH_APOP && !self->encrypted && !self->allow_insecure_auth)
-    {
-      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE,
-                                       "Refusing to send the password to %s over an "
-                                       "unencrypted connection", self->host));
-      return;
-    }
+  op->method_trying = method;
+  op->continued = FALSE;
+  g_clear_pointer (&op->sasl_response, secret_free);
 
   switch (method)
     {
@@ -1727,6 +1702,119 @@ login_start (PopbellPop3Client *self, Op *op)
     default:
       g_assert_not_reached ();
     }
+}
+
+/* An attempt failed with @error (taken). Only a refusal of the
+ * credentials moves on to the next method of the plan (SPEC §5: a server
+ * may show an APOP timestamp without an APOP secret for the user); a
+ * locked mailbox, LOGIN-DELAY or a server fault end the login, and so
+ * does the end of the plan. RFC 1939 §4: after -ERR the session stays in
+ * the AUTHORIZATION state, so the next method goes in the same session. */
+static void
+login_try_next (PopbellPop3Client *self, GError *error)
+{
+  Op *op = self->barrier;
+
+  if (error != NULL &&
+      g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH) &&
+      op->n_plan > op->plan_next)
+    {
+      PopbellPop3AuthMethod next = op->plan[op->plan_next++];
+
+      g_debug ("POP3 %s: %s; trying another method", self->host, error->message);
+      g_error_free (error);
+      login_send (self, op, next);
+      return;
+    }
+  barrier_done (self, error);
+}
+
+static gboolean
+password_allowed (PopbellPop3Client *self)
+{
+  return self->encrypted || self->allow_insecure_auth;
+}
+
+/* The methods auth=auto may use here, in the order of SPEC §5
+ * "Authentication": on TLS, SASL PLAIN where offered, else USER/PASS; on a
+ * plain link APOP when the greeting has a timestamp (it sends no
+ * password), then, only where a password may go, SASL PLAIN or USER/PASS.
+ * A remembered method that is among them goes first. */
+static void
+login_plan_auto (PopbellPop3Client *self, Op *op)
+{
+  PopbellPop3AuthMethod password_method =
+    popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN") ? POPBELL_POP3_AUTH_SASL_PLAIN
+                                                             : POPBELL_POP3_AUTH_USER;
+  PopbellPop3AuthMethod preferred = self->preferred_auth;
+
+  op->n_plan = 0;
+  if (!self->encrypted && self->apop_timestamp != NULL)
+    op->plan[op->n_plan++] = POPBELL_POP3_AUTH_APOP;
+  if (password_allowed (self))
+    op->plan[op->n_plan++] = password_method;
+  /* The remembered method first, when it is a choice here (a USER/PASS
+   * remembered from an encrypted session is no licence for a plain one:
+   * password_allowed() said so above). */
+  if (preferred == POPBELL_POP3_AUTH_USER && password_allowed (self) &&
+      password_method == POPBELL_POP3_AUTH_SASL_PLAIN)
+    op->plan[op->n_plan - 1] = POPBELL_POP3_AUTH_USER;
+  for (guint i = 1; i < op->n_plan; i++)
+    if (op->plan[i] == preferred)
+      {
+        op->plan[i] = op->plan[0];
+        op->plan[0] = preferred;
+      }
+}
+
+static void
+login_start (PopbellPop3Client *self, Op *op)
+{
+  PopbellPop3AuthMethod method = op->method;
+  gboolean capa_known = g_hash_table_size (self->capa->caps) > 0;
+
+  if (self->state != STATE_AUTHORIZATION)
+    {
+      barrier_done (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                                               "Not connected, or already logged in"));
+      return;
+    }
+  if (method == POPBELL_POP3_AUTH_AUTO)
+    {
+      login_plan_auto (self, op);
+      if (op->n_plan == 0)
+        {
+          barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE,
+                                           "Refusing to send the password to %s over an "
+                                           "unencrypted connection", self->host));
+          return;
+        }
+      op->plan_next = 1;
+      login_send (self, op, op->plan[0]);
+      return;
+    }
+  if (method == POPBELL_POP3_AUTH_APOP && self->apop_timestamp == NULL)
+    {
+      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED,
+                                       "The server %s does not offer APOP", self->host));
+      return;
+    }
+  if (method == POPBELL_POP3_AUTH_SASL_PLAIN && capa_known &&
+      !popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN"))
+    {
+      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED,
+                                       "The server %s does not offer SASL PLAIN", self->host));
+      return;
+    }
+  if (method != POPBELL_POP3_AUTH_APOP && !password_allowed (self))
+    {
+      barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE,
+                                       "Refusing to send the password to %s over an "
+                                       "unencrypted connection", self->host));
+      return;
+    }
+  op->n_plan = op->plan_next = 0;
+  login_send (self, op, method);
 }
 
 static void
@@ -1863,6 +1951,20 @@ popbell_pop3_client_set_local_address (PopbellPop3Client *self, GSocketAddress *
 {
   g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
   g_set_object (&self->local_address, address);
+}
+
+void
+popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client *self, PopbellPop3AuthMethod method)
+{
+  g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
+  self->preferred_auth = method;
+}
+
+PopbellPop3AuthMethod
+popbell_pop3_client_get_auth_method_used (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), POPBELL_POP3_AUTH_AUTO);
+  return self->auth_method_used;
 }
 
 gboolean

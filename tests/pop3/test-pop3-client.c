@@ -474,6 +474,108 @@ test_login_methods (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 4);
 }
 
+/* auth=auto on a plain link: APOP first (a timestamp in the greeting);
+ * the server refuses it (no APOP secret for the user), then USER/PASS or
+ * SASL PLAIN in the same session, but only with allow-insecure-auth. */
+typedef enum { FALLBACK_USER, FALLBACK_SASL, FALLBACK_FORBIDDEN, FALLBACK_IN_USE } Fallback;
+
+static void
+test_auto_apop_fallback (Fixture *f, gconstpointer data)
+{
+  Fallback mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  script_hello (f->server, "+OK hi <42.7@host>\r\n",
+                mode == FALLBACK_SASL ? "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+                                      : "+OK\r\nUSER\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "APOP alice *",
+                              mode == FALLBACK_IN_USE ? "-ERR [IN-USE] locked\r\n"
+                                                      : "-ERR [AUTH] authentication failed\r\n");
+  if (mode == FALLBACK_USER)
+    {
+      popbell_fake_server_expect (f->server, "USER alice", "+OK\r\n");
+      popbell_fake_server_expect (f->server, "PASS secret", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  else if (mode == FALLBACK_SASL)
+    {
+      popbell_fake_server_expect (f->server, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, mode != FALLBACK_FORBIDDEN);
+  g_assert_true (do_connect (f, &error));
+  g_assert_no_error (error);
+  ok = do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error);
+  switch (mode)
+    {
+    case FALLBACK_USER:
+    case FALLBACK_SASL:
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==,
+                       mode == FALLBACK_USER ? POPBELL_POP3_AUTH_USER : POPBELL_POP3_AUTH_SASL_PLAIN);
+      break;
+    case FALLBACK_FORBIDDEN:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_AUTO);
+      break;
+    case FALLBACK_IN_USE:
+    default:
+      /* A locked mailbox is not a refused secret: no second attempt. */
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_IN_USE);
+      break;
+    }
+  g_clear_error (&error);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+  if (mode == FALLBACK_FORBIDDEN || mode == FALLBACK_IN_USE)
+    {
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
+    }
+}
+
+/* The remembered method goes first: one login attempt, not two. */
+static void
+test_preferred_method (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&f->server);
+  f->server = popbell_fake_server_new_mailbox ("alice", "secret");
+  popbell_fake_server_remove_capability (f->server, "SASL");
+
+  /* USER remembered: no APOP although the greeting has a timestamp. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+
+  /* A remembered USER is no licence to send a password in clear. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_APOP);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER *"), ==, 1);
+}
+
 /* SASL PLAIN for a server that wants the response after "+ ". */
 static void
 test_sasl_continuation (Fixture *f, gconstpointer data)
@@ -1378,6 +1480,11 @@ main (int argc, char **argv)
   ADD ("login-errors", test_login_errors);
   ADD ("login-methods", test_login_methods);
   ADD ("sasl-continuation", test_sasl_continuation);
+  ADD_DATA ("auto/apop-then-user", FALLBACK_USER, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-then-sasl", FALLBACK_SASL, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-no-insecure-fallback", FALLBACK_FORBIDDEN, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-in-use-no-fallback", FALLBACK_IN_USE, test_auto_apop_fallback);
+  ADD ("auto/preferred-method", test_preferred_method);
   ADD ("insecure-refused", test_insecure_refused);
   ADD ("trace-masks-password", test_trace_masks_password);
   ADD ("broken-answers", test_broken_answers);
