@@ -231,6 +231,9 @@ test_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   PopbellSession *session = POPBELL_SESSION (source);
+  /* Not in the argument list below: the order in which arguments are
+   * evaluated is unspecified (g_steal_pointer). */
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!popbell_session_open_finish (session, result, &error))
@@ -238,8 +241,7 @@ test_opened (GObject *source, GAsyncResult *result, gpointer user_data)
       test_end (g_steal_pointer (&task), error);
       return;
     }
-  popbell_pop3_client_stat_async (popbell_session_get_client (session),
-                                  g_task_get_cancellable (task), test_stat,
+  popbell_pop3_client_stat_async (popbell_session_get_client (session), cancellable, test_stat,
                                   g_steal_pointer (&task));
 }
 

@@ -167,6 +167,13 @@ test_unseen_and_operations (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "DELE 2"), ==, 1);
   g_assert_cmpuint (popbell_fake_server_get_n_messages (f->server), ==, 2);
   g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 0);
+  /* Issue 8: the counts are right at once, not "0 on server" until the
+   * next check. */
+  {
+    g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (f->engine, "work");
+
+    g_assert_cmpuint (popbell_account_status_get_messages (status), ==, 2);
+  }
 }
 
 /* The preview's TOP answer is the whole message when the body has fewer
