@@ -412,9 +412,17 @@ static gboolean
 read_state (PopbellAccountState *state, const gchar *data, gsize len, const gchar **why)
 {
   const gchar *p = data, *end = data + len;
+  static const gchar * const scalar_keys[] = {
+    "account", "mailbox", "last-uid", "auth-hold-digest", "count", "size",
+    "login-delay", "backoff-step", "last-login", "next-allowed", "last-success",
+    "no-uidl", "auth-hold", "tls-worked", "pipelining-broken",
+  };
   guint n_seen = 0, n_unseen = 0;
+  guint32 keys_seen = 0;
   gboolean ended = FALSE;
   g_autoptr(GHashTable) pending = NULL;   /* UIDs of "p" lines */
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (scalar_keys) <= 32);
 
   if (len < strlen (STATE_MAGIC) + 1 ||
       memcmp (data, STATE_MAGIC "\n", strlen (STATE_MAGIC) + 1) != 0)
@@ -441,6 +449,17 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
       klen = sp - line;
       val = sp + 1;
       vlen = line_len - klen - 1;
+
+      /* A scalar key twice is nothing Popbell writes; the second value
+       * would also replace (and leak) the first. */
+      for (guint k = 0; k < G_N_ELEMENTS (scalar_keys); k++)
+        if (KEY_IS (scalar_keys[k]))
+          {
+            if (keys_seen & (1u << k))
+              return (*why = "a key appears twice", FALSE);
+            keys_seen |= 1u << k;
+            break;
+          }
 
       if (KEY_IS ("u"))
         {
@@ -552,7 +571,12 @@ struct _PopbellStateStore
 {
   GObject parent_instance;
 
-  gchar *dir;   /* (owned) */
+  gchar      *dir;    /* (owned) */
+  /* Account name → number of PopbellStateLocks of this store that hold
+   * its lock (0 or 1: the flock excludes a second one). A load cleans up
+   * (stale temporaries, setting a corrupt file aside) only under the
+   * lock, its caller's or one it takes for the moment. */
+  GHashTable *held;
 };
 
 G_DEFINE_FINAL_TYPE (PopbellStateStore, popbell_state_store, G_TYPE_OBJECT)
@@ -563,6 +587,7 @@ popbell_state_store_finalize (GObject *object)
   PopbellStateStore *self = POPBELL_STATE_STORE (object);
 
   g_free (self->dir);
+  g_hash_table_unref (self->held);
   G_OBJECT_CLASS (popbell_state_store_parent_class)->finalize (object);
 }
 
@@ -575,6 +600,7 @@ popbell_state_store_class_init (PopbellStateStoreClass *klass)
 static void
 popbell_state_store_init (PopbellStateStore *self)
 {
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 gchar *
@@ -646,7 +672,8 @@ ensure_dir (PopbellStateStore *self, GError **error)
 }
 
 /* A temporary file of a save that was killed before its rename: harmless,
- * but it would pile up. Removed under the account lock by the next load. */
+ * but it would pile up. Removed by the next load under the account lock
+ * (never without it: it may be a save in progress). */
 static void
 remove_stale_temporaries (PopbellStateStore *self, const gchar *state_path)
 {
@@ -677,6 +704,8 @@ popbell_state_store_load (PopbellStateStore *self,
   g_autofree gchar *data = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(PopbellStateLock) cleanup_lock = NULL;
+  gboolean may_clean_up;
   const gchar *why = NULL;
   gsize len = 0;
 
@@ -689,8 +718,17 @@ popbell_state_store_load (PopbellStateStore *self,
   if (!ensure_dir (self, error))
     return NULL;
 
+  /* Cleaning up is for the lock holder only: a temporary file may be the
+   * save another process is making right now, and the file we found
+   * corrupt may have been replaced by a good one since we read it. A
+   * caller without the lock gets it for the moment when it is free. */
+  if (!g_hash_table_contains (self->held, account_name))
+    cleanup_lock = popbell_state_store_try_lock (self, account_name, NULL);
+  may_clean_up = cleanup_lock != NULL || g_hash_table_contains (self->held, account_name);
+
   path = popbell_state_store_dup_path (self, account_name);
-  remove_stale_temporaries (self, path);
+  if (may_clean_up)
+    remove_stale_temporaries (self, path);
   state = popbell_account_state_new (account_name);
 
   if (!g_file_get_contents (path, &data, &len, &local_error))
@@ -710,9 +748,13 @@ popbell_state_store_load (PopbellStateStore *self,
   {
     g_autofree gchar *corrupt = g_strconcat (path, ".corrupt", NULL);
 
-    g_debug ("state of account %s is unreadable (%s); set aside as %s",
-             account_name, why, corrupt);
-    if (g_rename (path, corrupt) < 0)
+    if (!may_clean_up)
+      g_debug ("state of account %s is unreadable (%s); left to the lock holder",
+               account_name, why);
+    else
+      g_debug ("state of account %s is unreadable (%s); set aside as %s",
+               account_name, why, corrupt);
+    if (may_clean_up && g_rename (path, corrupt) < 0)
       {
         int saved = errno;
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
@@ -826,7 +868,9 @@ popbell_state_store_remove (PopbellStateStore *self, const gchar *account_name)
 
 struct _PopbellStateLock
 {
-  int fd;
+  int                fd;
+  PopbellStateStore *store;          /* (owned) */
+  gchar             *account_name;   /* (owned) */
 };
 
 void
@@ -836,6 +880,9 @@ popbell_state_lock_release (PopbellStateLock *lock)
     return;
   /* Closing the descriptor drops the flock. */
   close (lock->fd);
+  g_hash_table_remove (lock->store->held, lock->account_name);
+  g_object_unref (lock->store);
+  g_free (lock->account_name);
   g_free (lock);
 }
 
@@ -883,6 +930,9 @@ popbell_state_store_try_lock (PopbellStateStore *self,
 
   lock = g_new0 (PopbellStateLock, 1);
   lock->fd = fd;
+  lock->store = g_object_ref (self);
+  lock->account_name = g_strdup (account_name);
+  g_hash_table_add (self->held, g_strdup (account_name));
   return lock;
 }
 
@@ -891,7 +941,6 @@ popbell_state_store_try_lock (PopbellStateStore *self,
 typedef struct {
   gchar  *account_name;
   gint64  deadline;      /* monotonic µs */
-  guint   source_id;
 } LockData;
 
 static void
@@ -926,17 +975,19 @@ lock_attempt (GTask *task)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  data->source_id = g_timeout_add_full (g_task_get_priority (task), LOCK_POLL_MS,
-                                        lock_poll, g_object_ref (task), g_object_unref);
+  /* On the task's own context, never the global default one (STYLE §10). */
+  {
+    g_autoptr(GSource) source = g_timeout_source_new (LOCK_POLL_MS);
+
+    g_task_attach_source (task, source, lock_poll);
+  }
 }
 
 static gboolean
 lock_poll (gpointer user_data)
 {
   GTask *task = user_data;
-  LockData *data = g_task_get_task_data (task);
 
-  data->source_id = 0;
   lock_attempt (task);
   return G_SOURCE_REMOVE;
 }

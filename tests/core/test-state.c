@@ -304,6 +304,78 @@ test_stale_temporary (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
 }
 
+/* Two stores on one directory, as an applet and a `--check-once` are: a
+ * load by one must not touch the files of a save the other is making under
+ * the account lock (its temporary file, or a file it is about to replace). */
+static void
+test_cleanup_needs_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+  g_autofree gchar *path = popbell_state_store_dup_path (f->store, "work");
+  g_autofree gchar *tmp = g_strconcat (path, ".tmp-ABCDEF", NULL);
+  g_autofree gchar *corrupt = g_strconcat (path, ".corrupt", NULL);
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(PopbellStateLock) lock = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean recovered = FALSE;
+
+  lock = popbell_state_store_try_lock (other, "work", &error);
+  g_assert_no_error (error);
+
+  /* The holder's save in flight, and a file the holder will replace. */
+  g_assert_true (g_file_set_contents (tmp, "popbell-state 1\ncount 3\n", -1, &error));
+  g_assert_true (g_file_set_contents (path, "garbage\n", -1, &error));
+  state = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_null (state->mailbox_id);
+  g_assert_true (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&state, popbell_account_state_free);
+
+  /* The holder itself cleans up under its own lock. */
+  state = popbell_state_store_load (other, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&state, popbell_account_state_free);
+
+  /* With nobody holding the lock, a load takes it for the clean-up. */
+  g_clear_pointer (&lock, popbell_state_lock_release);
+  g_unlink (corrupt);
+  g_assert_true (g_file_set_contents (tmp, "x", -1, &error));
+  g_assert_true (g_file_set_contents (path, "garbage\n", -1, &error));
+  state = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  /* ... and lets go of it again. */
+  lock = popbell_state_store_try_lock (other, "work", &error);
+  g_assert_no_error (error);
+}
+
+/* A key twice is not something Popbell writes: the file is corrupt (and
+ * the first value must not leak, which the sanitizer build checks). */
+static void
+test_repeated_key (Fixture *f, gconstpointer data)
+{
+  const gchar *keys[] = { "mailbox", "last-uid", "auth-hold-digest", "count", "no-uidl" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree gchar *text = NULL;
+      const gchar *value = g_str_equal (keys[i], "no-uidl") ? "1" : "7";
+
+      text = g_strdup_printf ("popbell-state 1\n%s %s\n%s %s\nend 0 0\n",
+                              keys[i], value, keys[i], value);
+      assert_corrupt_recovers (f, text, -1);
+    }
+}
+
 static void
 lock_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -372,6 +444,8 @@ main (int argc, char **argv)
   ADD ("/core/state/save-failure", test_save_failure);
   ADD ("/core/state/stale-temporary", test_stale_temporary);
   ADD ("/core/state/lock", test_lock);
+  ADD ("/core/state/cleanup-needs-lock", test_cleanup_needs_lock);
+  ADD ("/core/state/repeated-key", test_repeated_key);
 #undef ADD
 
   return g_test_run ();
