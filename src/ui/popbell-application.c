@@ -4,6 +4,8 @@
 #include "popbell-config.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 
 #include "popbell-application.h"
 #include "popbell-cli.h"
@@ -30,6 +32,7 @@ struct _PopbellApplication
 
   guint            refresh_id;  /* idle source; 0: no refresh scheduled */
   guint            minute_id;   /* the tooltip's clock tick */
+  guint            signal_ids[3];  /* SIGTERM, SIGINT, SIGHUP sources */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
   gboolean         activated;   /* the first activation has happened */
@@ -296,6 +299,29 @@ on_notification_action (PopbellNotifier    *notifier,
     open_preferences (self);
 }
 
+/* Signals ------------------------------------------------------------------- */
+
+/* Logout sends SIGHUP or SIGTERM, Ctrl-C in a terminal SIGINT. Left to the
+ * default action they kill the applet wherever it is, a state write
+ * included; as a main-loop source they take the same way out as "Quit":
+ * the engine stops (running sessions are cancelled and QUIT), and the
+ * notifier and the tray are torn down in order. */
+static const gint quit_signals[] = { SIGTERM, SIGINT, SIGHUP };
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  PopbellApplication *self = user_data;
+
+  g_debug ("Quitting on a signal");
+  /* Once is enough: a second signal while shutting down finds the source
+   * gone and gets the default action, so a stuck shutdown stays killable. */
+  for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
+    g_clear_handle_id (&self->signal_ids[i], g_source_remove);
+  g_application_quit (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
 /* GApplication -------------------------------------------------------------- */
 
 static void
@@ -308,6 +334,8 @@ popbell_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
+  for (guint i = 0; i < G_N_ELEMENTS (quit_signals); i++)
+    self->signal_ids[i] = g_unix_signal_add (quit_signals[i], on_quit_signal, self);
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
   self->notifier = popbell_notifier_new ();
@@ -374,6 +402,8 @@ popbell_application_shutdown (GApplication *app)
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_handle_id (&self->minute_id, g_source_remove);
+  for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
+    g_clear_handle_id (&self->signal_ids[i], g_source_remove);
   if (self->engine != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->engine, self);
