@@ -1301,6 +1301,39 @@ test_cancel_and_close (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
 }
 
+/* Thousands of operations on one cancellable (a check with many new
+ * messages): one cancel answers all of them, the sent one and the queued
+ * ones, and the queued ones never go out. */
+static void
+test_cancel_many (Fixture *f, gconstpointer data)
+{
+  enum { N = 3000 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GAsyncResult **slots = g_new0 (GAsyncResult *, N);
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "NOOP", NULL);   /* never answered */
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  for (guint i = 0; i < N; i++)
+    popbell_pop3_client_noop_async (f->client, cancellable, store_result, &slots[i]);
+  while (popbell_fake_server_count_commands (f->server, "NOOP") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (cancellable);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (popbell_pop3_client_noop_finish (f->client, wait_for (&slots[i]), &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_object (&slots[i]);
+    }
+  g_free (slots);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "NOOP"), ==, 1);
+  /* The connection stays (the sent NOOP's answer would be dropped). */
+  g_assert_true (popbell_pop3_client_is_connected (f->client));
+}
+
 /* --- TLS: STLS and certificates ------------------------------------------------------ */
 
 static gchar *
@@ -1507,6 +1540,7 @@ main (int argc, char **argv)
   ADD ("pipelining/status-in-listing", test_pipelined_status_in_listing);
   ADD ("pipelining/window", test_pipelined_window);
   ADD ("cancel-and-close", test_cancel_and_close);
+  ADD ("cancel-many", test_cancel_many);
   ADD ("tls/stls", test_stls);
   ADD ("tls/stls-unavailable", test_stls_unavailable);
   ADD_DATA ("tls/untrusted", TRUST_NONE, test_implicit_tls);
