@@ -39,8 +39,8 @@ login_capa_done (Cmd *cmd)
   pop3_barrier_done (self, NULL);
 }
 
-static void
-login_send_capa (PopbellPop3Client *self)
+void
+pop3_auth_login_send_capa (PopbellPop3Client *self)
 {
   self->state = STATE_TRANSACTION;
   pop3_barrier_send (self, pop3_capa_cmd (self, login_capa_done));
@@ -63,7 +63,7 @@ auth_done (Cmd *cmd)
     }
   self->auth_method_used = cmd->op->method_trying;
   g_debug ("POP3 %s: logged in", self->host);
-  login_send_capa (self);
+  pop3_auth_login_send_capa (self);
 }
 
 static void
@@ -258,6 +258,12 @@ pop3_auth_login_start (PopbellPop3Client *self, Op *op)
         }
       op->plan_next = 1;
       login_send (self, op, op->plan[0]);
+      return;
+    }
+  if (method == POPBELL_POP3_AUTH_OAUTH2)
+    {
+      op->n_plan = op->plan_next = 0;
+      pop3_oauth2_start (self, op);
       return;
     }
   if (method == POPBELL_POP3_AUTH_APOP && self->apop_timestamp == NULL)

@@ -84,6 +84,9 @@ struct _Op
   guint              n_plan;
   guint              plan_next;
   gchar             *sasl_response; /* wiped on free */
+  const gchar       *oauth2_mechanism; /* "OAUTHBEARER" or "XOAUTH2" */
+  gboolean           oauth2_error_step; /* the server sent its JSON failure challenge */
+  gchar             *oauth2_status;  /* (nullable) "status" of that JSON */
 };
 
 /* The answer to STAT. */
@@ -247,7 +250,13 @@ gchar   *pop3_tls_certificate_sha256 (GTlsCertificate *certificate);
 
 /* --- authentication (popbell-pop3-auth.c) ------------------------------------ */
 
-void pop3_auth_login_start (PopbellPop3Client *self, Op *op);
+void pop3_auth_login_start     (PopbellPop3Client *self, Op *op);
+/* Logged in: CAPA again (RFC 2449 §5), then the login ends. */
+void pop3_auth_login_send_capa (PopbellPop3Client *self);
+
+/* --- OAuth 2.0 (popbell-pop3-oauth2.c) ----------------------------------------- */
+
+void pop3_oauth2_start (PopbellPop3Client *self, Op *op);
 
 /* --- client (popbell-pop3-client.c) ------------------------------------------ */
 

@@ -137,6 +137,7 @@ pop3_op_free (Op *op)
   g_free (op->username);
   pop3_secret_free (op->password);
   pop3_secret_free (op->sasl_response);
+  g_free (op->oauth2_status);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }

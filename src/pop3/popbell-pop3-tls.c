@@ -60,6 +60,14 @@ describe_tls_errors (GTlsCertificateFlags flags)
   return g_string_free (s, FALSE);
 }
 
+/* The fingerprint also as data of the error, for the caller to pin. */
+static GError *
+certificate_error (PopbellPop3Client *self, GError *error)
+{
+  popbell_pop3_error_set_certificate_sha256 (error, self->peer_sha256);
+  return error;
+}
+
 /* Called by GIO when the system trust store did not vouch for the peer:
  * accept the pinned certificate, or one the CA file vouches for. */
 static gboolean
@@ -118,10 +126,10 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (error == NULL && self->pinned != NULL && self->peer_sha256 != NULL &&
       !matches_pin (self, self->peer_sha256))
     {
-      pop3_barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
-                                            "The certificate of %s does not match the pinned "
-                                       "fingerprint; its SHA-256 fingerprint is %s",
-                                       self->host, self->peer_sha256));
+      pop3_barrier_done (self, certificate_error (self, g_error_new (
+        POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
+        "The certificate of %s does not match the pinned fingerprint; its SHA-256 "
+        "fingerprint is %s", self->host, self->peer_sha256)));
       return;
     }
   if (error != NULL)
@@ -130,10 +138,10 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           self->peer_sha256 != NULL)
         {
           g_autofree gchar *why = describe_tls_errors (self->tls_errors);
-          pop3_barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
-                                                "The certificate of %s is not trusted (%s); "
-                                           "its SHA-256 fingerprint is %s",
-                                           self->host, why, self->peer_sha256));
+          pop3_barrier_done (self, certificate_error (self, g_error_new (
+            POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
+            "The certificate of %s is not trusted (%s); its SHA-256 fingerprint is %s",
+            self->host, why, self->peer_sha256)));
           return;
         }
       g_prefix_error (&error, "TLS handshake with %s failed: ", self->host);
