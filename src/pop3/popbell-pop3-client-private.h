@@ -222,6 +222,9 @@ void     pop3_queue_fail_op_and_all   (PopbellPop3Client *self, Op *op, GError *
 void     pop3_queue_reader_kick       (PopbellPop3Client *self);
 void     pop3_queue_schedule          (PopbellPop3Client *self);
 void     pop3_queue_init              (PopbellPop3Client *self);
+gboolean pop3_queue_awaits_greeting   (PopbellPop3Client *self);
+gboolean pop3_queue_tls_mismatch      (PopbellPop3Client *self, const gchar *data, gsize len);
+GError  *pop3_queue_tls_mismatch_error (PopbellPop3Client *self);
 void     pop3_queue_clear_cancel_hooks (PopbellPop3Client *self);
 void     pop3_queue_start_session_timer (PopbellPop3Client *self);
 

@@ -35,12 +35,19 @@ G_BEGIN_DECLS
  * @POPBELL_POP3_ERROR_PIPELINING: a pipelined batch stalled or was answered
  *   out of step; retrying the session without pipelining should work.
  * @POPBELL_POP3_ERROR_TOO_LARGE: a message is larger than the caller's cap.
+ * @POPBELL_POP3_ERROR_TLS_MISMATCH: one side spoke TLS and the other plain
+ *   text: security=tls on a plain-text port (the handshake found no TLS),
+ *   or security=none/starttls on an implicit-TLS port (a TLS record, or no
+ *   greeting, from port 995).
  * @POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE: OAuth 2.0 was asked for, but the
  *   server offers neither SASL OAUTHBEARER nor XOAUTH2.
  *
- * Errors of the POP3 layer. Network failures keep their #G_IO_ERROR codes;
- * TLS handshake failures other than certificate verification keep their
- * #G_TLS_ERROR codes.
+ * Errors of the POP3 layer. Network failures keep their codes, so that a
+ * caller can say which: no such host is #G_RESOLVER_ERROR, a refused
+ * connection #G_IO_ERROR_CONNECTION_REFUSED (unreachable networks their
+ * #G_IO_ERROR codes), a connection not made in time
+ * POPBELL_POP3_ERROR_TIMEOUT. TLS handshake failures other than
+ * certificate verification and TLS_MISMATCH keep their #G_TLS_ERROR codes.
  */
 typedef enum {
   POPBELL_POP3_ERROR_PROTOCOL,
@@ -59,6 +66,7 @@ typedef enum {
   POPBELL_POP3_ERROR_PIPELINING,
   POPBELL_POP3_ERROR_TOO_LARGE,
   POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE,
+  POPBELL_POP3_ERROR_TLS_MISMATCH,
 } PopbellPop3Error;
 
 #define POPBELL_POP3_ERROR (popbell_pop3_error_quark ())

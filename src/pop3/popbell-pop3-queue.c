@@ -242,6 +242,37 @@ pop3_queue_clear_source (PopbellPop3Client *self, guint *id)
     }
 }
 
+/* Plain text expected, the greeting not read yet. */
+gboolean
+pop3_queue_awaits_greeting (PopbellPop3Client *self)
+{
+  Cmd *head = g_queue_peek_head (&self->sent);
+
+  return self->state == STATE_CONNECTING && head != NULL && head->line == NULL &&
+         !self->encrypted;
+}
+
+/* TRUE when @data (or, with NULL, what the stream holds unread) starts
+ * like a TLS record (RFC 8446 §5.1: handshake 0x16 or alert 0x15, then
+ * version 0x03 xx): where a POP3 greeting should be, the server speaks
+ * TLS. */
+gboolean
+pop3_queue_tls_mismatch (PopbellPop3Client *self, const gchar *data, gsize len)
+{
+  if (data == NULL && self->in != NULL)
+    data = popbell_pop3_stream_peek (self->in, &len);
+  return data != NULL && len >= 2 && ((guchar) data[0] == 0x16 || (guchar) data[0] == 0x15) &&
+         (guchar) data[1] == 0x03;
+}
+
+GError *
+pop3_queue_tls_mismatch_error (PopbellPop3Client *self)
+{
+  return g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH,
+                      "The server %s speaks TLS on port %u where a plain-text greeting was "
+                      "expected (use security=tls, usually port 995)", self->host, self->port);
+}
+
 static gboolean
 wait_timeout_cb (gpointer user_data)
 {
@@ -250,7 +281,17 @@ wait_timeout_cb (gpointer user_data)
   GError *error;
 
   self->read_timeout_id = 0;
-  if (pop3_queue_pipelining_active (self) && g_queue_get_length (&self->sent) > 1)
+  if (self->state == STATE_CONNECTING && self->socket_conn == NULL)
+    error = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT,
+                         "Could not connect to %s port %u within %u seconds",
+                         self->host, self->port, self->timeout);
+  else if (pop3_queue_awaits_greeting (self) && pop3_queue_tls_mismatch (self, NULL, 0))
+    error = pop3_queue_tls_mismatch_error (self);
+  else if (pop3_queue_awaits_greeting (self) && self->port == 995)
+    error = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH,
+                         "The server %s sent no greeting within %u seconds; port 995 "
+                         "expects TLS first (security=tls)", self->host, self->timeout);
+  else if (pop3_queue_pipelining_active (self) && g_queue_get_length (&self->sent) > 1)
     error = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING,
                          "The server stopped answering pipelined commands "
                          "(no answer within %u seconds)", self->timeout);
@@ -527,6 +568,13 @@ handle_status_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
 
   g_debug ("S: %s", trace);
   cmd->reply = popbell_pop3_reply_parse (line->data, line->len, cmd->allow_continuation, &error);
+  if (cmd->reply == NULL && cmd->line == NULL && !self->encrypted &&
+      pop3_queue_tls_mismatch (self, line->data, line->len))
+    {
+      g_clear_error (&error);
+      pop3_queue_fail_all (self, pop3_queue_tls_mismatch_error (self));
+      return;
+    }
   if (cmd->reply == NULL)
     {
       pop3_queue_fail_all (self, pop3_queue_out_of_step_error (self, error));

@@ -105,6 +105,34 @@ accept_certificate_cb (GTlsConnection       *conn,
   return FALSE;
 }
 
+/* After a failed handshake on implicit TLS: is the rest of what the
+ * server sent a line of text (a POP3 greeting)? GnuTLS read the start of
+ * it as a record header ("+OK ..." is no TLS record: GIO often calls that
+ * G_TLS_ERROR_MISC, not NOT_TLS); the rest is still in the socket. */
+static gboolean
+plain_text_waiting (PopbellPop3Client *self)
+{
+  GSocket *socket = g_socket_connection_get_socket (self->socket_conn);
+  gchar buf[256];
+  GInputVector vector = { buf, sizeof buf };
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize n;
+
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
+  if (n <= 0)
+    return FALSE;
+  for (gssize i = 0; i < n; i++)
+    {
+      guchar c = buf[i];
+
+      if (c == '\n')
+        return i > 0;
+      if ((c < 0x20 && c != '\r' && c != '\t') || c >= 0x7f)
+        return FALSE;
+    }
+  return FALSE;
+}
+
 static void
 handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -142,6 +170,20 @@ handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
             POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
             "The certificate of %s is not trusted (%s); its SHA-256 fingerprint is %s",
             self->host, why, self->peer_sha256)));
+          return;
+        }
+      if (self->security == POPBELL_POP3_SECURITY_TLS && !self->encrypted &&
+          (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
+           (error->domain == G_TLS_ERROR && self->peer_sha256 == NULL &&
+            plain_text_waiting (self))))
+        {
+          /* security=tls, and the server answered the ClientHello with
+           * plain text: a port for security=starttls or none. */
+          pop3_barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH,
+                                                "The server %s does not speak TLS on port %u "
+                                                "(it expects plain text first: security=starttls "
+                                                "or none, usually port 110)",
+                                                self->host, self->port));
           return;
         }
       g_prefix_error (&error, "TLS handshake with %s failed: ", self->host);

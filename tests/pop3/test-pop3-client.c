@@ -1411,6 +1411,98 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
+/* --- "cannot reach the server": which ---------------------------------------------- */
+
+/* TLS on a plain-text port, and plain text expected from a TLS port. */
+typedef enum { MISMATCH_TLS_TO_PLAIN, MISMATCH_TLS_GREETING, MISMATCH_TLS_ALERT_NO_LF } Mismatch;
+
+static void
+test_tls_mismatch (Fixture *f, gconstpointer data)
+{
+  Mismatch mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  static const guint8 record[] = { 0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, '\r', '\n' };
+  static const guint8 alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+
+  switch (mode)
+    {
+    case MISMATCH_TLS_TO_PLAIN:
+      popbell_fake_server_send (f->server, "+OK plain text here\r\n");
+      break;
+    case MISMATCH_TLS_GREETING:
+      popbell_fake_server_send_bytes (f->server, record, sizeof record);
+      break;
+    case MISMATCH_TLS_ALERT_NO_LF:
+    default:
+      popbell_fake_server_send_bytes (f->server, alert, sizeof alert);
+      break;
+    }
+  popbell_fake_server_stall (f->server);
+  new_client (f, mode == MISMATCH_TLS_TO_PLAIN ? POPBELL_POP3_SECURITY_TLS
+                                               : POPBELL_POP3_SECURITY_STARTTLS);
+  popbell_pop3_client_set_timeout (f->client, mode == MISMATCH_TLS_ALERT_NO_LF ? 1 : 5);
+  g_assert_false (do_connect (f, &error));
+  g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH);
+  /* Plain text expected: nothing was sent to the TLS server. */
+  if (mode != MISMATCH_TLS_TO_PLAIN)
+    g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
+}
+
+typedef enum { UNREACHABLE_REFUSED, UNREACHABLE_NO_HOST, UNREACHABLE_TIMEOUT } Unreachable;
+
+static void
+test_unreachable (Fixture *f, gconstpointer data)
+{
+  Unreachable mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) filler = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  /* A port of our own: closed (refused), or listening with a full accept
+   * queue that drops further SYNs (the connect never completes). */
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (listener, any, FALSE, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (mode == UNREACHABLE_REFUSED)
+    g_socket_close (listener, NULL);
+  else if (mode == UNREACHABLE_TIMEOUT)
+    {
+      g_socket_set_listen_backlog (listener, 0);
+      g_assert_true (g_socket_listen (listener, &error));
+      filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_assert_true (g_socket_connect (filler, bound, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  g_clear_object (&f->client);
+  f->client = popbell_pop3_client_new (mode == UNREACHABLE_NO_HOST ? "no-such-host.invalid"
+                                                                    : "127.0.0.1",
+                                       port, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_timeout (f->client, mode == UNREACHABLE_TIMEOUT ? 1 : 20);
+  g_assert_false (do_connect (f, &error));
+  switch (mode)
+    {
+    case UNREACHABLE_REFUSED:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+      break;
+    case UNREACHABLE_NO_HOST:
+      g_assert_true (error->domain == G_RESOLVER_ERROR);
+      g_assert_nonnull (strstr (error->message, "no-such-host.invalid"));
+      break;
+    case UNREACHABLE_TIMEOUT:
+    default:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT);
+      g_assert_nonnull (strstr (error->message, "Could not connect"));
+      break;
+    }
+}
+
 /* --- OAuth 2.0 ----------------------------------------------------------------- */
 
 typedef enum {
@@ -1678,6 +1770,12 @@ main (int argc, char **argv)
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
   ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
   ADD_DATA ("oauth2/oauthbearer", OAUTH_BEARER, test_oauth2);
+  ADD_DATA ("reach/tls-to-plain-port", MISMATCH_TLS_TO_PLAIN, test_tls_mismatch);
+  ADD_DATA ("reach/tls-greeting", MISMATCH_TLS_GREETING, test_tls_mismatch);
+  ADD_DATA ("reach/tls-alert-no-newline", MISMATCH_TLS_ALERT_NO_LF, test_tls_mismatch);
+  ADD_DATA ("reach/refused", UNREACHABLE_REFUSED, test_unreachable);
+  ADD_DATA ("reach/no-such-host", UNREACHABLE_NO_HOST, test_unreachable);
+  ADD_DATA ("reach/connect-timeout", UNREACHABLE_TIMEOUT, test_unreachable);
   ADD_DATA ("oauth2/xoauth2", OAUTH_XOAUTH2, test_oauth2);
   ADD_DATA ("oauth2/long-token-continuation", OAUTH_LONG_TOKEN, test_oauth2);
   ADD_DATA ("oauth2/refused-json-status", OAUTH_REFUSED, test_oauth2);
