@@ -72,7 +72,10 @@ typedef struct {
 
 static GMutex slots_mutex;
 static guint  slots_used;
-static GQueue slot_waiters = G_QUEUE_INIT;   /* (element-type SlotWaiter) */
+/* (element-type SlotWaiter) what the user waits for (a preview, Test
+ * connection) goes before the queued checks of a thousand accounts. */
+static GQueue urgent_waiters = G_QUEUE_INIT;
+static GQueue slot_waiters = G_QUEUE_INIT;
 
 static void open_lock (GTask *task);
 
@@ -129,27 +132,38 @@ dispatch (GTask *task, GSourceFunc func)
   g_source_attach (idle, g_task_get_context (task));
 }
 
-static gboolean
-slot_wait_cancelled (gpointer user_data)
+static SlotWaiter *
+slot_unqueue (GQueue *queue, GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
-
-  g_mutex_lock (&slots_mutex);
-  for (GList *l = slot_waiters.head; l != NULL; l = l->next)
+  for (GList *l = queue->head; l != NULL; l = l->next)
     {
       SlotWaiter *waiter = l->data;
 
       if (waiter->task == task)
         {
-          g_queue_delete_link (&slot_waiters, l);
-          g_mutex_unlock (&slots_mutex);
-          slot_waiter_free (waiter);
-          g_task_return_error_if_cancelled (task);
-          return G_SOURCE_REMOVE;
+          g_queue_delete_link (queue, l);
+          return waiter;
         }
     }
+  return NULL;
+}
+
+static gboolean
+slot_wait_cancelled (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SlotWaiter *waiter;
+
+  g_mutex_lock (&slots_mutex);
+  waiter = slot_unqueue (&urgent_waiters, task);
+  if (waiter == NULL)
+    waiter = slot_unqueue (&slot_waiters, task);
   g_mutex_unlock (&slots_mutex);
-  return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  if (waiter == NULL)
+    return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  slot_waiter_free (waiter);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -177,7 +191,8 @@ slot_wait (GTask *task)
   waiter = g_new0 (SlotWaiter, 1);
   waiter->task = task;
   g_mutex_lock (&slots_mutex);
-  g_queue_push_tail (&slot_waiters, waiter);
+  g_queue_push_tail (self->flags & POPBELL_SESSION_URGENT ? &urgent_waiters : &slot_waiters,
+                     waiter);
   g_mutex_unlock (&slots_mutex);
   if (cancellable != NULL)
     waiter->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (slot_cancelled), task, NULL);
@@ -194,7 +209,9 @@ popbell_session_release_slot (PopbellSession *self)
   self->has_slot = FALSE;
 
   g_mutex_lock (&slots_mutex);
-  waiter = g_queue_pop_head (&slot_waiters);
+  waiter = g_queue_pop_head (&urgent_waiters);
+  if (waiter == NULL)
+    waiter = g_queue_pop_head (&slot_waiters);
   if (waiter == NULL)
     slots_used--;
   g_mutex_unlock (&slots_mutex);
