@@ -511,10 +511,19 @@ open_guards (PopbellSession *self, GError **error)
 
       g_clear_pointer (&self->retry_after, g_date_time_unref);
       self->retry_after = g_steal_pointer (&at);
-      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
-                   _("The server of account “%s” allows a login only every %u seconds; "
-                     "the next check can log in at %s."),
-                   account_name (self), state->login_delay, when);
+      /* Name the advertised delay only when there is one: a server may
+       * refuse with "[LOGIN-DELAY]" without ever advertising LOGIN-DELAY
+       * (then login_delay is 0 and the wait is our own minimum). */
+      if (state->login_delay > 0)
+        g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                     _("The server of account “%s” allows a login only every %u seconds; "
+                       "the next check can log in at %s."),
+                     account_name (self), state->login_delay, when);
+      else
+        g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                     _("The server of account “%s” refused the last login as too soon "
+                       "after the one before; the next check can log in at %s."),
+                     account_name (self), when);
       return FALSE;
     }
   return TRUE;
