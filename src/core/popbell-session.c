@@ -642,6 +642,7 @@ open_connect (GTask *task)
   PopbellSession *self = g_task_get_source_object (task);
 
   PopbellAccountState *state = self->state;
+  PopbellPop3AuthMethod preferred;
 
   /* One stall is no proof (issue 7): the mark needs repeated evidence
    * (popbell-checker.c) and expires, so a fixed server (or a network that
@@ -658,6 +659,12 @@ open_connect (GTask *task)
 
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
+  /* SPEC §5 "Authentication": with auth=auto, the method that worked last
+   * time goes first, so a check costs one login attempt (the client keeps
+   * the rules about where each method is allowed). */
+  if (state->auth_method != NULL &&
+      popbell_account_auth_from_string (state->auth_method, &preferred))
+    popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
   if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
 
@@ -703,6 +710,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellAccountState *state = self->state;
   g_autoptr(GError) error = NULL;
+  PopbellPop3AuthMethod used;
   gboolean ok;
   gint delay;
 
@@ -759,6 +767,12 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&state->auth_hold_digest, g_free);
   if (popbell_pop3_client_is_encrypted (self->client))
     state->tls_worked = TRUE;
+  used = popbell_pop3_client_get_auth_method_used (self->client);
+  if (used != POPBELL_POP3_AUTH_AUTO)
+    {
+      g_free (state->auth_method);
+      state->auth_method = g_strdup (popbell_account_auth_to_string (used));
+    }
   g_task_return_boolean (task, TRUE);
 }
 

@@ -881,6 +881,60 @@ test_last_ref_during_check (Fixture *f, gconstpointer data)
   g_assert_true (popbell_fake_server_wait_closed (f->server, 5000));
 }
 
+/* auth=auto on a plain link: APOP first (the greeting has a timestamp);
+ * the server refuses it, USER/PASS works. The next check starts with
+ * USER/PASS: one login attempt per check (SPEC §5 "Authentication"). */
+static void
+test_auth_method_remembered (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellFakeServer) server = popbell_fake_server_new ();
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *state_dir = g_build_filename (f->dir, "state", NULL);
+  g_autoptr(PopbellStateStore) store = popbell_state_store_new (state_dir);
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(GError) error = NULL;
+
+  popbell_fake_server_send (server, "+OK hello <1.2@fake>\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "APOP " USER " *", "-ERR [AUTH] no APOP secret\r\n");
+  popbell_fake_server_expect (server, "USER " USER, "+OK\r\n");
+  popbell_fake_server_expect (server, "PASS " PASSWORD, "+OK\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "STAT", "+OK 0 0\r\n");
+  popbell_fake_server_expect (server, "UIDL", "+OK\r\n.\r\n");
+  popbell_fake_server_expect (server, "QUIT", "+OK bye\r\n");
+  popbell_fake_server_close (server);
+  popbell_fake_server_next_connection (server);
+  popbell_fake_server_send (server, "+OK hello <3.4@fake>\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "USER " USER, "+OK\r\n");
+  popbell_fake_server_expect (server, "PASS " PASSWORD, "+OK\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "STAT", "+OK 0 0\r\n");
+  popbell_fake_server_expect (server, "QUIT", "+OK bye\r\n");
+  popbell_fake_server_close (server);
+
+  text = g_strdup_printf ("[account work]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=auto\ninterval=3600\ntimeout=5\n"
+                          "allow-insecure-auth=true\n", popbell_fake_server_get_port (server));
+  write_accounts_text (f, text);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 0)));
+  state = popbell_state_store_load (store, "work", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (state->auth_method, ==, "user");
+
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 2, 5000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_null (popbell_fake_server_get_failure (server));
+  g_assert_true (popbell_fake_server_script_done (server));
+  g_assert_cmpuint (popbell_fake_server_count_commands (server, "APOP *"), ==, 1);
+  popbell_fake_server_stop (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -899,6 +953,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/pipelining-broken", test_pipelining_broken);
   ADD ("/core/engine/offline-pause", test_offline_pause);
   ADD ("/core/engine/last-ref-during-check", test_last_ref_during_check);
+  ADD ("/core/engine/auth-method-remembered", test_auth_method_remembered);
 #undef ADD
 
   return g_test_run ();
