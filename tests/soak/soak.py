@@ -595,18 +595,28 @@ def session_figures(sessions):
     by_kind = {}
     for s in sessions:
         if "upstream" in s:
-            by_kind["server-down"] = by_kind.get("server-down", 0) + 1
-        elif s["fired"]:
-            by_kind[s["fault"]] = by_kind.get(s["fault"], 0) + 1
-    stall_times = [s["start"] for s in sessions if s["fault"] == "stall" and s["fired"]]
+            kind = "server-down"
+        elif not s["fired"]:
+            continue
+        elif s["fault"] == "stall" and s.get("verb") == "TOP":
+            kind = "stall among TOPs"
+        else:
+            kind = s["fault"]
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    # Pipelining shows where several TOPs go out (sessions that sent two or
+    # more); what may switch it off is a stall while TOPs were waiting.
+    stall_times = [s["start"] for s in sessions
+                   if s["fault"] == "stall" and s["fired"] and s.get("tops", 0) >= 1]
     first_stall = min(stall_times) if stall_times else None
-    # Pipelining shows where several TOPs go out: sessions that sent two or more.
     with_tops = [s for s in sessions if s.get("tops", 0) >= 2]
     before = [s for s in with_tops if first_stall is None or s["start"] < first_stall]
     after = [s for s in with_tops if first_stall is not None and s["start"] > first_stall]
     pct = lambda ss: round(100.0 * sum(1 for s in ss if s["max_inflight"] > 1) / len(ss), 1) if ss else None
     gave_up = [s.get("client_gave_up_after") for s in sessions if s["fault"] == "stall" and s["fired"]]
     return {"sessions": len(sessions), "faulted": by_kind,
+            "stalls_with_tops": len(stall_times),
+            "top_sessions_before_first_stall": len(before),
+            "top_sessions_after_first_stall": len(after),
             "pipelined_pct_before_first_stall": pct(before),
             "pipelined_pct_after_first_stall": pct(after),
             "stalls_client_never_gave_up": sum(1 for g in gave_up if g is None)}
@@ -632,8 +642,13 @@ def print_table(figures):
     for kind, n in sorted(figures["sessions"]["faulted"].items()):
         rows.append(("  faulted: %s" % kind, n))
     rows += [
-        ("  pipelined TOPs before the first stall (%)", figures["sessions"]["pipelined_pct_before_first_stall"]),
-        ("  pipelined TOPs after the first stall (%)", figures["sessions"]["pipelined_pct_after_first_stall"]),
+        ("  stalls in sessions that sent TOPs", figures["sessions"]["stalls_with_tops"]),
+        ("  TOP sessions pipelined before that first stall (%)",
+         "%s of %d" % (figures["sessions"]["pipelined_pct_before_first_stall"],
+                       figures["sessions"]["top_sessions_before_first_stall"])),
+        ("  TOP sessions pipelined after it (%)",
+         "%s of %d" % (figures["sessions"]["pipelined_pct_after_first_stall"],
+                       figures["sessions"]["top_sessions_after_first_stall"])),
         ("  stalls the client never gave up on", figures["sessions"]["stalls_client_never_gave_up"]),
         ("Dovecot restarts", figures["counts"]["dovecot_restarts"]),
         ("applet SIGTERM restarts", figures["counts"]["applet_terms"]),
