@@ -39,12 +39,151 @@ struct _PopbellApplication
   guint            watcher_id;  /* watch of the SNI watcher's name */
   guint            signal_ids[3];  /* SIGTERM, SIGINT, SIGHUP sources */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
+  GHashTable      *problems;    /* account name → ProblemTrack */
+  GPtrArray       *announce_after_tray;  /* (element-type Announced) shown by the tray only */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
+  guint            n_checked;   /* checks finished, for the debug log */
   gboolean         activated;   /* the first activation has happened */
   gboolean         open_preferences;  /* --preferences started us */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellApplication, popbell_application, GTK_TYPE_APPLICATION)
+
+static void schedule_refresh (PopbellApplication *self);
+
+/* Problem episodes (SPEC §5 "Problems") --------------------------------------
+ *
+ * An account whose checks keep failing is notified once per episode: after
+ * three failed checks in a row or ten minutes of failing, at once for what
+ * only the user can fix (password, certificate, settings). The engine is
+ * to report this itself (popbell_account_status_has_problem() and
+ * _get_problem_episode()); until it does, the rule is kept here, from the
+ * check results, behind problem_episode(). */
+
+#define PROBLEM_AFTER_FAILURES 3
+#define PROBLEM_AFTER_US       (10 * G_TIME_SPAN_MINUTE)
+
+typedef struct {
+  guint    failures;       /* failed checks in a row */
+  gint64   first_failure;  /* monotonic µs of the first of them */
+  guint    episode;        /* the current or last episode's number */
+  gboolean in_problem;
+} ProblemTrack;
+
+static ProblemTrack *
+problem_track (PopbellApplication *self,
+               const gchar        *account_name)
+{
+  ProblemTrack *track = g_hash_table_lookup (self->problems, account_name);
+
+  if (track == NULL)
+    {
+      track = g_new0 (ProblemTrack, 1);
+      g_hash_table_insert (self->problems, g_strdup (account_name), track);
+    }
+  return track;
+}
+
+static void
+problem_count_result (PopbellApplication *self,
+                      PopbellCheckResult *result)
+{
+  ProblemTrack *track = problem_track (self, popbell_check_result_get_account_name (result));
+  const GError *error = popbell_check_result_get_error (result);
+
+  if (error == NULL)
+    track->failures = 0;
+  /* Waiting for the server's LOGIN-DELAY is the schedule working. */
+  else if (!g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY))
+    {
+      if (track->failures++ == 0)
+        track->first_failure = g_get_monotonic_time ();
+    }
+}
+
+static gboolean
+needs_user_at_once (const GError *error)
+{
+  return g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH) ||
+         g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ||
+         g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE) ||
+         popbell_error_get_reason (error) == POPBELL_ERROR_REASON_CERTIFICATE;
+}
+
+/* The account's problem episode, 0 when it has none. */
+static guint
+problem_episode (PopbellApplication   *self,
+                 PopbellAccountStatus *status)
+{
+  ProblemTrack *track = problem_track (self, popbell_account_status_get_name (status));
+  const GError *error = popbell_account_status_get_error (status);
+  gboolean problem = FALSE;
+
+  if (error != NULL)
+    problem = popbell_account_status_needs_attention (status) || needs_user_at_once (error) ||
+              track->failures >= PROBLEM_AFTER_FAILURES ||
+              (track->failures > 0 &&
+               g_get_monotonic_time () - track->first_failure >= PROBLEM_AFTER_US);
+
+  if (problem && !track->in_problem)
+    track->episode++;
+  track->in_problem = problem;
+  return problem ? track->episode : 0;
+}
+
+/* At-least-once announcement (issue 7) --------------------------------------
+ *
+ * New messages stay "unannounced" in the engine's state until the user has
+ * been told: the notification was handed to the notification server, or,
+ * with none running, the tray showed the count. */
+
+typedef struct {
+  gchar *account;
+  GStrv  uids;
+} Announced;
+
+static void
+announced_free (Announced *announced)
+{
+  g_free (announced->account);
+  g_strfreev (announced->uids);
+  g_free (announced);
+}
+
+/* The one place that tells the engine. popbell_engine_mark_announced() comes
+ * with the engine's runner; until then the engine marks new messages as it
+ * always did and this only logs. */
+static void
+mark_announced (PopbellApplication *self,
+                const gchar        *account_name,
+                const gchar *const *uids)
+{
+  g_debug ("Announced %u new message(s) of %s", g_strv_length ((gchar **) uids), account_name);
+}
+
+static void
+on_announced (PopbellNotifier    *notifier,
+              const gchar        *account,
+              GStrv               uids,
+              gboolean            shown,
+              PopbellApplication *self)
+{
+  Announced *announced;
+
+  if (self->engine == NULL)
+    return;
+  if (shown)
+    {
+      mark_announced (self, account, (const gchar *const *) uids);
+      return;
+    }
+  /* No server took it: announced once the tray shows the count. */
+  announced = g_new0 (Announced, 1);
+  announced->account = g_strdup (account);
+  announced->uids = g_strdupv (uids);
+  g_ptr_array_add (self->announce_after_tray, announced);
+  schedule_refresh (self);
+}
 
 /* Refresh of the tray and the problem notifications. Engine signals only set
  * a flag and add one idle, so that a burst of status changes (all accounts
@@ -79,7 +218,8 @@ refresh_now (PopbellApplication *self)
 
       if (self->notifier != NULL)
         {
-          popbell_notifier_update_problem (self->notifier, a->name, a->error, a->needs_attention);
+          popbell_notifier_update_problem (self->notifier, a->name, a->error,
+                                           problem_episode (self, status));
           /* Everything of this account was seen: its notification is stale. */
           before = GPOINTER_TO_UINT (g_hash_table_lookup (self->unseen, a->name));
           if (before > 0 && a->unseen == 0)
@@ -105,7 +245,18 @@ refresh_now (PopbellApplication *self)
   state.tooltip = tooltip;
   state.account_lines = (const gchar *const *) lines->pdata;
   if (self->tray != NULL)
-    popbell_tray_update (self->tray, &state);
+    {
+      popbell_tray_update (self->tray, &state);
+      for (guint i = 0; i < self->announce_after_tray->len; i++)
+        {
+          Announced *announced = g_ptr_array_index (self->announce_after_tray, i);
+
+          mark_announced (self, announced->account, (const gchar *const *) announced->uids);
+        }
+      g_ptr_array_set_size (self->announce_after_tray, 0);
+    }
+  /* Tests wait for this line: every decision of this refresh is made. */
+  g_debug ("Tray refreshed after %u checks", self->n_checked);
 }
 
 static gboolean
@@ -141,6 +292,12 @@ on_account_checked (PopbellEngine      *engine,
                     PopbellCheckResult *result,
                     PopbellApplication *self)
 {
+  const GError *error = popbell_check_result_get_error (result);
+
+  g_debug ("Checked %s: %s", popbell_check_result_get_account_name (result),
+           error != NULL ? error->message : "ok");
+  problem_count_result (self, result);
+  self->n_checked++;
   if (self->notifier != NULL)
     popbell_notifier_handle_result (self->notifier, result);
   schedule_refresh (self);
@@ -183,6 +340,34 @@ open_preferences (PopbellApplication *self)
       g_object_add_weak_pointer (G_OBJECT (self->preferences), (gpointer *) &self->preferences);
     }
   gtk_window_present (GTK_WINDOW (self->preferences));
+}
+
+/* "Fix…" and "Trust this certificate…" of a problem notification: the
+ * account's editor over the preferences, ready for the remedy. */
+static void
+edit_account (PopbellApplication       *self,
+              const gchar              *account_name,
+              PopbellAccountEditorFocus focus)
+{
+  g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (self->engine, account_name);
+
+  open_preferences (self);
+  if (status == NULL)
+    return;   /* removed meanwhile: the preferences show what there is */
+  popbell_preferences_window_edit_account (POPBELL_PREFERENCES_WINDOW (self->preferences),
+                                           account_name, focus,
+                                           popbell_account_status_get_error (status));
+}
+
+/* "Try again": the one thing besides a changed setting that lifts an
+ * authentication hold (SPEC §5 "Schedule"). popbell_engine_retry_account()
+ * comes with the engine's runner; until then checking the account now
+ * lifts the hold as the engine's check-now always did. */
+static void
+retry_account (PopbellApplication *self,
+               const gchar        *account_name)
+{
+  popbell_engine_check_account_now (self->engine, account_name);
 }
 
 static void
@@ -305,6 +490,12 @@ on_notification_action (PopbellNotifier    *notifier,
     launch_mail_client (self);
   else if (g_str_equal (action, "preferences"))
     open_preferences (self);
+  else if (g_str_equal (action, "fix"))
+    edit_account (self, account, POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD);
+  else if (g_str_equal (action, "trust"))
+    edit_account (self, account, POPBELL_ACCOUNT_EDITOR_FOCUS_TRUST);
+  else if (g_str_equal (action, "retry"))
+    retry_account (self, account);
 }
 
 /* Tray choice --------------------------------------------------------------- */
@@ -373,6 +564,7 @@ popbell_application_startup (GApplication *app)
 
   self->notifier = popbell_notifier_new ();
   g_signal_connect (self->notifier, "action-invoked", G_CALLBACK (on_notification_action), self);
+  g_signal_connect (self->notifier, "announced", G_CALLBACK (on_announced), self);
 
   self->engine = popbell_engine_new ();
   g_signal_connect (self->engine, "account-checked", G_CALLBACK (on_account_checked), self);
@@ -385,7 +577,7 @@ popbell_application_startup (GApplication *app)
     {
       /* Not a crash and not a silent tray: the sentence names the line. */
       g_warning ("%s", error->message);
-      popbell_notifier_update_problem (self->notifier, CONFIG_PROBLEM_SLOT, error, TRUE);
+      popbell_notifier_update_problem (self->notifier, CONFIG_PROBLEM_SLOT, error, 1);
       self->config_error = g_steal_pointer (&error);
     }
 
@@ -565,6 +757,8 @@ popbell_application_finalize (GObject *object)
   PopbellApplication *self = POPBELL_APPLICATION (object);
 
   g_hash_table_unref (self->unseen);
+  g_hash_table_unref (self->problems);
+  g_ptr_array_unref (self->announce_after_tray);
   g_clear_error (&self->config_error);
 
   G_OBJECT_CLASS (popbell_application_parent_class)->finalize (object);
@@ -607,6 +801,8 @@ static void
 popbell_application_init (PopbellApplication *self)
 {
   self->unseen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->problems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->announce_after_tray = g_ptr_array_new_with_free_func ((GDestroyNotify) announced_free);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
 }
 
