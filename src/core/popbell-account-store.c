@@ -219,6 +219,116 @@ find_syntax_error_line (const gchar *data,
 
 /* --- Loading ---------------------------------------------------------- */
 
+static void set_config_error (GError      **error,
+                              const gchar  *path,
+                              guint         line,
+                              const gchar  *group,
+                              const gchar  *format,
+                              ...) G_GNUC_PRINTF (5, 6);
+
+/* A line for an error message: valid UTF-8 whatever the file holds, and
+ * short (a whole line of base64 helps nobody). */
+static gchar *
+quote_line (const gchar *line,
+            gsize        len)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (line, len);
+  glong chars = g_utf8_strlen (valid, -1);
+
+  g_strstrip (valid);
+  if (chars <= 60)
+    return g_steal_pointer (&valid);
+  return g_strconcat (g_utf8_substring (valid, 0, 57), "…", NULL);
+}
+
+/* GKeyFile's own messages quote the offending line byte for byte (so the
+ * message itself can be invalid UTF-8) and never name the line. Encoding
+ * problems are found here first, line by line. */
+static gboolean
+check_encoding (const gchar  *path,
+                const gchar  *data,
+                gsize         len,
+                GError      **error)
+{
+  const gchar *p = data, *end = data + len;
+
+  for (guint number = 1; p < end; number++)
+    {
+      const gchar *nl = memchr (p, '\n', end - p);
+      gsize line_len = (nl != NULL ? nl : end) - p;
+
+      if (memchr (p, '\0', line_len) != NULL)
+        {
+          set_config_error (error, path, number, NULL,
+                            _("the line contains a NUL byte; this is not a text file."));
+          return FALSE;
+        }
+      if (!g_utf8_validate_len (p, line_len, NULL))
+        {
+          g_autofree gchar *quoted = quote_line (p, line_len);
+
+          set_config_error (error, path, number, NULL,
+                            _("“%s” is not valid UTF-8 text; save the file as UTF-8."),
+                            quoted);
+          return FALSE;
+        }
+      p = nl != NULL ? nl + 1 : end;
+    }
+  return TRUE;
+}
+
+/* What is wrong with @line (number @number), which GKeyFile rejected: said
+ * in the terms of the file, not GKeyFile's. */
+static void
+set_syntax_error (GError      **error,
+                  const gchar  *path,
+                  const gchar  *data,
+                  guint         number)
+{
+  g_auto(GStrv) lines = g_strsplit (data, "\n", -1);
+  g_autofree gchar *quoted = NULL;
+  gboolean in_group = FALSE;
+  const gchar *line = "";
+  const gchar *eq;
+
+  for (guint i = 0; lines[i] != NULL && i < number; i++)
+    {
+      line = lines[i];
+      while (g_ascii_isspace (*line))
+        line++;
+      if (i + 1 < number && *line == '[')
+        in_group = TRUE;
+    }
+  quoted = quote_line (line, strlen (line));
+  eq = strchr (line, '=');
+
+  if (*line == '[')
+    set_config_error (error, path, number, NULL,
+                      _("“%s” is not a valid group header: write [NAME] on a line of its "
+                        "own, without brackets inside the name."), quoted);
+  else if (eq != NULL && !in_group)
+    set_config_error (error, path, number, NULL,
+                      _("“%s” comes before the first group; put keys under a group such "
+                        "as [account NAME]."), quoted);
+  else if (eq != NULL)
+    {
+      g_autofree gchar *key = g_strstrip (g_strndup (line, eq - line));
+      g_autofree gchar *quoted_key = quote_line (key, strlen (key));
+
+      if (*key == '\0')
+        set_config_error (error, path, number, NULL,
+                          _("“%s” has no key name before “=”."), quoted);
+      else
+        set_config_error (error, path, number, NULL,
+                          _("“%s” is not a valid key name; use letters, digits and “-”."),
+                          quoted_key);
+    }
+  else
+    set_config_error (error, path, number, NULL,
+                      _("“%s” is neither a [group], a key=value line nor a # comment."),
+                      quoted);
+}
+
 G_GNUC_PRINTF (5, 6)
 static void
 set_config_error (GError      **error,
@@ -256,6 +366,33 @@ parse_boolean (const gchar *text,
   else
     return FALSE;
   return TRUE;
+}
+
+/* tls-ca-file as written may be relative: to the folder of accounts.ini
+ * (a CA file kept next to it), or to the home folder with "~/". As it was,
+ * a relative name was looked up in whatever folder the applet started in
+ * and the CA trusted nothing. The file keeps the user's spelling; the
+ * account holds the absolute path. */
+static gchar *
+resolve_ca_file (const gchar *accounts_path,
+                 const gchar *value)
+{
+  g_autofree gchar *dir = NULL;
+
+  if (*value == '\0' || g_path_is_absolute (value))
+    return g_strdup (value);
+  if (g_str_has_prefix (value, "~/"))
+    return g_build_filename (g_get_home_dir (), value + 2, NULL);
+  dir = g_path_get_dirname (accounts_path);
+  if (!g_path_is_absolute (dir))
+    {
+      g_autofree gchar *cwd = g_get_current_dir ();
+      g_autofree gchar *absolute = g_build_filename (cwd, dir, NULL);
+
+      g_free (dir);
+      dir = g_steal_pointer (&absolute);
+    }
+  return g_build_filename (dir, value, NULL);
 }
 
 /* Reads one account group. Every message names the key and its line. */
@@ -347,7 +484,13 @@ parse_account (GKeyFile     *keyfile,
             popbell_account_set_allow_insecure_auth (account, flag);
         }
       else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_CA_FILE))
-        popbell_account_set_tls_ca_file (account, value);
+        {
+          g_autofree gchar *resolved = resolve_ca_file (path, value);
+
+          popbell_account_set_tls_ca_file (account, resolved);
+          if (!popbell_account_check_key (account, key, &reason))
+            FAIL (key, _("key “%s”: %s."), key, reason);
+        }
       else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_PINNED_SHA256))
         {
           popbell_account_set_tls_pinned_sha256 (account, value);
@@ -385,12 +528,14 @@ parse_file (const gchar  *path,
   g_auto(GStrv) groups = NULL;
   g_auto(LineIndex) index = { 0 };
 
+  if (!check_encoding (path, data, len, error))
+    return FALSE;
   if (!g_key_file_load_from_data (keyfile, data, len,
                                   G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
                                   &local_error))
     {
-      set_config_error (error, path, find_syntax_error_line (data, len), NULL,
-                        "%s", local_error->message);
+      g_debug ("%s: %s", path, local_error->message);
+      set_syntax_error (error, path, data, find_syntax_error_line (data, len));
       return FALSE;
     }
 

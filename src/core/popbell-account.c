@@ -466,6 +466,11 @@ popbell_account_check_key (PopbellAccount  *self,
            (self->timeout < 1 || self->timeout > POPBELL_ACCOUNT_MAX_TIMEOUT))
     *out_reason = g_strdup_printf (_("the timeout must be from 1 to %u seconds"),
                                    (guint) POPBELL_ACCOUNT_MAX_TIMEOUT);
+  else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_CA_FILE) && self->tls_ca_file != NULL &&
+           !g_path_is_absolute (self->tls_ca_file))
+    /* The account store resolves relative names against the folder of
+     * accounts.ini; anything else would depend on the working folder. */
+    *out_reason = g_strdup (_("the CA file must be given with its full path"));
   else if (g_str_equal (key, POPBELL_ACCOUNT_KEY_PINNED_SHA256) &&
            self->tls_pinned_sha256 != NULL)
     {
@@ -489,7 +494,7 @@ popbell_account_validate (PopbellAccount  *self,
 {
   static const gchar *checked[] = {
     POPBELL_ACCOUNT_KEY_HOST, POPBELL_ACCOUNT_KEY_USERNAME, POPBELL_ACCOUNT_KEY_INTERVAL,
-    POPBELL_ACCOUNT_KEY_TIMEOUT, POPBELL_ACCOUNT_KEY_PINNED_SHA256,
+    POPBELL_ACCOUNT_KEY_TIMEOUT, POPBELL_ACCOUNT_KEY_CA_FILE, POPBELL_ACCOUNT_KEY_PINNED_SHA256,
   };
 
   g_return_val_if_fail (POPBELL_IS_ACCOUNT (self), FALSE);

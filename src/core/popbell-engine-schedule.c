@@ -321,9 +321,10 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (outcome == NULL)
     {
-      /* Cancelled (stop): silent. */
-      run_data_free (run);
+      /* Cancelled (stop): silent. run holds what may be the last engine
+       * reference, and the engine owns the entry: use the entry first. */
       popbell_engine_entry_start_waiting (entry);
+      run_data_free (run);
       return;
     }
 

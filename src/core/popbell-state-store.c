@@ -19,6 +19,7 @@
  *   <key> <value>                      scalar fields, see write_state()
  *   u <uid>                            one per seen UID
  *   n <uid>\t<index>\t<size>\t<h>\t<date>\t<from>\t<subject>   unseen entries
+ *   p <uid>                            an unseen entry not announced yet
  *   end <number of u lines> <number of n lines>
  *
  * Strings are escaped (\\ \t \n \r) so a value never spans lines. The
@@ -61,6 +62,7 @@ popbell_unseen_entry_copy (const PopbellUnseenEntry *entry)
   copy->subject = g_strdup (entry->subject);
   copy->date = g_strdup (entry->date);
   copy->has_headers = entry->has_headers;
+  copy->announced = entry->announced;
   return copy;
 }
 
@@ -121,6 +123,9 @@ popbell_account_state_copy (const PopbellAccountState *state)
   copy->auth_hold_digest = g_strdup (state->auth_hold_digest);
   copy->tls_worked = state->tls_worked;
   copy->pipelining_broken = state->pipelining_broken;
+  copy->pipelining_strikes = state->pipelining_strikes;
+  copy->pipelining_broken_at = state->pipelining_broken_at;
+  copy->auth_method = g_strdup (state->auth_method);
   copy->last_success = state->last_success;
   return copy;
 }
@@ -136,6 +141,7 @@ popbell_account_state_free (PopbellAccountState *state)
   g_free (state->last_uid);
   g_ptr_array_unref (state->unseen);
   g_free (state->auth_hold_digest);
+  g_free (state->auth_method);
   g_free (state);
 }
 
@@ -279,6 +285,10 @@ write_state (const PopbellAccountState *state)
   append_string_field (out, "auth-hold-digest", state->auth_hold_digest);
   g_string_append_printf (out, "tls-worked %d\n", state->tls_worked ? 1 : 0);
   g_string_append_printf (out, "pipelining-broken %d\n", state->pipelining_broken ? 1 : 0);
+  g_string_append_printf (out, "pipelining-strikes %u\n", state->pipelining_strikes);
+  g_string_append_printf (out, "pipelining-broken-at %" G_GINT64_FORMAT "\n",
+                          state->pipelining_broken_at);
+  append_string_field (out, "auth-method", state->auth_method);
   g_string_append_printf (out, "last-success %" G_GINT64_FORMAT "\n", state->last_success);
 
   g_hash_table_iter_init (&iter, state->seen);
@@ -305,6 +315,15 @@ write_state (const PopbellAccountState *state)
       g_string_append_c (out, '\t');
       append_escaped (out, entry->subject);
       g_string_append_c (out, '\n');
+    }
+  /* After the "n" lines, and only for the exception, so that an older
+   * Popbell (which skips unknown keys) reads every entry as announced. */
+  for (guint i = 0; i < state->unseen->len; i++)
+    {
+      const PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+      if (!entry->announced)
+        g_string_append_printf (out, "p %s\n", entry->uid);
     }
 
   g_string_append_printf (out, "end %u %u\n", n_seen, state->unseen->len);
@@ -376,6 +395,7 @@ parse_unseen (const gchar *s, gsize len)
   entry->index = index;
   entry->size = size;
   entry->has_headers = has_headers;
+  entry->announced = TRUE;   /* unless a "p" line says otherwise */
   if (l[4] > 0 && (entry->date = unescape (f[4], l[4])) == NULL)
     return NULL;
   if ((entry->from = unescape (f[5], l[5])) == NULL ||
@@ -392,8 +412,17 @@ static gboolean
 read_state (PopbellAccountState *state, const gchar *data, gsize len, const gchar **why)
 {
   const gchar *p = data, *end = data + len;
+  static const gchar * const scalar_keys[] = {
+    "account", "mailbox", "last-uid", "auth-hold-digest", "count", "size",
+    "login-delay", "backoff-step", "last-login", "next-allowed", "last-success",
+    "no-uidl", "auth-hold", "tls-worked", "pipelining-broken",
+  };
   guint n_seen = 0, n_unseen = 0;
+  guint32 keys_seen = 0;
   gboolean ended = FALSE;
+  g_autoptr(GHashTable) pending = NULL;   /* UIDs of "p" lines */
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (scalar_keys) <= 32);
 
   if (len < strlen (STATE_MAGIC) + 1 ||
       memcmp (data, STATE_MAGIC "\n", strlen (STATE_MAGIC) + 1) != 0)
@@ -421,6 +450,17 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
       val = sp + 1;
       vlen = line_len - klen - 1;
 
+      /* A scalar key twice is nothing Popbell writes; the second value
+       * would also replace (and leak) the first. */
+      for (guint k = 0; k < G_N_ELEMENTS (scalar_keys); k++)
+        if (KEY_IS (scalar_keys[k]))
+          {
+            if (keys_seen & (1u << k))
+              return (*why = "a key appears twice", FALSE);
+            keys_seen |= 1u << k;
+            break;
+          }
+
       if (KEY_IS ("u"))
         {
           if (!uid_is_valid (val, vlen))
@@ -437,6 +477,14 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
           g_ptr_array_add (state->unseen, entry);
           n_unseen++;
         }
+      else if (KEY_IS ("p"))
+        {
+          if (!uid_is_valid (val, vlen))
+            return (*why = "bad UID", FALSE);
+          if (pending == NULL)
+            pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (pending, g_strndup (val, vlen));
+        }
       else if (KEY_IS ("end"))
         {
           g_autofree gchar *expected = g_strdup_printf ("%u %u", n_seen, n_unseen);
@@ -451,6 +499,19 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
         ok = (state->last_uid = unescape (val, vlen)) != NULL;
       else if (KEY_IS ("auth-hold-digest"))
         ok = (state->auth_hold_digest = unescape (val, vlen)) != NULL;
+      else if (KEY_IS ("auth-method"))
+        {
+          g_free (state->auth_method);   /* a repeated key must not leak */
+          ok = (state->auth_method = unescape (val, vlen)) != NULL;
+        }
+      else if (KEY_IS ("pipelining-strikes"))
+        {
+          guint64 v;
+          ok = parse_u64 (val, vlen, G_MAXUINT, &v);
+          state->pipelining_strikes = v;
+        }
+      else if (KEY_IS ("pipelining-broken-at"))
+        ok = parse_i64 (val, vlen, &state->pipelining_broken_at);
       else if (KEY_IS ("count"))
         {
           guint64 v;
@@ -493,6 +554,12 @@ read_state (PopbellAccountState *state, const gchar *data, gsize len, const gcha
 
   if (!ended)
     return (*why = "no end line", FALSE);
+  for (guint i = 0; pending != NULL && i < state->unseen->len; i++)
+    {
+      PopbellUnseenEntry *entry = state->unseen->pdata[i];
+
+      entry->announced = !g_hash_table_contains (pending, entry->uid);
+    }
   return TRUE;
 }
 
@@ -504,7 +571,12 @@ struct _PopbellStateStore
 {
   GObject parent_instance;
 
-  gchar *dir;   /* (owned) */
+  gchar      *dir;    /* (owned) */
+  /* Account name → number of PopbellStateLocks of this store that hold
+   * its lock (0 or 1: the flock excludes a second one). A load cleans up
+   * (stale temporaries, setting a corrupt file aside) only under the
+   * lock, its caller's or one it takes for the moment. */
+  GHashTable *held;
 };
 
 G_DEFINE_FINAL_TYPE (PopbellStateStore, popbell_state_store, G_TYPE_OBJECT)
@@ -515,6 +587,7 @@ popbell_state_store_finalize (GObject *object)
   PopbellStateStore *self = POPBELL_STATE_STORE (object);
 
   g_free (self->dir);
+  g_hash_table_unref (self->held);
   G_OBJECT_CLASS (popbell_state_store_parent_class)->finalize (object);
 }
 
@@ -527,6 +600,7 @@ popbell_state_store_class_init (PopbellStateStoreClass *klass)
 static void
 popbell_state_store_init (PopbellStateStore *self)
 {
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 gchar *
@@ -598,7 +672,8 @@ ensure_dir (PopbellStateStore *self, GError **error)
 }
 
 /* A temporary file of a save that was killed before its rename: harmless,
- * but it would pile up. Removed under the account lock by the next load. */
+ * but it would pile up. Removed by the next load under the account lock
+ * (never without it: it may be a save in progress). */
 static void
 remove_stale_temporaries (PopbellStateStore *self, const gchar *state_path)
 {
@@ -629,6 +704,8 @@ popbell_state_store_load (PopbellStateStore *self,
   g_autofree gchar *data = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(PopbellStateLock) cleanup_lock = NULL;
+  gboolean may_clean_up;
   const gchar *why = NULL;
   gsize len = 0;
 
@@ -641,8 +718,17 @@ popbell_state_store_load (PopbellStateStore *self,
   if (!ensure_dir (self, error))
     return NULL;
 
+  /* Cleaning up is for the lock holder only: a temporary file may be the
+   * save another process is making right now, and the file we found
+   * corrupt may have been replaced by a good one since we read it. A
+   * caller without the lock gets it for the moment when it is free. */
+  if (!g_hash_table_contains (self->held, account_name))
+    cleanup_lock = popbell_state_store_try_lock (self, account_name, NULL);
+  may_clean_up = cleanup_lock != NULL || g_hash_table_contains (self->held, account_name);
+
   path = popbell_state_store_dup_path (self, account_name);
-  remove_stale_temporaries (self, path);
+  if (may_clean_up)
+    remove_stale_temporaries (self, path);
   state = popbell_account_state_new (account_name);
 
   if (!g_file_get_contents (path, &data, &len, &local_error))
@@ -662,9 +748,13 @@ popbell_state_store_load (PopbellStateStore *self,
   {
     g_autofree gchar *corrupt = g_strconcat (path, ".corrupt", NULL);
 
-    g_debug ("state of account %s is unreadable (%s); set aside as %s",
-             account_name, why, corrupt);
-    if (g_rename (path, corrupt) < 0)
+    if (!may_clean_up)
+      g_debug ("state of account %s is unreadable (%s); left to the lock holder",
+               account_name, why);
+    else
+      g_debug ("state of account %s is unreadable (%s); set aside as %s",
+               account_name, why, corrupt);
+    if (may_clean_up && g_rename (path, corrupt) < 0)
       {
         int saved = errno;
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
@@ -778,7 +868,9 @@ popbell_state_store_remove (PopbellStateStore *self, const gchar *account_name)
 
 struct _PopbellStateLock
 {
-  int fd;
+  int                fd;
+  PopbellStateStore *store;          /* (owned) */
+  gchar             *account_name;   /* (owned) */
 };
 
 void
@@ -788,6 +880,9 @@ popbell_state_lock_release (PopbellStateLock *lock)
     return;
   /* Closing the descriptor drops the flock. */
   close (lock->fd);
+  g_hash_table_remove (lock->store->held, lock->account_name);
+  g_object_unref (lock->store);
+  g_free (lock->account_name);
   g_free (lock);
 }
 
@@ -835,6 +930,9 @@ popbell_state_store_try_lock (PopbellStateStore *self,
 
   lock = g_new0 (PopbellStateLock, 1);
   lock->fd = fd;
+  lock->store = g_object_ref (self);
+  lock->account_name = g_strdup (account_name);
+  g_hash_table_add (self->held, g_strdup (account_name));
   return lock;
 }
 
@@ -843,7 +941,6 @@ popbell_state_store_try_lock (PopbellStateStore *self,
 typedef struct {
   gchar  *account_name;
   gint64  deadline;      /* monotonic µs */
-  guint   source_id;
 } LockData;
 
 static void
@@ -878,17 +975,19 @@ lock_attempt (GTask *task)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  data->source_id = g_timeout_add_full (g_task_get_priority (task), LOCK_POLL_MS,
-                                        lock_poll, g_object_ref (task), g_object_unref);
+  /* On the task's own context, never the global default one (STYLE §10). */
+  {
+    g_autoptr(GSource) source = g_timeout_source_new (LOCK_POLL_MS);
+
+    g_task_attach_source (task, source, lock_poll);
+  }
 }
 
 static gboolean
 lock_poll (gpointer user_data)
 {
   GTask *task = user_data;
-  LockData *data = g_task_get_task_data (task);
 
-  data->source_id = 0;
   lock_attempt (task);
   return G_SOURCE_REMOVE;
 }

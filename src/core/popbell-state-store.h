@@ -22,6 +22,12 @@ typedef struct {
   gchar    *subject;      /* never NULL */
   gchar    *date;         /* (nullable) ISO 8601 */
   gboolean  has_headers;
+  /* The announcement (notification, or the user saw it in the tray or the
+   * preview) was handed over. A new entry starts FALSE; the engine sets it
+   * only after the hand-over, so a crash in between announces it again at
+   * the next start instead of losing it (issue 7). Entries of a file
+   * written before this field existed load as announced. */
+  gboolean  announced;
 } PopbellUnseenEntry;
 
 PopbellUnseenEntry *popbell_unseen_entry_new  (const gchar *uid, guint index, guint64 size);
@@ -63,7 +69,19 @@ typedef struct {
   gchar      *auth_hold_digest; /* (nullable) settings digest at that time */
 
   gboolean    tls_worked;     /* an encrypted session succeeded once */
+  /* Pipelining is not used while pipelining_broken is set. One stall is no
+   * evidence (issue 7): pipelining_strikes counts consecutive sessions in
+   * which pipelined commands misbehaved (reset by a pipelined session that
+   * went well); the mark is set after repeated strikes, at
+   * pipelining_broken_at, and expires after a while so a fixed server gets
+   * pipelining back. */
   gboolean    pipelining_broken;
+  guint       pipelining_strikes;
+  gint64      pipelining_broken_at;
+  /* (nullable) the authentication method of the last successful login
+   * ("APOP", "USER", "PLAIN", …): tried first next time (SPEC §5
+   * "Authentication"). */
+  gchar      *auth_method;
   gint64      last_success;
 } PopbellAccountState;
 

@@ -558,23 +558,6 @@ reader_kick (PopbellPop3Client *self)
                                        read_cb, io_call_new (self));
 }
 
-/* Server text for the debug log: valid UTF-8, control characters escaped. */
-static gchar *
-trace_text (const guint8 *data, gsize len)
-{
-  g_autofree gchar *valid = g_utf8_make_valid ((const gchar *) data, len);
-  GString *out = g_string_sized_new (len);
-
-  for (const gchar *c = valid; *c != '\0'; c++)
-    {
-      if ((guchar) *c < 0x20 || *c == 0x7f)
-        g_string_append_printf (out, "\\x%02x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* The head command's answer is complete. */
 static void
 complete_cmd (PopbellPop3Client *self)
@@ -600,15 +583,13 @@ complete_cmd (PopbellPop3Client *self)
 }
 
 static void
-handle_status_line (PopbellPop3Client *self, Cmd *cmd, GBytes *line)
+handle_status_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
 {
-  gsize len;
-  const gchar *data = g_bytes_get_data (line, &len);
-  g_autofree gchar *trace = trace_text ((const guint8 *) data, len);
+  g_autofree gchar *trace = popbell_pop3_trace_text (line->data, line->len);
   GError *error = NULL;
 
   g_debug ("S: %s", trace);
-  cmd->reply = popbell_pop3_reply_parse (data, len, cmd->allow_continuation, &error);
+  cmd->reply = popbell_pop3_reply_parse (line->data, line->len, cmd->allow_continuation, &error);
   if (cmd->reply == NULL)
     {
       fail_all (self, out_of_step_error (self, error));
@@ -638,10 +619,11 @@ handle_status_line (PopbellPop3Client *self, Cmd *cmd, GBytes *line)
 }
 
 static void
-handle_data_line (PopbellPop3Client *self, Cmd *cmd, GBytes *line, gboolean complete)
+handle_data_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (line, &len);
+  gsize len = line->len;
+  const guint8 *data = (const guint8 *) line->data;
+  gboolean complete = line->complete;
   GError *error = NULL;
 
   if (cmd->line_start && complete && popbell_pop3_line_is_terminator (data, len))
@@ -671,12 +653,10 @@ read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean stale;
   g_autoptr(PopbellPop3Client) self = io_call_end (user_data, &stale);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) line = NULL;
-  gboolean complete;
+  g_autoptr(PopbellPop3Line) line = NULL;
   Cmd *cmd;
 
-  line = popbell_pop3_stream_read_line_finish (POPBELL_POP3_STREAM (source), result,
-                                               &complete, &error);
+  line = popbell_pop3_stream_read_line_finish (POPBELL_POP3_STREAM (source), result, &error);
   if (stale)
     return;
   self->reading = FALSE;
@@ -693,7 +673,7 @@ read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   cmd = g_queue_peek_head (&self->sent);
   if (cmd->in_data)
-    handle_data_line (self, cmd, line, complete);
+    handle_data_line (self, cmd, line);
   else
     handle_status_line (self, cmd, line);
 }
@@ -1131,7 +1111,7 @@ static gboolean
 capa_data_line (Cmd *cmd, const guint8 *data, gsize len, gboolean complete, GError **error)
 {
   Op *op = cmd->op;
-  g_autofree gchar *trace = trace_text (data, len);
+  g_autofree gchar *trace = popbell_pop3_trace_text ((const gchar *) data, len);
 
   g_debug ("S: %s", trace);
   if (cmd->n_lines > POPBELL_POP3_MAX_CAPA_LINES)

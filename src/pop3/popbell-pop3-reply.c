@@ -72,15 +72,22 @@ status_word (const gchar *line, gsize len, const gchar *word, gsize *out_after)
 PopbellPop3Reply *
 popbell_pop3_reply_parse (const gchar *line, gsize len, gboolean allow_continuation, GError **error)
 {
-  g_autoptr(PopbellPop3Reply) reply = g_new0 (PopbellPop3Reply, 1);
+  g_autoptr(PopbellPop3Reply) reply = NULL;
   gsize after;
-  const gchar *p, *end = line + len;
+  const gchar *p, *end;
 
+  g_return_val_if_fail (line != NULL || len == 0, NULL);
+  /* One "empty": "" (PopbellPop3Line never hands out NULL, but a caller
+   * with a zero-length buffer may). */
+  if (line == NULL)
+    line = "";
+  end = line + len;
   if (memchr (line, '\0', len) != NULL)
     {
       protocol_error (error, "status line (NUL octet)");
       return NULL;
     }
+  reply = g_new0 (PopbellPop3Reply, 1);
   if (status_word (line, len, "+OK", &after))
     reply->status = POPBELL_POP3_STATUS_OK;
   else if (status_word (line, len, "-ERR", &after))
@@ -89,7 +96,8 @@ popbell_pop3_reply_parse (const gchar *line, gsize len, gboolean allow_continuat
     reply->status = POPBELL_POP3_STATUS_CONTINUE;
   else
     {
-      protocol_error (error, "status line (neither +OK nor -ERR)");
+      protocol_error (error, len == 0 ? "status line (empty)"
+                                      : "status line (neither +OK nor -ERR)");
       return NULL;
     }
 
@@ -190,6 +198,9 @@ popbell_pop3_parse_stat (const gchar *text, guint *out_count, guint64 *out_size,
 static gchar *
 line_to_string (const gchar *line, gsize len, const gchar *what, GError **error)
 {
+  g_return_val_if_fail (line != NULL || len == 0, NULL);
+  if (line == NULL)
+    line = "";
   if (memchr (line, '\0', len) != NULL)
     {
       protocol_error (error, what);

@@ -26,7 +26,7 @@ G_DEFINE_TYPE (PopbellPop3Stream, popbell_pop3_stream, G_TYPE_OBJECT)
 typedef struct {
   gsize    max_len;
   gboolean allow_partial;
-  gboolean complete;      /* result: the piece ends its line */
+  gboolean complete;      /* the piece being returned ends its line */
 } ReadLineData;
 
 static void
@@ -88,11 +88,16 @@ static gboolean
 try_extract_line (PopbellPop3Stream *self, GTask *task)
 {
   ReadLineData *data = g_task_get_task_data (task);
-  const guint8 *p = self->buf->data + self->start;
   gsize avail = self->buf->len - self->start;
-  const guint8 *nl = memchr (p, '\n', MIN (avail, data->max_len));
+  const guint8 *p, *nl;
   gsize len;
 
+  /* A fresh GByteArray has data == NULL: nothing to look at, and
+   * memchr (NULL, c, 0) would be undefined behaviour. */
+  if (avail == 0)
+    return FALSE;
+  p = self->buf->data + self->start;
+  nl = memchr (p, '\n', MIN (avail, data->max_len));
   if (nl != NULL)
     {
       len = nl - p;
@@ -122,7 +127,8 @@ try_extract_line (PopbellPop3Stream *self, GTask *task)
       return FALSE;
     }
 
-  g_task_return_pointer (task, g_bytes_new (p, len), (GDestroyNotify) g_bytes_unref);
+  g_task_return_pointer (task, popbell_pop3_line_new (p, len, data->complete),
+                         (GDestroyNotify) popbell_pop3_line_free);
   return TRUE;
 }
 
@@ -208,23 +214,15 @@ popbell_pop3_stream_read_line_async (PopbellPop3Stream   *self,
   read_more (self, g_steal_pointer (&task));
 }
 
-GBytes *
+PopbellPop3Line *
 popbell_pop3_stream_read_line_finish (PopbellPop3Stream  *self,
                                       GAsyncResult       *result,
-                                      gboolean           *out_complete,
                                       GError            **error)
 {
-  GBytes *line;
-
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  line = g_task_propagate_pointer (G_TASK (result), error);
-  if (out_complete != NULL)
-    {
-      ReadLineData *data = g_task_get_task_data (G_TASK (result));
-      *out_complete = line != NULL && data->complete;
-    }
-  return line;
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 gboolean

@@ -5,6 +5,8 @@
 
 #include <gio/gio.h>
 
+#include "popbell-pop3-line.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -28,7 +30,7 @@ gsize  popbell_pop3_stream_get_buffered    (PopbellPop3Stream *self);
  *
  * Without @allow_partial a longer line is POPBELL_POP3_ERROR_PROTOCOL. With
  * it (message bodies, whose size is bounded elsewhere) a long line is
- * returned in pieces of at most @max_len octets: *out_complete is FALSE for
+ * returned in pieces of at most @max_len octets: ->complete is FALSE for
  * every piece but the last.
  *
  * End of stream is G_IO_ERROR_CONNECTION_CLOSED. Only one read at a time. */
@@ -39,10 +41,10 @@ void    popbell_pop3_stream_read_line_async  (PopbellPop3Stream   *self,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
-GBytes *popbell_pop3_stream_read_line_finish (PopbellPop3Stream   *self,
-                                              GAsyncResult        *result,
-                                              gboolean            *out_complete,
-                                              GError             **error);
+/* (transfer full): never NULL data, see PopbellPop3Line. */
+PopbellPop3Line *popbell_pop3_stream_read_line_finish (PopbellPop3Stream   *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 
 /* Multi-line answers (RFC 1939 §3): TRUE if @line (without terminator) is
  * the end marker ".". */

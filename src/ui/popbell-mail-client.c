@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "popbell-mail-client.h"
 
@@ -93,6 +94,34 @@ popbell_mail_client_set_command (const gchar  *command,
                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
+gchar *
+popbell_mail_client_escape_exec (const gchar *command)
+{
+  /* The field codes of the Desktop Entry Specification ("The Exec key");
+   * the deprecated ones (%d %D %n %N %v %m) are dropped by GLib, as the
+   * specification asks, so they count as known too. */
+  static const gchar known[] = "fFuUdDnNickvm";
+  GString *out = g_string_sized_new (strlen (command) + 8);
+
+  for (const gchar *p = command; *p != '\0'; p++)
+    {
+      if (*p != '%')
+        g_string_append_c (out, *p);
+      else if (p[1] == '%')
+        {
+          /* "%%" is already a literal '%': keep it as it is. */
+          g_string_append (out, "%%");
+          p++;
+        }
+      else if (p[1] != '\0' && strchr (known, p[1]) != NULL)
+        g_string_append_c (out, '%');
+      else
+        /* A '%' before anything else ("50%", "%s") is the user's own. */
+        g_string_append (out, "%%");
+    }
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 popbell_mail_client_launch (GAppLaunchContext  *context,
                             GError            **error)
@@ -102,7 +131,12 @@ popbell_mail_client_launch (GAppLaunchContext  *context,
 
   if (command != NULL)
     {
-      app_info = g_app_info_create_from_commandline (command, NULL,
+      /* GLib reads the command as an Exec line, where any '%' starts a
+       * field code and an unknown one is dropped: "--size=50%" lost its
+       * '%'. Only the codes the specification knows keep their meaning. */
+      g_autofree gchar *exec = popbell_mail_client_escape_exec (command);
+
+      app_info = g_app_info_create_from_commandline (exec, NULL,
                                                      G_APP_INFO_CREATE_NONE, error);
       if (app_info == NULL)
         return FALSE;

@@ -25,6 +25,12 @@ gchar   *popbell_mail_client_dup_command    (void);
 gboolean popbell_mail_client_set_command    (const gchar  *command,
                                              GError      **error);
 
+/* (transfer full) @command as an Exec line (Desktop Entry Specification):
+ * "%%" and the known field codes (%f %u %c %k ...) are kept, any other '%'
+ * is the user's own and becomes "%%". The launcher reads the configured
+ * command through this. */
+gchar   *popbell_mail_client_escape_exec    (const gchar  *command);
+
 /* Starts the configured command or the default mailto: handler, without a
  * URI (it just opens the client). @context: (nullable) e.g. from
  * gdk_display_get_app_launch_context(). Errors: G_IO_ERROR_NOT_FOUND when no

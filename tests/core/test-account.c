@@ -313,6 +313,55 @@ test_syntax_error_line (Fixture       *f,
 }
 
 static void
+assert_utf8_config_error (const gchar *message, const gchar *line, const gchar *reason)
+{
+  g_assert_true (g_utf8_validate (message, -1, NULL));
+  assert_contains (message, line);
+  assert_contains (message, reason);
+}
+
+/* Every syntax error says what is wrong with which line, in valid UTF-8:
+ * GKeyFile's own message quoted the raw bytes of the line (invalid UTF-8
+ * in the message itself) and named no line. */
+static void
+test_syntax_error_reason (Fixture       *f,
+                          gconstpointer  data)
+{
+  static const struct { const gchar *text; const gchar *line; const gchar *reason; } cases[] = {
+    { "[account work]\nhost=h\nthis is \xff not a key\n", "line 3", "not valid UTF-8" },
+    { "[account work]\nhost=h\xe4\nusername=u\n", "line 2", "not valid UTF-8" },
+    { "[account work]\nhost=h\nthis is not a key\n", "line 3", "neither a [group]" },
+    { "[account work]\nhost=h\n=value\n", "line 3", "no key name" },
+    { "[account work]\nhost=h\nkey[x=1\n", "line 3", "not a valid key name" },
+    { "host=h\n[account work]\n", "line 1", "before the first group" },
+    { "# c\n[account work]\nhost=h\n[broken\nusername=u\n", "line 4", "not a valid group header" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *message = load_error (f, cases[i].text);
+
+      assert_utf8_config_error (message, cases[i].line, cases[i].reason);
+      /* Not GKeyFile's words, and no claim of bad UTF-8 where there is none. */
+      g_assert_null (strstr (message, "Key file"));
+      if (strstr (cases[i].reason, "UTF-8") == NULL)
+        g_assert_null (strstr (message, "UTF-8"));
+    }
+
+  /* A NUL byte: GKeyFile read past it as if nothing were there. */
+  {
+    static const gchar text[] = "[account work]\nhost=h\n\0\nusername=u\n";
+    g_autoptr(PopbellAccountStore) store = popbell_account_store_new (f->path);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_file_set_contents (f->path, text, sizeof text - 1, &error));
+    g_assert_false (popbell_account_store_load (store, &error));
+    g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+    assert_utf8_config_error (error->message, "line 3", "NUL");
+  }
+}
+
+static void
 test_password_refused (Fixture       *f,
                        gconstpointer  data)
 {
@@ -395,6 +444,51 @@ test_unknown_kept (Fixture       *f,
   g_assert_cmpstr (popbell_account_get_username (popbell_account_store_lookup (again, "new one")),
                    ==, "carol");
   g_assert_null (popbell_account_store_lookup (again, "old"));
+}
+
+/* A relative tls-ca-file is relative to the folder of accounts.ini ("~/"
+ * to the home folder); before, it was looked up in the applet's working
+ * folder and silently trusted nothing. The file keeps the user's spelling. */
+static void
+test_relative_ca_file (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree gchar *dir = g_path_get_dirname (f->path);
+  g_autofree gchar *beside = g_build_filename (dir, "certs", "ca.pem", NULL);
+  g_autofree gchar *in_home = g_build_filename (g_get_home_dir (), "ca.pem", NULL);
+  g_autoptr(PopbellAccountStore) store = NULL;
+  g_autoptr(PopbellAccount) edited = NULL;
+  g_autoptr(PopbellAccount) relative = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *saved = NULL;
+
+  write_file (f, "[account work]\nhost=h\nusername=u\ntls-ca-file=certs/ca.pem\n"
+                 "[account home]\nhost=h\nusername=u\ntls-ca-file=~/ca.pem\n"
+                 "[account abs]\nhost=h\nusername=u\ntls-ca-file=/etc/ca.pem\n");
+  store = load_ok (f);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "work")),
+                   ==, beside);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "home")),
+                   ==, in_home);
+  g_assert_cmpstr (popbell_account_get_tls_ca_file (popbell_account_store_lookup (store, "abs")),
+                   ==, "/etc/ca.pem");
+
+  edited = popbell_account_copy (popbell_account_store_lookup (store, "work"));
+  popbell_account_set_interval (edited, 900);
+  popbell_account_store_put (store, edited);
+  g_assert_true (popbell_account_store_save (store, &error));
+  g_assert_no_error (error);
+  saved = read_file (f);
+  assert_contains (saved, "tls-ca-file=certs/ca.pem\n");
+  assert_contains (saved, "tls-ca-file=~/ca.pem\n");
+
+  /* Set by a program (the preferences), a relative name is refused. */
+  relative = popbell_account_copy (edited);
+  popbell_account_set_tls_ca_file (relative, "ca.pem");
+  g_assert_false (popbell_account_validate (relative, &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+  assert_contains (error->message, "tls-ca-file");
+  assert_contains (error->message, "full path");
 }
 
 static void
@@ -622,6 +716,8 @@ main (int argc, char **argv)
   ADD ("valid-variants", test_valid_variants);
   ADD ("required-keys", test_required_keys);
   ADD ("syntax-error-line", test_syntax_error_line);
+  ADD ("syntax-error-reason", test_syntax_error_reason);
+  ADD ("relative-ca-file", test_relative_ca_file);
   ADD ("password-refused", test_password_refused);
   ADD ("unknown-kept", test_unknown_kept);
   ADD ("round-trip", test_round_trip);

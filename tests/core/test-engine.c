@@ -763,6 +763,40 @@ test_mark_seen_during_fetch (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 1);
 }
 
+/* Issue 7: the application stops the engine and drops its reference while
+ * a check runs. The cancelled check then ends holding the last reference:
+ * nothing it touches after letting go of the engine may be freed memory
+ * (an ASan build, as in CI, turns a use-after-free into a failure). */
+static void
+test_last_ref_during_check (Fixture *f, gconstpointer data)
+{
+  PopbellEngine *engine;
+
+  add_message (f->server, "uid-1", "0");
+  write_accounts (f, popbell_fake_server_get_port (f->server), 60);
+  new_engine (f);
+  engine = g_steal_pointer (&f->engine);
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  popbell_engine_start (engine);
+  for (;;)
+    {
+      g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (engine, "work");
+
+      if (popbell_account_status_get_next_reason (status) == POPBELL_NEXT_CHECK_RUNNING)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  popbell_engine_stop (engine);
+  g_object_unref (engine);
+  g_assert_nonnull (engine);   /* the running check keeps it alive */
+
+  while (engine != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  /* Cancelled checks report nothing. */
+  g_assert_cmpuint (f->results->len, ==, 0);
+  g_assert_true (popbell_fake_server_wait_closed (f->server, 5000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -780,6 +814,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/forget-password", test_forget_password);
   ADD ("/core/engine/pipelining-broken", test_pipelining_broken);
   ADD ("/core/engine/offline-pause", test_offline_pause);
+  ADD ("/core/engine/last-ref-during-check", test_last_ref_during_check);
 #undef ADD
 
   return g_test_run ();

@@ -84,6 +84,9 @@ make_state (const gchar *name, guint n_uids)
   state->auth_hold_digest = g_strdup ("abc\\def");
   state->tls_worked = TRUE;
   state->pipelining_broken = TRUE;
+  state->pipelining_strikes = 2;
+  state->pipelining_broken_at = 1789999000;
+  state->auth_method = g_strdup ("USER");
   state->last_success = 1789999999;
 
   entry = popbell_unseen_entry_new ("000001a8", 11, 1234);
@@ -93,7 +96,9 @@ make_state (const gchar *name, guint n_uids)
   entry->subject = g_strdup ("Tab\there, newline\nthere, back\\slash");
   entry->date = g_strdup ("2026-11-26T10:00:00+01:00");
   entry->has_headers = TRUE;
+  entry->announced = TRUE;
   g_ptr_array_add (state->unseen, entry);
+  /* Not announced yet: must stay so across a restart (issue 7). */
   g_ptr_array_add (state->unseen, popbell_unseen_entry_new ("000001a9", 12, 99));
   return state;
 }
@@ -122,6 +127,9 @@ assert_states_equal (const PopbellAccountState *a, const PopbellAccountState *b)
   g_assert_cmpstr (a->auth_hold_digest, ==, b->auth_hold_digest);
   g_assert_cmpint (a->tls_worked, ==, b->tls_worked);
   g_assert_cmpint (a->pipelining_broken, ==, b->pipelining_broken);
+  g_assert_cmpuint (a->pipelining_strikes, ==, b->pipelining_strikes);
+  g_assert_cmpint (a->pipelining_broken_at, ==, b->pipelining_broken_at);
+  g_assert_cmpstr (a->auth_method, ==, b->auth_method);
   g_assert_cmpint (a->last_success, ==, b->last_success);
   g_assert_cmpuint (a->unseen->len, ==, b->unseen->len);
   for (guint i = 0; i < a->unseen->len; i++)
@@ -135,6 +143,7 @@ assert_states_equal (const PopbellAccountState *a, const PopbellAccountState *b)
       g_assert_cmpstr (x->subject, ==, y->subject);
       g_assert_cmpstr (x->date, ==, y->date);
       g_assert_cmpint (x->has_headers, ==, y->has_headers);
+      g_assert_cmpint (x->announced, ==, y->announced);
     }
 }
 
@@ -295,6 +304,78 @@ test_stale_temporary (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
 }
 
+/* Two stores on one directory, as an applet and a `--check-once` are: a
+ * load by one must not touch the files of a save the other is making under
+ * the account lock (its temporary file, or a file it is about to replace). */
+static void
+test_cleanup_needs_lock (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+  g_autofree gchar *path = popbell_state_store_dup_path (f->store, "work");
+  g_autofree gchar *tmp = g_strconcat (path, ".tmp-ABCDEF", NULL);
+  g_autofree gchar *corrupt = g_strconcat (path, ".corrupt", NULL);
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(PopbellStateLock) lock = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean recovered = FALSE;
+
+  lock = popbell_state_store_try_lock (other, "work", &error);
+  g_assert_no_error (error);
+
+  /* The holder's save in flight, and a file the holder will replace. */
+  g_assert_true (g_file_set_contents (tmp, "popbell-state 1\ncount 3\n", -1, &error));
+  g_assert_true (g_file_set_contents (path, "garbage\n", -1, &error));
+  state = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_null (state->mailbox_id);
+  g_assert_true (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&state, popbell_account_state_free);
+
+  /* The holder itself cleans up under its own lock. */
+  state = popbell_state_store_load (other, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&state, popbell_account_state_free);
+
+  /* With nobody holding the lock, a load takes it for the clean-up. */
+  g_clear_pointer (&lock, popbell_state_lock_release);
+  g_unlink (corrupt);
+  g_assert_true (g_file_set_contents (tmp, "x", -1, &error));
+  g_assert_true (g_file_set_contents (path, "garbage\n", -1, &error));
+  state = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_true (recovered);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (corrupt, G_FILE_TEST_EXISTS));
+  /* ... and lets go of it again. */
+  lock = popbell_state_store_try_lock (other, "work", &error);
+  g_assert_no_error (error);
+}
+
+/* A key twice is not something Popbell writes: the file is corrupt (and
+ * the first value must not leak, which the sanitizer build checks). */
+static void
+test_repeated_key (Fixture *f, gconstpointer data)
+{
+  const gchar *keys[] = { "mailbox", "last-uid", "auth-hold-digest", "count", "no-uidl" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree gchar *text = NULL;
+      const gchar *value = g_str_equal (keys[i], "no-uidl") ? "1" : "7";
+
+      text = g_strdup_printf ("popbell-state 1\n%s %s\n%s %s\nend 0 0\n",
+                              keys[i], value, keys[i], value);
+      assert_corrupt_recovers (f, text, -1);
+    }
+}
+
 static void
 lock_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -363,6 +444,8 @@ main (int argc, char **argv)
   ADD ("/core/state/save-failure", test_save_failure);
   ADD ("/core/state/stale-temporary", test_stale_temporary);
   ADD ("/core/state/lock", test_lock);
+  ADD ("/core/state/cleanup-needs-lock", test_cleanup_needs_lock);
+  ADD ("/core/state/repeated-key", test_repeated_key);
 #undef ADD
 
   return g_test_run ();

@@ -584,6 +584,115 @@ test_trace_masks_password (Fixture *f, gconstpointer data)
 
 /* --- limits and broken servers ------------------------------------------------ */
 
+/* A whole session's answers, line by line: an empty line goes in front of
+ * each in turn (CRLF, and a bare LF), also inside the CAPA and UIDL
+ * listings and right after PASS. The client must end in a clean result
+ * or a protocol error, never a crash (an empty line once had NULL data). */
+typedef struct {
+  const gchar *command;         /* NULL: the greeting */
+  const gchar *const *lines;    /* the answer, line by line, without CRLF */
+} ScriptedAnswer;
+
+static const gchar *const greeting_lines[] = { "+OK ready <1.2@x>", NULL };
+static const gchar *const capa_lines[] = { "+OK", "USER", "UIDL", "TOP", ".", NULL };
+static const gchar *const ok_lines[] = { "+OK", NULL };
+static const gchar *const stat_lines[] = { "+OK 2 320", NULL };
+static const gchar *const uidl_lines[] = { "+OK", "1 a", "2 b", ".", NULL };
+static const gchar *const list_lines[] = { "+OK", "1 120", "2 200", ".", NULL };
+static const gchar *const top_lines[] = { "+OK", "Subject: x", "", ".", NULL };
+static const ScriptedAnswer session_answers[] = {
+  { NULL, greeting_lines },
+  { "CAPA", capa_lines },
+  { "USER alice", ok_lines },
+  { "PASS secret", ok_lines },
+  { "CAPA", capa_lines },
+  { "STAT", stat_lines },
+  { "UIDL", uidl_lines },
+  { "LIST", list_lines },
+  { "TOP 1 0", top_lines },
+  { "QUIT", ok_lines },
+};
+
+static gboolean
+run_scripted_session (Fixture *f, GError **error)
+{
+  g_autoptr(GPtrArray) uidl = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) top = NULL;
+  guint count;
+  guint64 size;
+
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  if (!do_connect (f, error) ||
+      !do_login (f, "alice", "secret", POPBELL_POP3_AUTH_USER, error) ||
+      !do_stat (f, &count, &size, error) ||
+      (uidl = do_uidl (f, error)) == NULL ||
+      (list = do_list (f, error)) == NULL)
+    return FALSE;
+  popbell_pop3_client_top_async (f->client, 1, 0, NULL, store_result, &result);
+  top = popbell_pop3_client_top_finish (f->client, wait_for (&result), error);
+  if (top == NULL)
+    return FALSE;
+  return do_quit (f, error);
+}
+
+static void
+test_empty_line_everywhere (Fixture *f, gconstpointer data)
+{
+  static const gchar *const empties[] = { "\r\n", "\n" };
+  guint n_lines = 0, n_failed = 0, n_ok = 0;
+
+  for (gsize a = 0; a < G_N_ELEMENTS (session_answers); a++)
+    n_lines += g_strv_length ((gchar **) session_answers[a].lines);
+  /* position n_lines: after the last answer */
+  for (gsize e = 0; e < G_N_ELEMENTS (empties); e++)
+    for (guint at = 0; at <= n_lines; at++)
+      {
+        g_autoptr(GError) error = NULL;
+        guint line_no = 0;
+
+        g_clear_object (&f->server);
+        f->server = popbell_fake_server_new ();
+        for (gsize a = 0; a < G_N_ELEMENTS (session_answers); a++)
+          {
+            g_autoptr(GString) answer = g_string_new (NULL);
+
+            for (const gchar *const *l = session_answers[a].lines; *l != NULL; l++, line_no++)
+              {
+                if (line_no == at)
+                  g_string_append (answer, empties[e]);
+                g_string_append_printf (answer, "%s\r\n", *l);
+              }
+            if (a == G_N_ELEMENTS (session_answers) - 1 && at == n_lines)
+              g_string_append (answer, empties[e]);
+            if (session_answers[a].command == NULL)
+              popbell_fake_server_send (f->server, answer->str);
+            else
+              popbell_fake_server_expect (f->server, session_answers[a].command, answer->str);
+          }
+        popbell_fake_server_close (f->server);
+
+        g_test_message ("empty line %s before answer line %u", e == 0 ? "CRLF" : "LF", at);
+        if (run_scripted_session (f, &error))
+          {
+            n_ok++;
+            continue;
+          }
+        /* Anything the client reports is a clean error of the session. */
+        g_assert_nonnull (error);
+        g_assert_true (error->domain == POPBELL_POP3_ERROR || error->domain == G_IO_ERROR);
+        g_assert_false (popbell_pop3_client_is_connected (f->client));
+        n_failed++;
+      }
+  /* Empty lines inside CAPA and TOP are data; elsewhere they break the
+   * protocol. Both kinds happened. */
+  g_assert_cmpuint (n_ok, >, 0);
+  g_assert_cmpuint (n_failed, >, 0);
+  g_assert_cmpuint (n_ok + n_failed, ==, 2 * (n_lines + 1));
+}
+
 typedef struct {
   const gchar *name;
   const gchar *answer;   /* answer to UIDL (or STAT when stat is set) */
@@ -1196,6 +1305,7 @@ main (int argc, char **argv)
   ADD ("insecure-refused", test_insecure_refused);
   ADD ("trace-masks-password", test_trace_masks_password);
   ADD ("broken-answers", test_broken_answers);
+  ADD ("empty-line-everywhere", test_empty_line_everywhere);
   ADD ("endless-listing", test_endless_listing);
   ADD ("endless-message", test_endless_message);
   ADD ("retr-too-large", test_retr_too_large);

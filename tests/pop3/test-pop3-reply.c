@@ -189,6 +189,36 @@ test_list_uidl_lines (void)
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
 }
 
+/* Empty input (the empty server line) is one thing for every parser:
+ * "" of length 0, and NULL of length 0 is the same. */
+static void
+test_empty (void)
+{
+  g_autoptr(PopbellPop3Capabilities) capa = popbell_pop3_capabilities_new ();
+  g_autoptr(GError) error = NULL;
+  static const gchar *const inputs[] = { "", NULL };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_assert_null (popbell_pop3_reply_parse (inputs[i], 0, FALSE, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
+      g_clear_error (&error);
+      g_assert_null (popbell_pop3_reply_parse (inputs[i], 0, TRUE, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
+      g_clear_error (&error);
+      g_assert_null (popbell_pop3_parse_uidl_line (inputs[i], 0, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
+      g_clear_error (&error);
+      g_assert_null (popbell_pop3_parse_list_line (inputs[i], 0, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
+      g_clear_error (&error);
+      /* an empty CAPA line records nothing */
+      g_assert_true (popbell_pop3_capabilities_add_line (capa, inputs[i], 0, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_hash_table_size (capa->caps), ==, 0);
+    }
+}
+
 static void
 test_uid_validity (void)
 {
@@ -293,6 +323,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/reply/stat", test_stat);
   g_test_add_func ("/pop3/reply/list-uidl-lines", test_list_uidl_lines);
   g_test_add_func ("/pop3/reply/uid-validity", test_uid_validity);
+  g_test_add_func ("/pop3/reply/empty", test_empty);
   g_test_add_func ("/pop3/reply/greeting-timestamp", test_greeting_timestamp);
   g_test_add_func ("/pop3/reply/capa", test_capa);
 

@@ -15,17 +15,27 @@ store_result (GObject *source, GAsyncResult *result, gpointer user_data)
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-static GBytes *
+static PopbellPop3Line *
 read_line (PopbellPop3Stream *stream, gsize max_len, gboolean partial, gboolean *complete,
            GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
+  PopbellPop3Line *line;
 
   popbell_pop3_stream_read_line_async (stream, max_len, partial, G_PRIORITY_DEFAULT, NULL,
                                        store_result, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
-  return popbell_pop3_stream_read_line_finish (stream, result, complete, error);
+  line = popbell_pop3_stream_read_line_finish (stream, result, error);
+  if (line != NULL)
+    {
+      /* One representation of "empty": never NULL, always NUL-terminated. */
+      g_assert_nonnull (line->data);
+      g_assert_cmpint (line->data[line->len], ==, '\0');
+    }
+  if (complete != NULL)
+    *complete = line != NULL && line->complete;
+  return line;
 }
 
 static PopbellPop3Stream *
@@ -44,18 +54,18 @@ assert_line (PopbellPop3Stream *stream, gsize max_len, const gchar *expected)
 {
   g_autoptr(GError) error = NULL;
   gboolean complete = FALSE;
-  g_autoptr(GBytes) line = read_line (stream, max_len, FALSE, &complete, &error);
+  g_autoptr(PopbellPop3Line) line = read_line (stream, max_len, FALSE, &complete, &error);
 
   g_assert_no_error (error);
   g_assert_true (complete);
-  g_assert_cmpmem (g_bytes_get_data (line, NULL), g_bytes_get_size (line), expected, strlen (expected));
+  g_assert_cmpmem (line->data, line->len, expected, strlen (expected));
 }
 
 static void
 assert_eof (PopbellPop3Stream *stream)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) line = read_line (stream, 512, FALSE, NULL, &error);
+  g_autoptr(PopbellPop3Line) line = read_line (stream, 512, FALSE, NULL, &error);
 
   g_assert_null (line);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
@@ -94,7 +104,7 @@ test_line_limit (void)
   g_autofree gchar *data = g_strdup_printf ("%s\r\n%sb\r\nnext\r\n", exact, exact);
   g_autoptr(PopbellPop3Stream) stream = stream_for (data, -1);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) line = NULL;
+  g_autoptr(PopbellPop3Line) line = NULL;
 
   /* 510 octets + CRLF = 512: the limit of RFC 2449 §4 */
   assert_line (stream, 512, exact);
@@ -111,7 +121,7 @@ test_endless_line_bounded (void)
   g_autofree gchar *data = g_strnfill (len, 'x');
   g_autoptr(PopbellPop3Stream) stream = stream_for (data, len);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) line = read_line (stream, 8192, FALSE, NULL, &error);
+  g_autoptr(PopbellPop3Line) line = read_line (stream, 8192, FALSE, NULL, &error);
 
   g_assert_null (line);
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
@@ -131,11 +141,11 @@ test_partial_pieces (void)
     {
       g_autoptr(GError) error = NULL;
       gboolean complete = FALSE;
-      g_autoptr(GBytes) piece = read_line (stream, 4, TRUE, &complete, &error);
+      g_autoptr(PopbellPop3Line) piece = read_line (stream, 4, TRUE, &complete, &error);
 
       g_assert_no_error (error);
-      g_assert_cmpuint (g_bytes_get_size (piece), <=, 4);
-      g_string_append_len (joined, g_bytes_get_data (piece, NULL), g_bytes_get_size (piece));
+      g_assert_cmpuint (piece->len, <=, 4);
+      g_string_append_len (joined, piece->data, piece->len);
       pieces++;
       if (complete)
         {
@@ -159,13 +169,14 @@ decode_multiline (const gchar *data, GError **error)
   for (;;)
     {
       gboolean complete = FALSE;
-      g_autoptr(GBytes) piece = read_line (stream, 16, TRUE, &complete, error);
+      g_autoptr(PopbellPop3Line) piece = read_line (stream, 16, TRUE, &complete, error);
       gsize len;
       const guint8 *p;
 
       if (piece == NULL)
         return NULL;
-      p = g_bytes_get_data (piece, &len);
+      p = (const guint8 *) piece->data;
+      len = piece->len;
       if (line_start && complete && popbell_pop3_line_is_terminator (p, len))
         break;
       if (line_start)
@@ -212,6 +223,55 @@ test_dot_unstuffing (void)
   }
 }
 
+/* An empty line first thing (nothing buffered yet: the buffer's data is
+ * still NULL), after a CR only, and at the end. */
+static void
+test_empty_lines (void)
+{
+  static const gchar *const inputs[] = { "\n", "\r\n", "\n\n", "\r\n+OK\r\n\r\n" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr(PopbellPop3Stream) stream = stream_for (inputs[i], -1);
+
+      assert_line (stream, 512, "");
+      if (i == 2)
+        assert_line (stream, 512, "");
+      if (i == 3)
+        {
+          assert_line (stream, 512, "+OK");
+          assert_line (stream, 512, "");
+        }
+      assert_eof (stream);
+    }
+  /* Nothing at all: end of stream, not a crash. */
+  {
+    g_autoptr(PopbellPop3Stream) stream = stream_for ("", 0);
+    assert_eof (stream);
+  }
+}
+
+static void
+test_line_type (void)
+{
+  g_autoptr(PopbellPop3Line) empty = popbell_pop3_line_new (NULL, 0, TRUE);
+  g_autoptr(PopbellPop3Line) nul = popbell_pop3_line_new ("a\0b", 3, FALSE);
+  g_autofree gchar *t1 = popbell_pop3_trace_text (NULL, 0);
+  g_autofree gchar *t2 = popbell_pop3_trace_text (empty->data, empty->len);
+  g_autofree gchar *t3 = popbell_pop3_trace_text (nul->data, nul->len);
+  g_autofree gchar *t4 = popbell_pop3_trace_text ("\xff\r\x7f\xc3\xa4", 5);
+
+  g_assert_nonnull (empty->data);
+  g_assert_cmpuint (empty->len, ==, 0);
+  g_assert_cmpstr (empty->data, ==, "");
+  g_assert_cmpmem (nul->data, nul->len + 1, "a\0b\0", 4);
+  g_assert_false (nul->complete);
+  g_assert_cmpstr (t1, ==, "");
+  g_assert_cmpstr (t2, ==, "");
+  g_assert_cmpstr (t3, ==, "a\\x00b");
+  g_assert_cmpstr (t4, ==, "\xef\xbf\xbd\\x0d\\x7f\xc3\xa4");
+}
+
 static void
 test_set_base_drops_buffer (void)
 {
@@ -237,6 +297,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/stream/partial-pieces", test_partial_pieces);
   g_test_add_func ("/pop3/stream/dot-unstuffing", test_dot_unstuffing);
   g_test_add_func ("/pop3/stream/set-base-drops-buffer", test_set_base_drops_buffer);
+  g_test_add_func ("/pop3/stream/empty-lines", test_empty_lines);
+  g_test_add_func ("/pop3/stream/line-type", test_line_type);
 
   return g_test_run ();
 }

@@ -175,6 +175,62 @@ test_mail_client_launch_command (void)
 }
 
 static void
+test_mail_client_escape_exec (void)
+{
+  static const struct { const gchar *in, *out; } cases[] = {
+    { "thunderbird -mail", "thunderbird -mail" },
+    { "client --zoom=50%", "client --zoom=50%%" },
+    { "printf %s", "printf %%s" },
+    { "a 100%% b", "a 100%% b" },
+    { "open %u", "open %u" },
+    { "x %f %F %U %c %k %i", "x %f %F %U %c %k %i" },
+    { "%", "%%" },
+    { "%%%", "%%%%" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *exec = popbell_mail_client_escape_exec (cases[i].in);
+
+      g_assert_cmpstr (exec, ==, cases[i].out);
+    }
+}
+
+/* The command as the user wrote it reaches the process: a '%' before
+ * anything but a field code is kept, "%%" is one '%', "%u" (no URI) is
+ * nothing. GLib used to drop "%o" and "%s" silently. */
+static void
+test_mail_client_launch_percent (void)
+{
+  g_autofree gchar *marker = g_build_filename (g_get_user_cache_dir (), "percent", NULL);
+  g_autofree gchar *command = NULL;
+  g_autofree gchar *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+  guint tick_id;
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+  g_unlink (marker);
+  command = g_strdup_printf ("sh -c 'printf \"%%s|%%s\" \"$1\" \"$2\" > %s.tmp && mv %s.tmp %s' "
+                             "sh 50%%off%%%%x%%u 'pct %%'", marker, marker, marker);
+  g_assert_true (popbell_mail_client_set_command (command, &error));
+  g_assert_no_error (error);
+  g_assert_true (popbell_mail_client_launch (NULL, &error));
+  g_assert_no_error (error);
+
+  timeout_id = g_timeout_add_seconds (10, set_flag_cb, &timed_out);
+  tick_id = g_timeout_add (10, tick_cb, NULL);
+  while (!g_file_test (marker, G_FILE_TEST_EXISTS) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick_id);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_true (g_file_get_contents (marker, &contents, NULL, &error));
+  g_assert_cmpstr (contents, ==, "50%off%x|pct %");
+}
+
+static void
 test_fingerprint_parsing (void)
 {
   const gchar *colon = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
@@ -221,6 +277,8 @@ main (int   argc,
   g_test_add_func ("/ui/mail-client/setting", test_mail_client_setting);
   g_test_add_func ("/ui/mail-client/malformed-settings", test_mail_client_malformed_settings);
   g_test_add_func ("/ui/mail-client/launch-command", test_mail_client_launch_command);
+  g_test_add_func ("/ui/mail-client/escape-exec", test_mail_client_escape_exec);
+  g_test_add_func ("/ui/mail-client/launch-percent", test_mail_client_launch_percent);
   g_test_add_func ("/ui/account-editor/fingerprint", test_fingerprint_parsing);
 
   return g_test_run ();

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Copyright 2026 The Popbell developers
+ */
+#include "popbell-config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "popbell-checker.h"
+#include "popbell-error.h"
+#include "popbell-session.h"
+
+/* A whole session may take this long at most, whatever the per-wait
+ * timeout: a server that trickles bytes must not hold the account lock
+ * forever. */
+#define SESSION_TIMEOUT_S 300
+/* After "[LOGIN-DELAY]" without an advertised delay, wait at least this. */
+#define MIN_LOGIN_DELAY_WAIT_S 60
+
+struct _PopbellSession
+{
+  GObject parent_instance;
+
+  PopbellChecker      *checker;     /* (owned) */
+  PopbellAccount      *account;     /* (owned) */
+  PopbellSessionFlags  flags;
+  gchar               *password;    /* (owned) (nullable) wiped when freed */
+  gboolean             have_password;
+
+  PopbellStateLock    *lock;        /* (owned) (nullable) non-NULL ⇔ we hold the account */
+  PopbellAccountState *state;       /* (owned) (nullable) loaded under the lock */
+  PopbellPop3Client   *client;      /* (owned) (nullable) */
+
+  GDateTime           *retry_after; /* (owned) (nullable) */
+  gchar               *certificate_sha256;
+  gboolean             keyring_unavailable;
+  gboolean             contacted;
+  gboolean             recovered;
+};
+
+G_DEFINE_FINAL_TYPE (PopbellSession, popbell_session, G_TYPE_OBJECT)
+
+static gint64
+now_us (void)
+{
+  return g_get_real_time ();
+}
+
+/* Rounded up to the second: "retry after" must never be too early. */
+static GDateTime *
+date_time_from_us (gint64 us)
+{
+  return g_date_time_new_from_unix_local ((us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+}
+
+static void
+session_wipe_password (PopbellSession *self)
+{
+  g_clear_pointer (&self->password, popbell_credentials_free_password);
+}
+
+/* Best effort for a session dropped without close: what the attempt
+ * taught (login time, holds) must still reach the file. */
+static void
+session_release (PopbellSession *self)
+{
+  if (self->client != NULL)
+    popbell_pop3_client_close (self->client);
+  if (self->lock != NULL && self->state != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!popbell_state_store_save (popbell_checker_get_store (self->checker), self->state, &error))
+        g_debug ("%s", error->message);
+    }
+  g_clear_pointer (&self->lock, popbell_state_lock_release);
+}
+
+static void
+popbell_session_dispose (GObject *object)
+{
+  PopbellSession *self = POPBELL_SESSION (object);
+
+  if (self->checker != NULL)
+    session_release (self);
+  g_clear_object (&self->client);
+  g_clear_object (&self->checker);
+  g_clear_object (&self->account);
+  session_wipe_password (self);
+  G_OBJECT_CLASS (popbell_session_parent_class)->dispose (object);
+}
+
+static void
+popbell_session_finalize (GObject *object)
+{
+  PopbellSession *self = POPBELL_SESSION (object);
+
+  g_clear_pointer (&self->state, popbell_account_state_free);
+  g_clear_pointer (&self->retry_after, g_date_time_unref);
+  g_free (self->certificate_sha256);
+  G_OBJECT_CLASS (popbell_session_parent_class)->finalize (object);
+}
+
+static void
+popbell_session_class_init (PopbellSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = popbell_session_dispose;
+  object_class->finalize = popbell_session_finalize;
+}
+
+static void
+popbell_session_init (PopbellSession *self)
+{
+}
+
+PopbellSession *
+popbell_session_new (PopbellChecker      *checker,
+                     PopbellAccount      *account,
+                     PopbellSessionFlags  flags)
+{
+  PopbellSession *self;
+
+  g_return_val_if_fail (POPBELL_IS_CHECKER (checker), NULL);
+  g_return_val_if_fail (POPBELL_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (POPBELL_TYPE_SESSION, NULL);
+  self->checker = g_object_ref (checker);
+  self->account = g_object_ref (account);
+  self->flags = flags;
+  return self;
+}
+
+void
+popbell_session_set_password (PopbellSession *self, const gchar *password)
+{
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+
+  session_wipe_password (self);
+  self->password = g_strdup (password);
+  self->have_password = password != NULL;
+}
+
+PopbellPop3Client *
+popbell_session_get_client (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->client;
+}
+
+PopbellAccountState *
+popbell_session_get_state (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->state;
+}
+
+PopbellAccount *
+popbell_session_get_account (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->account;
+}
+
+GDateTime *
+popbell_session_get_retry_after (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->retry_after;
+}
+
+gboolean
+popbell_session_is_keyring_unavailable (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->keyring_unavailable;
+}
+
+const gchar *
+popbell_session_get_certificate_sha256 (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), NULL);
+  return self->certificate_sha256;
+}
+
+gboolean
+popbell_session_get_contacted (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->contacted;
+}
+
+gboolean
+popbell_session_get_recovered (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), FALSE);
+  return self->recovered;
+}
+
+static const gchar *
+account_name (PopbellSession *self)
+{
+  return popbell_account_get_name (self->account);
+}
+
+gchar *
+popbell_session_dup_mailbox_id (PopbellAccount *account)
+{
+  return g_strdup_printf ("%s\n%s", popbell_account_get_host (account),
+                          popbell_account_get_username (account));
+}
+
+static GError *
+translate (PopbellSession *self, const GError *error)
+{
+  return popbell_error_from_pop3 (error, account_name (self));
+}
+
+/* --- open: lock, load, guards, password, connect, login --------------------- */
+
+static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_connect (GTask *task);
+static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
+
+void
+popbell_session_open_async (PopbellSession      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+  g_return_if_fail (self->lock == NULL && self->client == NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_session_open_async);
+
+  popbell_state_store_lock_async (popbell_checker_get_store (self->checker), account_name (self),
+                                  popbell_checker_get_lock_timeout (self->checker), cancellable,
+                                  open_locked, g_steal_pointer (&task));
+}
+
+/* Refusals that need no connection: the server's limits and our holds.
+ * Returns FALSE with @error set when the session must not go ahead. */
+static gboolean
+open_guards (PopbellSession *self, GError **error)
+{
+  PopbellAccountState *state = self->state;
+  g_autofree gchar *digest = popbell_account_dup_settings_digest (self->account);
+  gint64 now = now_us ();
+  gint64 allowed = 0;
+
+  /* TLS worked for this mailbox before: a session without it now would
+   * expose at least the mail (and with APOP, a crackable hash). The user
+   * must say so explicitly (SPEC §5 "never a silent downgrade"). */
+  if (state->tls_worked &&
+      popbell_account_get_security (self->account) == POPBELL_POP3_SECURITY_NONE &&
+      !popbell_account_get_allow_insecure_auth (self->account))
+    {
+      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE,
+                   _("Account “%s” used an encrypted connection before but is now set to "
+                     "security=none; set security back to tls or starttls, or set "
+                     "allow-insecure-auth=true if you really mean it."),
+                   account_name (self));
+      return FALSE;
+    }
+
+  if (state->auth_hold)
+    {
+      if (g_strcmp0 (state->auth_hold_digest, digest) != 0)
+        {
+          g_debug ("account %s: settings changed since the server rejected them; "
+                   "lifting the authentication hold", account_name (self));
+          state->auth_hold = FALSE;
+          g_clear_pointer (&state->auth_hold_digest, g_free);
+        }
+      else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD))
+        {
+          g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH,
+                       _("The server rejected the password of account “%s”; Popbell will "
+                         "not try again until you set it with “popbell --set-password %s” "
+                         "or change the account."),
+                       account_name (self), account_name (self));
+          return FALSE;
+        }
+    }
+
+  /* RFC 2449 §6.8: never log in more often than LOGIN-DELAY allows; also
+   * honour a "[LOGIN-DELAY]" refusal (next_allowed). */
+  if (state->login_delay > 0 && state->last_login > 0)
+    allowed = state->last_login + (gint64) state->login_delay * G_USEC_PER_SEC;
+  allowed = MAX (allowed, state->next_allowed);
+  if (allowed > now)
+    {
+      g_autoptr(GDateTime) at = date_time_from_us (allowed);
+      g_autofree gchar *when = g_date_time_format (at, "%X");
+
+      g_clear_pointer (&self->retry_after, g_date_time_unref);
+      self->retry_after = g_steal_pointer (&at);
+      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                   _("The server of account “%s” allows a login only every %u seconds; "
+                     "the next check can log in at %s."),
+                   account_name (self), state->login_delay, when);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *mailbox = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  self->lock = popbell_state_store_lock_finish (POPBELL_STATE_STORE (source), result, &error);
+  if (self->lock == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_MAILBOX_LOCKED,
+                                 _("Account “%s” is being checked by another Popbell "
+                                   "process; try again in a moment."),
+                                 account_name (self));
+      else
+        g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_CONFIG,
+                                 _("Cannot use the state folder for account “%s”: %s"),
+                                 account_name (self), error->message);
+      return;
+    }
+
+  self->state = popbell_state_store_load (popbell_checker_get_store (self->checker), account_name (self),
+                                          &self->recovered, &error);
+  if (self->state == NULL)
+    {
+      g_clear_pointer (&self->lock, popbell_state_lock_release);
+      g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_CONFIG,
+                               _("Cannot use the state folder for account “%s”: %s"),
+                               account_name (self), error->message);
+      return;
+    }
+
+  /* Another host or user is another mailbox: its first check is a baseline,
+   * and nothing learnt about the old server applies. */
+  mailbox = popbell_session_dup_mailbox_id (self->account);
+  if (self->state->mailbox_id != NULL && g_strcmp0 (self->state->mailbox_id, mailbox) != 0)
+    {
+      g_autofree gchar *name = g_strdup (account_name (self));
+
+      g_debug ("account %s now points at another mailbox; starting a new baseline", name);
+      popbell_account_state_free (self->state);
+      self->state = popbell_account_state_new (name);
+    }
+
+  if (!open_guards (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->have_password)
+    {
+      open_connect (g_steal_pointer (&task));
+      return;
+    }
+
+  /* Not g_task_get_cancellable (task) in the argument list: the order in
+   * which arguments are evaluated is unspecified (g_steal_pointer). */
+  popbell_credentials_lookup_async (popbell_checker_get_credentials (self->checker),
+                                    popbell_account_get_host (self->account),
+                                    popbell_account_get_username (self->account),
+                                    cancellable, open_got_password, g_steal_pointer (&task));
+}
+
+static void
+open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  self->password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (source), result, &error);
+  if (self->password == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
+                     "no password");
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      self->keyring_unavailable =
+        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
+      g_task_return_error (task, popbell_credentials_error_to_popbell (error, account_name (self)));
+      return;
+    }
+  self->have_password = TRUE;
+  open_connect (g_steal_pointer (&task));
+}
+
+static void
+open_connect (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+
+  self->client = popbell_account_create_client (self->account);
+  popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
+  if (self->state->pipelining_broken)
+    popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
+
+  popbell_pop3_client_connect_async (self->client, g_task_get_cancellable (task),
+                                     open_connected, task);
+}
+
+static void
+open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!popbell_pop3_client_connect_finish (self->client, result, &error))
+    {
+      const gchar *sha = popbell_pop3_client_get_peer_certificate_sha256 (self->client);
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      self->certificate_sha256 = sha != NULL ? g_strdup (sha)
+                                             : popbell_error_dup_certificate_sha256 (error);
+      g_task_return_error (task, translate (self, error));
+      return;
+    }
+  self->contacted = TRUE;
+
+  popbell_pop3_client_login_async (self->client,
+                                   popbell_account_get_username (self->account),
+                                   self->password,
+                                   popbell_account_get_auth (self->account),
+                                   cancellable, open_logged_in, g_steal_pointer (&task));
+}
+
+static void
+open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  PopbellAccountState *state = self->state;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+  gint delay;
+
+  ok = popbell_pop3_client_login_finish (self->client, result, &error);
+  session_wipe_password (self);
+
+  /* Recorded after the answer, whatever it was: the server counts this
+   * attempt from when it saw it, which is before now. */
+  state->last_login = now_us ();
+  delay = popbell_pop3_client_get_login_delay (self->client);
+  if (delay >= 0)
+    state->login_delay = delay;
+
+  if (!ok)
+    {
+      g_autoptr(GError) translated = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      translated = translate (self, error);
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH))
+        {
+          /* Repeated bad logins get accounts locked (SPEC §5): hold until
+           * the password or the settings change. */
+          state->auth_hold = TRUE;
+          g_free (state->auth_hold_digest);
+          state->auth_hold_digest = popbell_account_dup_settings_digest (self->account);
+        }
+      else if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY))
+        {
+          guint wait = MAX (state->login_delay, MIN_LOGIN_DELAY_WAIT_S);
+
+          state->next_allowed = state->last_login + (gint64) wait * G_USEC_PER_SEC;
+          g_clear_pointer (&self->retry_after, g_date_time_unref);
+          self->retry_after = date_time_from_us (state->next_allowed);
+        }
+      g_task_return_error (task, g_steal_pointer (&translated));
+      return;
+    }
+
+  state->auth_hold = FALSE;
+  g_clear_pointer (&state->auth_hold_digest, g_free);
+  state->next_allowed = 0;
+  if (popbell_pop3_client_is_encrypted (self->client))
+    state->tls_worked = TRUE;
+  g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+popbell_session_open_finish (PopbellSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- close ------------------------------------------------------------------ */
+
+static void
+close_save (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
+
+  if (self->client != NULL)
+    popbell_pop3_client_close (self->client);
+  if (self->lock != NULL && self->state != NULL)
+    ok = popbell_state_store_save (popbell_checker_get_store (self->checker), self->state, &error);
+  g_clear_pointer (&self->lock, popbell_state_lock_release);
+
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+close_quit_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A failed QUIT after a read-only session loses nothing we learnt. */
+  if (!popbell_pop3_client_quit_finish (POPBELL_POP3_CLIENT (source), result, &error))
+    g_debug ("QUIT failed: %s", error->message);
+  close_save (task);
+}
+
+void
+popbell_session_close_async (PopbellSession      *self,
+                             gboolean             quit,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_session_close_async);
+
+  if (quit && self->client != NULL && popbell_pop3_client_is_connected (self->client))
+    popbell_pop3_client_quit_async (self->client, cancellable, close_quit_done,
+                                    g_steal_pointer (&task));
+  else
+    close_save (task);
+}
+
+gboolean
+popbell_session_close_finish (PopbellSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
