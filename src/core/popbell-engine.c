@@ -544,3 +544,20 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
   popbell_engine_emit_status_changed_names (self, changed);
 }
 
+void
+popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name)
+{
+  g_autofree gchar *name = g_strdup (account_name);
+  Entry *entry;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  g_return_if_fail (account_name != NULL);
+
+  entry = popbell_engine_lookup_entry (self, name);
+  if (entry == NULL || (entry->state->unseen->len == 0 && !entry->running))
+    return;
+  g_ptr_array_set_size (entry->state->unseen, 0);
+  entry->pending_ack_all = TRUE;
+  popbell_engine_entry_flush_acks (entry);
+  popbell_engine_emit_status_changed (entry);
+}

@@ -116,6 +116,9 @@ void popbell_engine_check_account_now (PopbellEngine *self, const gchar *account
 
 void popbell_engine_mark_seen     (PopbellEngine *self, const gchar *account_name, const gchar *uid);
 void popbell_engine_mark_all_seen (PopbellEngine *self);
+/* Every unseen message of one account, headers known or not (a
+ * notification's "Mark as seen" that could list none). */
+void popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name);
 
 /* Store a password (libsecret) and lift an auth hold.
  * Errors: POPBELL_ERROR_KEYRING. */

@@ -483,8 +483,10 @@ on_notification_action (PopbellNotifier    *notifier,
     {
       for (guint i = 0; i < n_uids; i++)
         popbell_engine_mark_seen (self->engine, account, uids[i]);
+      /* A notification that could list no message (headers not fetched)
+       * stood for that account's new mail: that account, never all. */
       if (n_uids == 0)
-        popbell_engine_mark_all_seen (self->engine);
+        popbell_engine_mark_account_seen (self->engine, account);
     }
   else if (g_str_equal (action, "open-mail-client"))
     launch_mail_client (self);

@@ -416,8 +416,10 @@ format_job (PopbellNotifier *self,
 
       popbell_notifier_text_new_mail (job->account, job->new_count, job->messages, markup,
                                       &job->summary, &job->body);
-      for (guint i = 0; job->messages != NULL && i < job->messages->len; i++)
-        g_strv_builder_add (uids, popbell_mail_summary_get_uid (g_ptr_array_index (job->messages, i)));
+      /* The actions stand for every message announced, listed or not:
+       * "Mark as seen" marks what the notification told of. */
+      for (guint i = 0; i < job->announce->len; i++)
+        g_strv_builder_add (uids, g_ptr_array_index (job->announce, i));
       job->uids = g_strv_builder_end (uids);
     }
   else if (job->kind == JOB_PROBLEM)
