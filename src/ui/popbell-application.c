@@ -44,6 +44,7 @@ struct _PopbellApplication
   GError          *config_error;/* (owned) (nullable) the engine could not load */
   guint            n_checked;   /* checks finished, for the debug log */
   gboolean         activated;   /* the first activation has happened */
+  gboolean         options_parsed;    /* the command line was valid */
   gboolean         open_preferences;  /* --preferences started us */
 };
 
@@ -706,6 +707,7 @@ popbell_application_handle_local_options (GApplication *app,
   gboolean json = FALSE;
   g_autoptr(GError) error = NULL;
 
+  self->options_parsed = TRUE;
   if (g_variant_dict_contains (options, "version"))
     {
       g_print ("popbell %s\n", PACKAGE_VERSION);
@@ -753,6 +755,25 @@ popbell_application_handle_local_options (GApplication *app,
   return -1;
 }
 
+/* GApplication ends with status 1 on a command line it cannot parse (an
+ * unknown option, a missing argument); SPEC §2 gives usage errors 2, so
+ * scripts can tell them from a failed check. */
+static gboolean
+popbell_application_local_command_line (GApplication   *app,
+                                        gchar        ***arguments,
+                                        gint           *exit_status)
+{
+  PopbellApplication *self = POPBELL_APPLICATION (app);
+  gboolean handled;
+
+  handled = G_APPLICATION_CLASS (popbell_application_parent_class)->local_command_line (app,
+                                                                                       arguments,
+                                                                                       exit_status);
+  if (handled && *exit_status != 0 && !self->options_parsed)
+    *exit_status = 2;
+  return handled;
+}
+
 static void
 popbell_application_finalize (GObject *object)
 {
@@ -774,6 +795,7 @@ popbell_application_class_init (PopbellApplicationClass *klass)
 
   object_class->finalize = popbell_application_finalize;
   app_class->handle_local_options = popbell_application_handle_local_options;
+  app_class->local_command_line = popbell_application_local_command_line;
   app_class->startup = popbell_application_startup;
   app_class->activate = popbell_application_activate;
   app_class->shutdown = popbell_application_shutdown;
