@@ -34,7 +34,6 @@ struct _PopbellApplication
   guint            minute_id;   /* the tooltip's clock tick */
   guint            signal_ids[3];  /* SIGTERM, SIGINT, SIGHUP sources */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
-  GHashTable      *problems;    /* account name → ProblemTrack */
   GPtrArray       *announce_after_tray;  /* (element-type Announced) shown by the tray only */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
   guint            n_checked;   /* checks finished, for the debug log */
@@ -47,84 +46,16 @@ G_DEFINE_FINAL_TYPE (PopbellApplication, popbell_application, GTK_TYPE_APPLICATI
 
 static void schedule_refresh (PopbellApplication *self);
 
-/* Problem episodes (SPEC §5 "Problems") --------------------------------------
- *
- * An account whose checks keep failing is notified once per episode: after
- * three failed checks in a row or ten minutes of failing, at once for what
- * only the user can fix (password, certificate, settings). The engine is
- * to report this itself (popbell_account_status_has_problem() and
- * _get_problem_episode()); until it does, the rule is kept here, from the
- * check results, behind problem_episode(). */
-
-#define PROBLEM_AFTER_FAILURES 3
-#define PROBLEM_AFTER_US       (10 * G_TIME_SPAN_MINUTE)
-
-typedef struct {
-  guint    failures;       /* failed checks in a row */
-  gint64   first_failure;  /* monotonic µs of the first of them */
-  guint    episode;        /* the current or last episode's number */
-  gboolean in_problem;
-} ProblemTrack;
-
-static ProblemTrack *
-problem_track (PopbellApplication *self,
-               const gchar        *account_name)
-{
-  ProblemTrack *track = g_hash_table_lookup (self->problems, account_name);
-
-  if (track == NULL)
-    {
-      track = g_new0 (ProblemTrack, 1);
-      g_hash_table_insert (self->problems, g_strdup (account_name), track);
-    }
-  return track;
-}
-
-static void
-problem_count_result (PopbellApplication *self,
-                      PopbellCheckResult *result)
-{
-  ProblemTrack *track = problem_track (self, popbell_check_result_get_account_name (result));
-  const GError *error = popbell_check_result_get_error (result);
-
-  if (error == NULL)
-    track->failures = 0;
-  /* Waiting for the server's LOGIN-DELAY is the schedule working. */
-  else if (!g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY))
-    {
-      if (track->failures++ == 0)
-        track->first_failure = g_get_monotonic_time ();
-    }
-}
-
-static gboolean
-needs_user_at_once (const GError *error)
-{
-  return g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH) ||
-         g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ||
-         g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE) ||
-         popbell_error_get_reason (error) == POPBELL_ERROR_REASON_CERTIFICATE;
-}
-
-/* The account's problem episode, 0 when it has none. */
+/* The account's problem episode (SPEC §5 "Problems"), 0 when it has none:
+ * the engine decides what a problem is (three failed checks in a row, ten
+ * minutes, or at once for what only the user can fix) and numbers the
+ * episodes; the notifier notifies each number once. */
 static guint
-problem_episode (PopbellApplication   *self,
-                 PopbellAccountStatus *status)
+problem_episode (PopbellAccountStatus *status)
 {
-  ProblemTrack *track = problem_track (self, popbell_account_status_get_name (status));
-  const GError *error = popbell_account_status_get_error (status);
-  gboolean problem = FALSE;
-
-  if (error != NULL)
-    problem = popbell_account_status_needs_attention (status) || needs_user_at_once (error) ||
-              track->failures >= PROBLEM_AFTER_FAILURES ||
-              (track->failures > 0 &&
-               g_get_monotonic_time () - track->first_failure >= PROBLEM_AFTER_US);
-
-  if (problem && !track->in_problem)
-    track->episode++;
-  track->in_problem = problem;
-  return problem ? track->episode : 0;
+  if (!popbell_account_status_has_problem (status))
+    return 0;
+  return popbell_account_status_get_problem_episode (status);
 }
 
 /* At-least-once announcement (issue 7) --------------------------------------
@@ -146,15 +77,16 @@ announced_free (Announced *announced)
   g_free (announced);
 }
 
-/* The one place that tells the engine. popbell_engine_mark_announced() comes
- * with the engine's runner; until then the engine marks new messages as it
- * always did and this only logs. */
+/* The one place that tells the engine. @uids NULL: every new message of
+ * the account (a notification that could not name them all). */
 static void
 mark_announced (PopbellApplication *self,
                 const gchar        *account_name,
                 const gchar *const *uids)
 {
-  g_debug ("Announced %u new message(s) of %s", g_strv_length ((gchar **) uids), account_name);
+  g_debug ("Announced %s new message(s) of %s",
+           uids != NULL ? "the listed" : "all", account_name);
+  popbell_engine_mark_announced (self->engine, account_name, uids);
 }
 
 static void
@@ -212,7 +144,7 @@ refresh_now (PopbellApplication *self)
       if (self->notifier != NULL)
         {
           popbell_notifier_update_problem (self->notifier, a->name, a->error,
-                                           problem_episode (self, status));
+                                           problem_episode (status));
           /* Everything of this account was seen: its notification is stale. */
           before = GPOINTER_TO_UINT (g_hash_table_lookup (self->unseen, a->name));
           if (before > 0 && a->unseen == 0)
@@ -289,8 +221,19 @@ on_account_checked (PopbellEngine      *engine,
 
   g_debug ("Checked %s: %s", popbell_check_result_get_account_name (result),
            error != NULL ? error->message : "ok");
-  problem_count_result (self, result);
   self->n_checked++;
+  if (self->notifier != NULL)
+    popbell_notifier_handle_result (self->notifier, result);
+  schedule_refresh (self);
+}
+
+/* New messages of an earlier run that were never announced (the applet
+ * ended first): announced now, like a check's. */
+static void
+on_announce (PopbellEngine      *engine,
+             PopbellCheckResult *result,
+             PopbellApplication *self)
+{
   if (self->notifier != NULL)
     popbell_notifier_handle_result (self->notifier, result);
   schedule_refresh (self);
@@ -353,14 +296,12 @@ edit_account (PopbellApplication       *self,
 }
 
 /* "Try again": the one thing besides a changed setting that lifts an
- * authentication hold (SPEC §5 "Schedule"). popbell_engine_retry_account()
- * comes with the engine's runner; until then checking the account now
- * lifts the hold as the engine's check-now always did. */
+ * authentication hold (SPEC §5 "Schedule"). */
 static void
 retry_account (PopbellApplication *self,
                const gchar        *account_name)
 {
-  popbell_engine_check_account_now (self->engine, account_name);
+  popbell_engine_retry_account (self->engine, account_name);
 }
 
 static void
@@ -538,6 +479,7 @@ popbell_application_startup (GApplication *app)
 
   self->engine = popbell_engine_new ();
   g_signal_connect (self->engine, "account-checked", G_CALLBACK (on_account_checked), self);
+  g_signal_connect (self->engine, "announce", G_CALLBACK (on_announce), self);
   g_signal_connect (self->engine, "status-changed", G_CALLBACK (on_status_changed), self);
   g_signal_connect (self->engine, "accounts-changed", G_CALLBACK (on_accounts_changed), self);
 
@@ -737,7 +679,6 @@ popbell_application_finalize (GObject *object)
   PopbellApplication *self = POPBELL_APPLICATION (object);
 
   g_hash_table_unref (self->unseen);
-  g_hash_table_unref (self->problems);
   g_ptr_array_unref (self->announce_after_tray);
   g_clear_error (&self->config_error);
 
@@ -782,7 +723,6 @@ static void
 popbell_application_init (PopbellApplication *self)
 {
   self->unseen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->problems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->announce_after_tray = g_ptr_array_new_with_free_func ((GDestroyNotify) announced_free);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
 }

@@ -113,6 +113,8 @@ typedef struct {
   GPtrArray *announce;   /* (element-type utf8) owned: every new UID this job
                           * announces, also those without known headers and
                           * those of jobs it replaced in the queue */
+  gboolean   announce_all;  /* @announce misses some: it stands for all the
+                             * account's new mail */
 
   /* formatted on the owner's thread, used on the libnotify thread */
   gchar     *summary;
@@ -388,14 +390,19 @@ deliver_job_done (gpointer data)
   self->in_flight = NULL;
   if (job->kind != JOB_FORGET)
     g_signal_emit (self, signals[SIGNAL_SENT], 0, job->slot, job->ok);
-  if (job->kind == JOB_MAIL && job->announce->len > 0)
+  if (job->kind == JOB_MAIL)
     {
       g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
       g_auto(GStrv) uids = NULL;
 
-      for (guint i = 0; i < job->announce->len; i++)
-        g_strv_builder_add (builder, g_ptr_array_index (job->announce, i));
-      uids = g_strv_builder_end (builder);
+      /* A notification that could not name every message it counted
+       * (headers not fetched) stood for all of the account's new mail. */
+      if (!job->announce_all)
+        {
+          for (guint i = 0; i < job->announce->len; i++)
+            g_strv_builder_add (builder, g_ptr_array_index (job->announce, i));
+          uids = g_strv_builder_end (builder);
+        }
       g_signal_emit (self, signals[SIGNAL_ANNOUNCED], 0, job->account, uids, job->ok);
     }
   dispatch (self);
@@ -417,8 +424,9 @@ format_job (PopbellNotifier *self,
       popbell_notifier_text_new_mail (job->account, job->new_count, job->messages, markup,
                                       &job->summary, &job->body);
       /* The actions stand for every message announced, listed or not:
-       * "Mark as seen" marks what the notification told of. */
-      for (guint i = 0; i < job->announce->len; i++)
+       * "Mark as seen" marks what the notification told of; none named
+       * when it could not name them all (then: the whole account). */
+      for (guint i = 0; !job->announce_all && i < job->announce->len; i++)
         g_strv_builder_add (uids, g_ptr_array_index (job->announce, i));
       job->uids = g_strv_builder_end (uids);
     }
@@ -465,9 +473,12 @@ enqueue (PopbellNotifier *self,
         {
           /* What the old one would have announced is announced by the
            * new one, or it would never be marked announced. */
-          if (old->announce != NULL && job->announce != NULL)
-            for (guint i = 0; i < old->announce->len; i++)
-              g_ptr_array_add (job->announce, g_strdup (g_ptr_array_index (old->announce, i)));
+          if (old->kind == JOB_MAIL && job->kind == JOB_MAIL)
+            {
+              for (guint i = 0; i < old->announce->len; i++)
+                g_ptr_array_add (job->announce, g_strdup (g_ptr_array_index (old->announce, i)));
+              job->announce_all |= old->announce_all;
+            }
           l->data = job;
           job_free (old);
           dispatch (self);
@@ -521,6 +532,7 @@ popbell_notifier_new_mail (PopbellNotifier    *self,
   for (guint i = 0; announce != NULL && announce[i] != NULL; i++)
     if (!g_ptr_array_find_with_equal_func (job->announce, announce[i], g_str_equal, NULL))
       g_ptr_array_add (job->announce, g_strdup (announce[i]));
+  job->announce_all = job->announce->len < new_count;
   enqueue (self, job);
 }
 

@@ -40,8 +40,9 @@ G_BEGIN_DECLS
  *   new-mail notification is done with: @shown TRUE when
  *   notify_notification_show() handed it to the server, FALSE when there
  *   was none to take it (then only the tray can tell the user). @uids are
- *   all the new messages it stood for. The at-least-once announcement
- *   (issue 7) marks them announced only now.
+ *   all the new messages it stood for, NULL when it could not name them
+ *   all (then it stood for all of the account's new mail). The
+ *   at-least-once announcement (issue 7) marks them announced only now.
  */
 #define POPBELL_TYPE_NOTIFIER (popbell_notifier_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellNotifier, popbell_notifier, POPBELL, NOTIFIER, GObject)

@@ -601,8 +601,14 @@ test_announced (void)
   g_assert_cmpstr (got.account, ==, "work");
   g_assert_cmpstrv (got.uids, ((const gchar *[]) { "uid-0", "uid-1", "uid-9", NULL }));
   g_assert_true (got.shown);
+
+  /* Five counted, two named: it stood for all of the account's new mail. */
+  before = count_calls ("Notify");
+  popbell_notifier_new_mail (notifier, "work", 5, two, NULL);
+  wait_notify (notifier, before);
+  g_assert_cmpuint (got.count, ==, 2);
+  g_assert_null (got.uids);
   g_free (got.account);
-  g_strfreev (got.uids);
 }
 
 typedef struct {
