@@ -17,7 +17,7 @@
 POPBELL_PACKAGES=(
   meson ninja-build pkg-config gcc
   libgtk-3-dev libnotify-dev libsecret-1-dev libdbusmenu-gtk3-dev
-  libgmime-3.0-dev libjson-glib-dev glib-networking librsvg2-common
+  libgmime-3.0-dev libjson-glib-dev libxml2-dev glib-networking librsvg2-common
   gettext desktop-file-utils appstream
   dovecot-core dovecot-pop3d openssl python3 python3-gi gir1.2-gdkpixbuf-2.0 procps
   dbus dbus-bin libglib2.0-bin gnome-keyring libsecret-tools
@@ -30,7 +30,7 @@ POPBELL_PACKAGES=(
 POPBELL_DEMO_PACKAGES=(
   meson ninja-build pkg-config gcc
   libgtk-3-dev libnotify-dev libsecret-1-dev libdbusmenu-gtk3-dev
-  libgmime-3.0-dev libjson-glib-dev glib-networking librsvg2-common
+  libgmime-3.0-dev libjson-glib-dev libxml2-dev glib-networking librsvg2-common
   gettext desktop-file-utils appstream
   dovecot-core dovecot-pop3d openssl python3 procps dbus libglib2.0-bin gnome-keyring libsecret-tools
 )
