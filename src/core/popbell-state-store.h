@@ -151,7 +151,19 @@ PopbellAccountState *popbell_state_store_load (PopbellStateStore *self,
 gboolean             popbell_state_store_save (PopbellStateStore         *self,
                                                const PopbellAccountState *state,
                                                GError                   **error);
-/* Deletes an account's files (state and lock). */
+/* What saves cost, for tests and benchmarks (issue 9). */
+typedef struct {
+  guint64 bytes_written;     /* to state files, snapshots and journals */
+  guint   fsyncs;            /* of files and of the directory */
+  guint   snapshots;         /* whole states written */
+  guint   journal_appends;   /* records appended */
+  guint   unchanged;         /* saves that wrote nothing */
+} PopbellStateStoreStats;
+
+void                 popbell_state_store_get_stats (PopbellStateStore      *self,
+                                                    PopbellStateStoreStats *out_stats);
+
+/* Deletes an account's files (state, journal; the lock file stays). */
 void                 popbell_state_store_remove (PopbellStateStore *self,
                                                  const gchar       *account_name);
 
