@@ -223,6 +223,17 @@ printf '[account broken]\nhost=127.0.0.1\nport=%s\nsecurity=none\nallow-insecure
   "$port" >>"$XDG_CONFIG_HOME/popbell/accounts.ini"
 printf 'bobpw\n' | "$POPBELL" --set-password broken >/dev/null || fail "--set-password broken"
 start_popbell
+# SPEC §5: a problem once checks failed three times in a row (or for ten
+# minutes); "Check now" hurries the second and third failure along.
+failures() { grep -c 'account broken: transient failure' "$LOG" || true; }
+failed() { [ "$(failures)" -ge "$1" ]; }
+wait_for 15 failed 1 || fail "the closed port did not fail"
+wait_for 10 updated_after 'account broken: transient failure 1' || fail "no tray update after the failure"
+[ "$(prop Status)" = Active ] || fail "one failed check is not yet a problem: $(prop Status)"
+for n in 2 3; do
+  "$POPBELL" --check-now || fail "--check-now"
+  wait_for 15 failed $n || fail "no failed check $n"
+done
 item=$($SNI wait-prop Status NeedsAttention --timeout 15) || fail "no problem status: $(prop Status)"
 check "$item" '
 assert p["IconName"] == p["AttentionIconName"] == "popbell-tray-attention", p
