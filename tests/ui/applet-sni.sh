@@ -207,6 +207,9 @@ if [ "$XS_TRAY" = own ]; then
     fail "menu after the restart: $($SNI menu | json_get '[e["label"] for e in j]')"
 fi
 
+# Popping the menu without an event, switching, re-registering: quietly.
+grep -E "CRITICAL|WARNING" "$LOG" && fail "warnings in the log"
+
 step "Quit from the menu; --check-now then says nobody runs"
 $SNI click "Quit" >/dev/null || fail "menu Quit"
 for _ in $(seq 100); do kill -0 "$POPBELL_PID" 2>/dev/null || break; sleep 0.05; done
