@@ -116,7 +116,7 @@ n = notify[1]
 assert first_id and n["replaces_id"] == first_id, (first_id, n["replaces_id"])
 assert n["summary"] == "5 new messages in alice", n["summary"]
 lines = n["body"].split("\n")
-assert lines == ["Sender 1 — Subject 1", "Sender 2 — Subject 2", "Sender 3 — Subject 3", "and 2 more"], lines
+assert lines == ["Sender 1: “Subject 1”", "Sender 2: “Subject 2”", "Sender 3: “Subject 3”", "and 2 more"], lines
 ' || fail "second notification"
 if [ "$XS_TRAY" = sni ]; then
   # The host draws the pixmap with the badge: wait until it is on screen.
