@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     {
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) line = NULL;
+      g_autoptr(PopbellPop3Line) line = NULL;
       gboolean complete = FALSE;
       gsize len = 0;
       const guint8 *bytes;
@@ -118,7 +118,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       while (result == NULL)
         g_main_context_iteration (NULL, TRUE);
 
-      line = popbell_pop3_stream_read_line_finish (stream, result, &complete, &error);
+      line = popbell_pop3_stream_read_line_finish (stream, result, &error);
       if (line == NULL)
         {
           fuzz_check_error (error);
@@ -130,7 +130,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
           break;
         }
 
-      bytes = g_bytes_get_data (line, &len);
+      bytes = (const guint8 *) line->data;
+      len = line->len;
+      complete = line->complete;
+      FUZZ_CHECK (bytes[len] == '\0', "a line is NUL-terminated, also when empty");
       FUZZ_CHECK (len + 1 <= max_len || (!complete && len <= max_len),
                   "a line and its terminator fit the limit");
       FUZZ_CHECK (len == 0 || memchr (bytes, '\n', len) == NULL, "no LF inside a line");
