@@ -88,4 +88,32 @@ PopbellTokenSource *popbell_token_source_new_for_account (PopbellAccount      *a
                                                           PopbellCredentials  *refresh_tokens,
                                                           GError             **error);
 
+/**
+ * PopbellTokenSourceCache:
+ *
+ * One token source per account, kept across checks so that the builtin
+ * source's access token lives as long as it is valid; an account whose
+ * settings changed (popbell_account_dup_settings_digest()) gets a new one.
+ * The checker owns one.
+ */
+#define POPBELL_TYPE_TOKEN_SOURCE_CACHE (popbell_token_source_cache_get_type ())
+G_DECLARE_FINAL_TYPE (PopbellTokenSourceCache, popbell_token_source_cache,
+                      POPBELL, TOKEN_SOURCE_CACHE, GObject)
+
+/* @refresh_tokens: (nullable): NULL for the Secret Service
+ * (popbell_secret_credentials_new_oauth2(), made when first needed). */
+PopbellTokenSourceCache *popbell_token_source_cache_new (PopbellCredentials *refresh_tokens);
+/* Returns: (transfer full) (nullable): NULL with POPBELL_ERROR_CONFIG. */
+PopbellTokenSource      *popbell_token_source_cache_get (PopbellTokenSourceCache  *self,
+                                                         PopbellAccount           *account,
+                                                         GError                  **error);
+/* (transfer none) where refresh tokens live. */
+PopbellCredentials      *popbell_token_source_cache_get_refresh_tokens (PopbellTokenSourceCache *self);
+
+/* The server refused the account's access token twice in one session
+ * (@held FALSE), or a check is refused because of that (@held TRUE):
+ * POPBELL_ERROR_AUTH with the remedy of the account's source (sign in
+ * again, GNOME Settings, the token command). (transfer full) */
+GError *popbell_oauth2_rejected_error (PopbellAccount *account, gboolean held);
+
 G_END_DECLS
