@@ -238,7 +238,11 @@ quote_line (const gchar *line,
   g_strstrip (valid);
   if (chars <= 60)
     return g_steal_pointer (&valid);
-  return g_strconcat (g_utf8_substring (valid, 0, 57), "…", NULL);
+  {
+    g_autofree gchar *start = g_utf8_substring (valid, 0, 57);
+
+    return g_strconcat (start, "…", NULL);
+  }
 }
 
 /* GKeyFile's own messages quote the offending line byte for byte (so the

@@ -132,6 +132,7 @@ popbell_check_outcome_free (PopbellCheckOutcome *outcome)
 typedef struct {
   PopbellAccount      *account;
   PopbellSessionFlags  flags;
+  PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's unsaved state */
   PopbellSession      *session;     /* (owned) the current attempt */
   gboolean             retried;     /* the session was redone without pipelining */
   gboolean             retry_pending;
@@ -157,6 +158,7 @@ static void
 check_data_free (CheckData *data)
 {
   g_clear_object (&data->account);
+  g_clear_pointer (&data->unsaved, popbell_account_state_free);
   g_clear_object (&data->session);
   g_clear_pointer (&data->listing, g_ptr_array_unref);
   g_free (data->note);
@@ -190,6 +192,18 @@ popbell_checker_check_async (PopbellChecker      *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
+  popbell_checker_check_full_async (self, account, flags, NULL, cancellable, callback, user_data);
+}
+
+void
+popbell_checker_check_full_async (PopbellChecker            *self,
+                                  PopbellAccount            *account,
+                                  PopbellSessionFlags        flags,
+                                  const PopbellAccountState *unsaved,
+                                  GCancellable              *cancellable,
+                                  GAsyncReadyCallback        callback,
+                                  gpointer                   user_data)
+{
   g_autoptr(GTask) task = NULL;
   CheckData *data;
 
@@ -201,6 +215,7 @@ popbell_checker_check_async (PopbellChecker      *self,
   data = g_new0 (CheckData, 1);
   data->account = g_object_ref (account);
   data->flags = flags;
+  data->unsaved = unsaved != NULL ? popbell_account_state_copy (unsaved) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   check_open (g_steal_pointer (&task));
@@ -239,7 +254,9 @@ check_open (GTask *task)
   CheckData *data = g_task_get_task_data (task);
 
   g_clear_object (&data->session);
-  data->session = popbell_session_new (task_checker (task), data->account, data->flags);
+  data->session = popbell_session_new (task_checker (task), data->account,
+                                       data->flags | (data->retried ? POPBELL_SESSION_NO_PIPELINING : 0));
+  popbell_session_set_unsaved_state (data->session, data->unsaved);
   popbell_session_open_async (data->session, g_task_get_cancellable (task), check_opened, task);
 }
 
@@ -635,7 +652,15 @@ apply_success (GTask *task)
     g_ptr_array_set_size (state->unseen, 0);
   else if (data->new_entries != NULL)
     for (guint i = 0; i < data->new_entries->len; i++)
-      g_ptr_array_add (state->unseen, popbell_unseen_entry_copy (data->new_entries->pdata[i]));
+      {
+        PopbellUnseenEntry *entry = popbell_unseen_entry_copy (data->new_entries->pdata[i]);
+
+        /* Issue 7: "announced" only once the caller handed the news on
+         * (popbell_engine_mark_announced()); a caller that announces by
+         * printing the result (--check-once) counts as done. */
+        entry->announced = !(data->flags & POPBELL_SESSION_DEFER_ANNOUNCE);
+        g_ptr_array_add (state->unseen, entry);
+      }
 
   if (data->listing != NULL)
     {
@@ -651,6 +676,10 @@ apply_success (GTask *task)
   state->mailbox_id = popbell_session_dup_mailbox_id (data->account);
   state->last_success = now_us ();
   state->backoff_step = 0;
+  /* A session that pipelined (not the retry without it) and went well
+   * ends a run of strikes. */
+  if (!data->retried && !state->pipelining_broken)
+    state->pipelining_strikes = 0;
 }
 
 static void
@@ -688,9 +717,16 @@ check_failed (GTask *task, const GError *error)
 
   if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING) && state != NULL)
     {
-      /* Remember for every later session of this account; redo this one
-       * at once unless that would break the server's LOGIN-DELAY. */
-      state->pipelining_broken = TRUE;
+      /* One stall is no proof (issue 7): count it, and mark pipelining
+       * broken for later sessions only on repeated evidence (the mark
+       * expires, popbell-session.c). Redo this check at once without
+       * pipelining unless that would break the server's LOGIN-DELAY. */
+      state->pipelining_strikes++;
+      if (state->pipelining_strikes >= POPBELL_PIPELINING_STRIKES && !state->pipelining_broken)
+        {
+          state->pipelining_broken = TRUE;
+          state->pipelining_broken_at = now_us ();
+        }
       if (!data->retried && state->login_delay == 0)
         {
           g_debug ("account %s: pipelining misbehaved; retrying without it",

@@ -71,6 +71,15 @@ void                 popbell_checker_check_async  (PopbellChecker      *self,
                                                    GCancellable        *cancellable,
                                                    GAsyncReadyCallback  callback,
                                                    gpointer             user_data);
+/* The same, starting from @unsaved (nullable), the caller's state when its
+ * last save failed (see popbell_session_set_unsaved_state()). */
+void                 popbell_checker_check_full_async (PopbellChecker            *self,
+                                                       PopbellAccount            *account,
+                                                       PopbellSessionFlags        flags,
+                                                       const PopbellAccountState *unsaved,
+                                                       GCancellable              *cancellable,
+                                                       GAsyncReadyCallback        callback,
+                                                       gpointer                   user_data);
 PopbellCheckOutcome *popbell_checker_check_finish (PopbellChecker      *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);

@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026 */
 
 /* Explicit bidi embeddings, overrides and isolates (U+202A–U+202E,
@@ -115,108 +118,51 @@ popbell_text_sanitize_body (const gchar *text,
 
 /* --- HTML to text ------------------------------------------------------ */
 
-static const struct {
-  const gchar *name;
-  gunichar     c;
-} html_entities[] = {
-  { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-  { "nbsp", ' ' }, { "shy", 0xAD }, { "copy", 0xA9 }, { "reg", 0xAE }, { "trade", 0x2122 },
-  { "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 }, { "lsquo", 0x2018 },
-  { "rsquo", 0x2019 }, { "sbquo", 0x201A }, { "ldquo", 0x201C }, { "rdquo", 0x201D },
-  { "bdquo", 0x201E }, { "bull", 0x2022 }, { "middot", 0xB7 }, { "euro", 0x20AC },
-  { "pound", 0xA3 }, { "yen", 0xA5 }, { "cent", 0xA2 }, { "sect", 0xA7 }, { "deg", 0xB0 },
-  { "plusmn", 0xB1 }, { "times", 0xD7 }, { "divide", 0xF7 }, { "laquo", 0xAB },
-  { "raquo", 0xBB }, { "iexcl", 0xA1 }, { "iquest", 0xBF }, { "auml", 0xE4 },
-  { "ouml", 0xF6 }, { "uuml", 0xFC }, { "Auml", 0xC4 }, { "Ouml", 0xD6 }, { "Uuml", 0xDC },
-  { "szlig", 0xDF }, { "eacute", 0xE9 }, { "egrave", 0xE8 }, { "ecirc", 0xEA },
-  { "aacute", 0xE1 }, { "agrave", 0xE0 }, { "acirc", 0xE2 }, { "ccedil", 0xE7 },
-  { "oacute", 0xF3 }, { "ntilde", 0xF1 }, { "Eacute", 0xC9 }, { "zwnj", 0x200C },
-  { "zwj", 0x200D }, { "rarr", 0x2192 }, { "larr", 0x2190 },
-};
-
-/* Decodes the entity at @p ('&'); returns the character and sets *@end past
- * it, or returns 0 when it is not one (the '&' is then plain text). */
-static gunichar
-decode_entity (const gchar  *p,
-               const gchar **end)
-{
-  const gchar *q = p + 1;
-  gchar name[12];
-  gsize n = 0;
-
-  if (*q == '#')
-    {
-      guint64 value = 0;
-      gboolean hex = (q[1] == 'x' || q[1] == 'X');
-      const gchar *digits = q + (hex ? 2 : 1);
-      const gchar *r = digits;
-
-      while (g_ascii_isxdigit (*r) && (hex || g_ascii_isdigit (*r)) && r - digits < 8)
-        {
-          value = value * (hex ? 16 : 10) + (hex ? (guint) g_ascii_xdigit_value (*r)
-                                                 : (guint) g_ascii_digit_value (*r));
-          r++;
-        }
-      if (r == digits)
-        return 0;
-      *end = *r == ';' ? r + 1 : r;
-      if (value == 0 || value > 0x10FFFF || !g_unichar_validate ((gunichar) value))
-        return 0xFFFD;
-      return (gunichar) value;
-    }
-
-  while (g_ascii_isalnum (q[n]) && n < sizeof name - 1)
-    {
-      name[n] = q[n];
-      n++;
-    }
-  name[n] = '\0';
-  if (n == 0 || q[n] != ';')
-    return 0;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (html_entities); i++)
-    if (strcmp (html_entities[i].name, name) == 0)
-      {
-        *end = q + n + 1;
-        return html_entities[i].c;
-      }
-  return 0;
-}
-
-/* Case-insensitive search for @needle (lower case ASCII). */
-static const gchar *
-find_ascii_ci (const gchar *haystack,
-               const gchar *needle)
-{
-  gsize n = strlen (needle);
-
-  for (const gchar *p = haystack; *p != '\0'; p++)
-    if (g_ascii_strncasecmp (p, needle, n) == 0)
-      return p;
-  return NULL;
-}
+/*
+ * libxml2's HTML parser builds the tree (it knows HTML's implied and
+ * auto-closed elements, raw-text <script>/<style>, every named entity and
+ * broken markup); this file keeps only the policy of which elements make a
+ * line or paragraph break and which are hidden. The walk over the tree is
+ * iterative (a deep tree cannot exhaust the stack) and every step is O(1)
+ * amortised: the number of newlines at the end of the output is counted as
+ * it is written, never rescanned (rescanning made `<br>`×N then `<p>`×N
+ * quadratic: 29 s for 2 MiB on the main thread).
+ *
+ * Nothing is ever loaded: HTML_PARSE_NONET forbids network access, no
+ * entity substitution is asked for (HTML has no external entities anyway),
+ * and the input's own <meta charset> is ignored because the encoding is
+ * given (the caller already converted the part to UTF-8).
+ */
 
 typedef struct {
   GString  *out;
   gboolean  space_pending;
+  guint     newlines;       /* how many '\n' end @out (kept up to date) */
   guint     pre;            /* inside <pre>: keep whitespace */
 } HtmlText;
+
+static void
+html_append_c (HtmlText *state,
+               gchar     c)
+{
+  g_string_append_c (state->out, c);
+  state->newlines = c == '\n' ? state->newlines + 1 : 0;
+}
 
 static void
 html_break (HtmlText *state,
             guint     newlines)
 {
-  guint have = 0;
-
   state->space_pending = FALSE;
-  while (state->out->len > 0 && state->out->str[state->out->len - 1] == ' ')
+  /* Spaces before a break are dropped. Each one was appended once, so this
+   * loop is linear over the whole output. */
+  while (state->newlines == 0 && state->out->len > 0 &&
+         state->out->str[state->out->len - 1] == ' ')
     g_string_truncate (state->out, state->out->len - 1);
   if (state->out->len == 0)
     return;
-  for (gsize i = state->out->len; i > 0 && state->out->str[i - 1] == '\n'; i--)
-    have++;
-  for (; have < newlines; have++)
-    g_string_append_c (state->out, '\n');
+  while (state->newlines < newlines)
+    html_append_c (state, '\n');
 }
 
 static void
@@ -225,18 +171,39 @@ html_text_char (HtmlText *state,
 {
   if (state->pre == 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'))
     {
-      if (state->out->len > 0 && state->out->str[state->out->len - 1] != '\n')
+      if (state->out->len > 0 && state->newlines == 0)
         state->space_pending = TRUE;
       return;
     }
   if (state->space_pending)
-    g_string_append_c (state->out, ' ');
+    html_append_c (state, ' ');
   state->space_pending = FALSE;
-  g_string_append_unichar (state->out, c);
+  if (c == '\n')
+    html_append_c (state, '\n');
+  else
+    {
+      g_string_append_unichar (state->out, c);
+      state->newlines = 0;
+    }
+}
+
+static void
+html_text (HtmlText    *state,
+           const gchar *text)
+{
+  /* libxml2 hands out valid UTF-8 (it replaces what it cannot decode). */
+  for (const gchar *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      /* &nbsp; is how mailers space words; in a plain-text preview it is
+       * a space like any other (and collapses like one). */
+      html_text_char (state, c == 0xA0 ? ' ' : c);
+    }
 }
 
 static gboolean
-tag_in (const gchar *name,
+tag_in (const gchar        *name,
         const gchar *const *list)
 {
   return g_strv_contains (list, name);
@@ -258,8 +225,12 @@ html_tag (HtmlText    *state,
 
   if (g_str_equal (name, "br"))
     {
-      state->space_pending = FALSE;
-      g_string_append_c (state->out, '\n');
+      /* A void element: one line break, on the way in only. */
+      if (!closing)
+        {
+          state->space_pending = FALSE;
+          html_append_c (state, '\n');
+        }
     }
   else if (tag_in (name, paragraphs))
     html_break (state, 2);
@@ -269,7 +240,10 @@ html_tag (HtmlText    *state,
     {
       html_break (state, 1);
       if (!closing)
-        g_string_append (state->out, "- ");
+        {
+          g_string_append (state->out, "- ");
+          state->newlines = 0;
+        }
     }
   else if ((g_str_equal (name, "td") || g_str_equal (name, "th")) && !closing)
     html_text_char (state, ' ');
@@ -278,109 +252,90 @@ html_tag (HtmlText    *state,
     state->pre = closing ? (state->pre > 0 ? state->pre - 1 : 0) : state->pre + 1;
 }
 
-gchar *
-popbell_text_from_html (const gchar *html)
+/* Elements whose content is never shown. */
+static gboolean
+html_is_hidden (const gchar *name)
 {
   static const gchar *const hidden[] = {
     "script", "style", "head", "title", "template", "object", "svg", NULL,
   };
-  HtmlText state = { g_string_new (NULL), FALSE, 0 };
-  const gchar *p = html != NULL ? html : "";
 
-  while (*p != '\0')
+  return tag_in (name, hidden);
+}
+
+static void
+html_init_parser (void)
+{
+  static gsize once = 0;
+
+  /* xmlInitParser() must run once before any thread parses: the message
+   * parser calls us from worker threads. */
+  if (g_once_init_enter (&once))
     {
-      if (*p == '<')
-        {
-          const gchar *q = p + 1;
-          gboolean closing = FALSE;
-          gchar name[16];
-          gsize n = 0;
-          gchar quote = 0;
+      xmlInitParser ();
+      g_once_init_leave (&once, 1);
+    }
+}
 
-          if (g_str_has_prefix (p, "<!--"))
+gchar *
+popbell_text_from_html (const gchar *html)
+{
+  HtmlText state = { g_string_new (NULL), FALSE, 0, 0 };
+  htmlDocPtr doc = NULL;
+  xmlNodePtr node;
+  gsize len = html != NULL ? strlen (html) : 0;
+
+  html_init_parser ();
+  if (len > 0 && len <= G_MAXINT)
+    doc = htmlReadMemory (html, (int) len, NULL, "UTF-8",
+                          HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                          HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD);
+  node = doc != NULL ? xmlDocGetRootElement (doc) : NULL;
+
+  while (node != NULL)
+    {
+      const gchar *name = (const gchar *) node->name;
+      gboolean descend = FALSE;
+
+      switch (node->type)
+        {
+        case XML_ELEMENT_NODE:
+          if (name != NULL && !html_is_hidden (name))
             {
-              const gchar *end = strstr (p + 4, "-->");
-              p = end != NULL ? end + 3 : p + strlen (p);
-              continue;
+              html_tag (&state, name, FALSE);
+              descend = node->children != NULL;
+              if (!descend)
+                html_tag (&state, name, TRUE);
             }
-          if (*q == '/')
-            {
-              closing = TRUE;
-              q++;
-            }
-          if (*q == '!' || *q == '?')
-            n = 0;
+          break;
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          html_text (&state, (const gchar *) node->content);
+          break;
+        default:
+          /* Comments, processing instructions, DTD nodes: never shown. */
+          break;
+        }
+
+      if (descend)
+        {
+          node = node->children;
+          continue;
+        }
+      /* Up until there is a next sibling, closing each element left. */
+      while (node != NULL && node->next == NULL)
+        {
+          node = node->parent;
+          if (node == NULL || node->type != XML_ELEMENT_NODE)
+            node = NULL;
           else
-            {
-              while (g_ascii_isalnum (q[n]) && n < sizeof name - 1)
-                {
-                  name[n] = g_ascii_tolower (q[n]);
-                  n++;
-                }
-              if (n == 0)
-                {
-                  /* "a < b": not a tag. */
-                  html_text_char (&state, '<');
-                  p++;
-                  continue;
-                }
-            }
-          name[n] = '\0';
-
-          /* The tag ends at the first '>' outside quoted attribute values. */
-          for (q += n; *q != '\0'; q++)
-            {
-              if (quote != 0)
-                {
-                  if (*q == quote)
-                    quote = 0;
-                }
-              else if (*q == '"' || *q == '\'')
-                quote = *q;
-              else if (*q == '>')
-                break;
-            }
-          p = *q == '>' ? q + 1 : q;
-
-          if (n > 0 && !closing && tag_in (name, hidden))
-            {
-              g_autofree gchar *end_tag = g_strconcat ("</", name, NULL);
-              const gchar *end = find_ascii_ci (p, end_tag);
-
-              if (end == NULL)
-                break;
-              end = strchr (end, '>');
-              p = end != NULL ? end + 1 : p + strlen (p);
-              continue;
-            }
-          if (n > 0)
-            html_tag (&state, name, closing);
+            html_tag (&state, (const gchar *) node->name, TRUE);
         }
-      else if (*p == '&')
-        {
-          const gchar *end = NULL;
-          gunichar c = decode_entity (p, &end);
-
-          if (c == 0)
-            {
-              html_text_char (&state, '&');
-              p++;
-            }
-          else
-            {
-              html_text_char (&state, c);
-              p = end;
-            }
-        }
-      else
-        {
-          html_text_char (&state, g_utf8_get_char_validated (p, -1) == (gunichar) -1 ||
-                                  g_utf8_get_char_validated (p, -1) == (gunichar) -2
-                                  ? 0xFFFD : g_utf8_get_char (p));
-          p = g_utf8_next_char (p);
-        }
+      if (node != NULL)
+        node = node->next;
     }
 
+  g_clear_pointer (&doc, xmlFreeDoc);
   html_break (&state, 0);
   return g_strchomp (g_string_free (state.out, FALSE));
 }

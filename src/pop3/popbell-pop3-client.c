@@ -67,19 +67,33 @@ struct _Op
 
   /* LOGIN */
   gchar             *username;
-  gchar             *password;    /* wiped on free */
+  gchar             *password;    /* wiped on free, like every copy of it: the
+                                   * command line (Cmd.line), the output
+                                   * buffer (out_pending) and the octets being
+                                   * written (WriteCall) */
   PopbellPop3AuthMethod method;
   PopbellPop3Capabilities *new_capa; /* CAPA being read */
   gboolean           after_stls;  /* CONNECT: the handshake was for STLS */
   gboolean           continued;   /* AUTH PLAIN answered "+ " once */
+  PopbellPop3AuthMethod method_trying; /* the attempt on the wire */
+  PopbellPop3AuthMethod plan[3];  /* auth=auto: the methods to try, in order */
+  guint              n_plan;
+  guint              plan_next;
   gchar             *sasl_response; /* wiped on free */
 };
+
+/* The answer to STAT. */
+typedef struct {
+  guint   count;
+  guint64 size;
+} StatResult;
 
 /* One command on the wire (or, with line == NULL, the greeting). */
 struct _Cmd
 {
   Op        *op;                  /* (unowned) */
-  gchar     *line;                /* (nullable) without CRLF */
+  gchar     *line;                /* (nullable) without CRLF; wiped on free (PASS,
+                                   * AUTH carry secrets) */
   gchar     *trace;               /* what the debug log shows */
   gboolean   multiline;           /* "+OK" starts a data block */
   gboolean   partial_ok;          /* data lines may be longer (message text) */
@@ -129,6 +143,8 @@ struct _PopbellPop3Client
   gchar              *apop_timestamp;
   gchar              *peer_sha256;
   GTlsCertificateFlags tls_errors;
+  PopbellPop3AuthMethod preferred_auth;   /* AUTO: no preference */
+  PopbellPop3AuthMethod auth_method_used; /* AUTO until a login worked */
 
   /* queue: pending ops (not started), commands written and unanswered, the
    * running barrier. Invariant: barrier != NULL ⇒ only its commands are in
@@ -138,10 +154,11 @@ struct _PopbellPop3Client
   Op                 *barrier;
   gboolean            connect_queued;
   gboolean            quit_queued;
-  GString            *out_pending;     /* (owned) commands waiting for the current write */
+  GString            *out_pending;     /* (owned) commands waiting for the current write;
+                                        * wiped when emptied, never grown by realloc */
   guint               out_pending_cmds;
   guint               flush_idle_id;   /* commands queued in one main loop turn go in one write */
-  GBytes             *out_writing;     /* (owned) (nullable) the write in progress */
+  gboolean            out_writing;     /* a write is in progress (its WriteCall owns the octets) */
   gboolean            reading;
   gboolean            batch_written;   /* a write carried more than one command */
 
@@ -159,6 +176,67 @@ static void barrier_done (PopbellPop3Client *self, GError *error);
 static void connect_read_greeting (PopbellPop3Client *self);
 static void connect_send_capa (PopbellPop3Client *self);
 static void login_send_capa (PopbellPop3Client *self);
+
+/* --- secrets ------------------------------------------------------------- */
+
+/* A volatile pointer so that the compiler cannot drop the wipe as a dead
+ * store before the free. */
+static void
+secret_wipe (gpointer data, gsize len)
+{
+  for (volatile guint8 *p = data; len > 0; len--, p++)
+    *p = 0;
+}
+
+static void
+secret_free (gchar *secret)
+{
+  if (secret == NULL)
+    return;
+  secret_wipe (secret, strlen (secret));
+  g_free (secret);
+}
+
+/* @a then @b in one exact-size block. Not g_strdup_printf(): vasprintf
+ * builds the string in a scratch block it frees without a wipe. */
+static gchar *
+secret_concat (const gchar *a, const gchar *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  gchar *out = g_malloc (la + lb + 1);
+
+  memcpy (out, a, la);
+  memcpy (out + la, b, lb);
+  out[la + lb] = '\0';
+  return out;
+}
+
+/* Append to the output buffer without ever letting GString realloc() it:
+ * a realloc leaves the old block, secrets included, in freed heap. */
+static void
+out_append (PopbellPop3Client *self, const gchar *data, gsize len)
+{
+  GString *out = self->out_pending;
+
+  if (out->len + len + 1 > out->allocated_len)
+    {
+      GString *bigger = g_string_sized_new (MAX (2 * out->allocated_len, out->len + len + 64));
+
+      g_string_append_len (bigger, out->str, out->len);
+      secret_wipe (out->str, out->allocated_len);
+      g_string_free (out, TRUE);
+      self->out_pending = out = bigger;
+    }
+  g_string_append_len (out, data, len);
+}
+
+/* Empty the output buffer, wiping what it held. */
+static void
+out_clear (PopbellPop3Client *self)
+{
+  secret_wipe (self->out_pending->str, self->out_pending->len);
+  g_string_truncate (self->out_pending, 0);
+}
 
 void
 popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry)
@@ -215,16 +293,8 @@ op_free (Op *op)
   g_clear_pointer (&op->data, g_byte_array_unref);
   g_clear_error (&op->data_error);
   g_free (op->username);
-  if (op->password != NULL)
-    {
-      memset (op->password, 0, strlen (op->password));
-      g_free (op->password);
-    }
-  if (op->sasl_response != NULL)
-    {
-      memset (op->sasl_response, 0, strlen (op->sasl_response));
-      g_free (op->sasl_response);
-    }
+  secret_free (op->password);
+  secret_free (op->sasl_response);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }
@@ -232,7 +302,7 @@ op_free (Op *op)
 static void
 cmd_free (Cmd *cmd)
 {
-  g_free (cmd->line);
+  secret_free (cmd->line);
   g_free (cmd->trace);
   g_clear_pointer (&cmd->reply, popbell_pop3_reply_free);
   g_free (cmd);
@@ -403,8 +473,9 @@ disconnect (PopbellPop3Client *self)
   self->out = NULL;
   g_clear_object (&self->iostream);
   g_clear_object (&self->socket_conn);
-  g_clear_pointer (&self->out_writing, g_bytes_unref);
-  g_string_truncate (self->out_pending, 0);
+  /* A write in flight keeps (and wipes) its own octets. */
+  self->out_writing = FALSE;
+  out_clear (self);
   self->out_pending_cmds = 0;
   self->reading = FALSE;
   self->state = STATE_CLOSED;
@@ -455,26 +526,36 @@ fail_all (PopbellPop3Client *self, GError *error)
 
 static void write_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
+/* The octets of one write, owned by the write until its callback, and
+ * wiped there (they may hold a password). */
+typedef struct {
+  IoCall *call;
+  gchar  *data;
+  gsize   len;
+} WriteCall;
+
 static void
 flush_output (PopbellPop3Client *self)
 {
-  gsize len;
-  const guint8 *data;
+  WriteCall *write;
 
-  if (self->out_writing != NULL || self->out_pending->len == 0 || self->out == NULL)
+  if (self->out_writing || self->out_pending->len == 0 || self->out == NULL)
     return;
-  self->out_writing = g_bytes_new (self->out_pending->str, self->out_pending->len);
-  g_string_truncate (self->out_pending, 0);
+  write = g_new0 (WriteCall, 1);
+  write->call = io_call_new (self);
+  write->len = self->out_pending->len;
+  write->data = g_memdup2 (self->out_pending->str, write->len);
+  out_clear (self);
+  self->out_writing = TRUE;
   /* RFC 2449 §6.6: a pipelining client should send its commands in as few
    * writes as it can (a write per command costs a round trip under Nagle). */
   if (self->out_pending_cmds > 1)
     self->batch_written = TRUE;
   self->out_pending_cmds = 0;
-  data = g_bytes_get_data (self->out_writing, &len);
   if (self->timeout > 0)
     self->write_timeout_id = add_timeout (self, self->timeout, write_timeout_cb);
-  g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT,
-                                   self->io_cancellable, write_cb, io_call_new (self));
+  g_output_stream_write_all_async (self->out, write->data, write->len, G_PRIORITY_DEFAULT,
+                                   self->io_cancellable, write_cb, write);
 }
 
 static gboolean
@@ -494,7 +575,7 @@ request_flush (PopbellPop3Client *self)
 {
   g_autoptr(GSource) source = NULL;
 
-  if (self->flush_idle_id != 0 || self->out_writing != NULL || self->out_pending->len == 0)
+  if (self->flush_idle_id != 0 || self->out_writing || self->out_pending->len == 0)
     return;
   source = g_idle_source_new ();
   g_source_set_callback (source, flush_idle_cb, self, NULL);
@@ -505,15 +586,19 @@ request_flush (PopbellPop3Client *self)
 static void
 write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  WriteCall *write = user_data;
   gboolean stale;
-  g_autoptr(PopbellPop3Client) self = io_call_end (user_data, &stale);
+  g_autoptr(PopbellPop3Client) self = io_call_end (write->call, &stale);
   g_autoptr(GError) error = NULL;
 
   g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
+  secret_wipe (write->data, write->len);
+  g_free (write->data);
+  g_free (write);
   if (stale)
     return;
   clear_source (self, &self->write_timeout_id);
-  g_clear_pointer (&self->out_writing, g_bytes_unref);
+  self->out_writing = FALSE;
   if (error != NULL)
     {
       g_prefix_error (&error, "Could not send to the server: ");
@@ -532,8 +617,8 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
   if (cmd->line != NULL)
     {
       g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
-      g_string_append (self->out_pending, cmd->line);
-      g_string_append (self->out_pending, "\r\n");
+      out_append (self, cmd->line, strlen (cmd->line));
+      out_append (self, "\r\n", 2);
       self->out_pending_cmds++;
     }
 }
@@ -937,16 +1022,16 @@ simple_done (Cmd *cmd)
     {
     case OP_STAT:
       {
-        guint count;
-        guint64 size;
-        if (!popbell_pop3_parse_stat (cmd->reply->text, &count, &size, &error))
+        StatResult stat;
+        if (!popbell_pop3_parse_stat (cmd->reply->text, &stat.count, &stat.size, &error))
           {
             fail_op_and_all (self, op, out_of_step_error (self, error));
             return;
           }
         task = op_finish (op);
-        g_task_set_task_data (task, g_memdup2 (&size, sizeof size), g_free);
-        g_task_return_int (task, count);
+        /* Not g_task_return_int(): a count above G_MAXINT32 is negative in
+         * a 32-bit gssize, which reads as an error. */
+        g_task_return_pointer (task, g_memdup2 (&stat, sizeof stat), g_free);
       }
       break;
     case OP_LIST_ONE:
@@ -1494,6 +1579,9 @@ login_send_capa (PopbellPop3Client *self)
   barrier_send (self, capa_cmd (self, login_capa_done));
 }
 
+static void login_try_next (PopbellPop3Client *self, GError *error);
+
+/* The final answer to PASS, APOP or AUTH. */
 static void
 auth_done (Cmd *cmd)
 {
@@ -1503,9 +1591,10 @@ auth_done (Cmd *cmd)
     {
       /* RFC 3206 §4: without a code, a refused PASS/APOP/AUTH means the
        * credentials. */
-      barrier_done (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
+      login_try_next (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
+  self->auth_method_used = cmd->op->method_trying;
   g_debug ("POP3 %s: logged in", self->host);
   login_send_capa (self);
 }
@@ -1528,8 +1617,8 @@ sasl_plain_done (Cmd *cmd)
         }
       op->continued = TRUE;
       g_debug ("C: ********");
-      g_string_append (self->out_pending, op->sasl_response);
-      g_string_append (self->out_pending, "\r\n");
+      out_append (self, op->sasl_response, strlen (op->sasl_response));
+      out_append (self, "\r\n", 2);
       flush_output (self);
       return;
     }
@@ -1541,16 +1630,141 @@ user_done (Cmd *cmd)
 {
   Op *op = cmd->op;
   PopbellPop3Client *self = op->client;
-  g_autofree gchar *line = NULL;
+  Cmd *pass;
 
   if (cmd->reply->status != POPBELL_POP3_STATUS_OK)
     {
-      barrier_done (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
+      login_try_next (self, command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
-  line = g_strdup_printf ("PASS %s", op->password);
-  barrier_send (self, barrier_cmd (self, line, "PASS ********", auth_done));
-  memset (line, 0, strlen (line));
+  pass = barrier_cmd (self, NULL, "PASS ********", auth_done);
+  pass->line = secret_concat ("PASS ", op->password);
+  barrier_send (self, pass);
+}
+
+/* Send the commands of one method. */
+static void
+login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
+{
+  op->method_trying = method;
+  op->continued = FALSE;
+  g_clear_pointer (&op->sasl_response, secret_free);
+
+  switch (method)
+    {
+    case POPBELL_POP3_AUTH_USER:
+      {
+        g_autofree gchar *line = g_strdup_printf ("USER %s", op->username);
+        barrier_send (self, barrier_cmd (self, line, NULL, user_done));
+      }
+      break;
+    case POPBELL_POP3_AUTH_APOP:
+      {
+        /* RFC 1939 §7: MD5 of timestamp + secret, in lower-case hex. */
+        g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+        static const guint8 zeros[64] = { 0, };
+        g_autofree gchar *line = NULL;
+        g_autofree gchar *trace = g_strdup_printf ("APOP %s ********", op->username);
+
+        g_checksum_update (md5, (const guchar *) self->apop_timestamp, -1);
+        g_checksum_update (md5, (const guchar *) op->password, -1);
+        line = g_strdup_printf ("APOP %s %s", op->username, g_checksum_get_string (md5));
+        /* The MD5 state keeps the last block of its input (the password):
+         * overwrite it before the checksum is freed. */
+        g_checksum_reset (md5);
+        g_checksum_update (md5, zeros, sizeof zeros);
+        barrier_send (self, barrier_cmd (self, line, trace, auth_done));
+      }
+      break;
+    case POPBELL_POP3_AUTH_SASL_PLAIN:
+      {
+        /* RFC 4616: authzid (empty) NUL authcid NUL passwd. */
+        gsize ulen = strlen (op->username), plen = strlen (op->password);
+        guchar *raw = g_malloc (ulen + plen + 2);
+        gchar *b64;
+        Cmd *cmd;
+
+        raw[0] = '\0';
+        memcpy (raw + 1, op->username, ulen);
+        raw[1 + ulen] = '\0';
+        memcpy (raw + 2 + ulen, op->password, plen);
+        b64 = g_base64_encode (raw, ulen + plen + 2);
+        secret_wipe (raw, ulen + plen + 2);
+        g_free (raw);
+        cmd = barrier_cmd (self, NULL, "AUTH PLAIN ********", sasl_plain_done);
+        cmd->line = secret_concat ("AUTH PLAIN ", b64);
+        cmd->allow_continuation = TRUE;
+        op->sasl_response = b64;
+        barrier_send (self, cmd);
+      }
+      break;
+    case POPBELL_POP3_AUTH_AUTO:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* An attempt failed with @error (taken). Only a refusal of the
+ * credentials moves on to the next method of the plan (SPEC §5: a server
+ * may show an APOP timestamp without an APOP secret for the user); a
+ * locked mailbox, LOGIN-DELAY or a server fault end the login, and so
+ * does the end of the plan. RFC 1939 §4: after -ERR the session stays in
+ * the AUTHORIZATION state, so the next method goes in the same session. */
+static void
+login_try_next (PopbellPop3Client *self, GError *error)
+{
+  Op *op = self->barrier;
+
+  if (error != NULL &&
+      g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH) &&
+      op->n_plan > op->plan_next)
+    {
+      PopbellPop3AuthMethod next = op->plan[op->plan_next++];
+
+      g_debug ("POP3 %s: %s; trying another method", self->host, error->message);
+      g_error_free (error);
+      login_send (self, op, next);
+      return;
+    }
+  barrier_done (self, error);
+}
+
+static gboolean
+password_allowed (PopbellPop3Client *self)
+{
+  return self->encrypted || self->allow_insecure_auth;
+}
+
+/* The methods auth=auto may use here, in the order of SPEC §5
+ * "Authentication": on TLS, SASL PLAIN where offered, else USER/PASS; on a
+ * plain link APOP when the greeting has a timestamp (it sends no
+ * password), then, only where a password may go, SASL PLAIN or USER/PASS.
+ * A remembered method that is among them goes first. */
+static void
+login_plan_auto (PopbellPop3Client *self, Op *op)
+{
+  PopbellPop3AuthMethod password_method =
+    popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN") ? POPBELL_POP3_AUTH_SASL_PLAIN
+                                                             : POPBELL_POP3_AUTH_USER;
+  PopbellPop3AuthMethod preferred = self->preferred_auth;
+
+  op->n_plan = 0;
+  if (!self->encrypted && self->apop_timestamp != NULL)
+    op->plan[op->n_plan++] = POPBELL_POP3_AUTH_APOP;
+  if (password_allowed (self))
+    op->plan[op->n_plan++] = password_method;
+  /* The remembered method first, when it is a choice here (a USER/PASS
+   * remembered from an encrypted session is no licence for a plain one:
+   * password_allowed() said so above). */
+  if (preferred == POPBELL_POP3_AUTH_USER && password_allowed (self) &&
+      password_method == POPBELL_POP3_AUTH_SASL_PLAIN)
+    op->plan[op->n_plan - 1] = POPBELL_POP3_AUTH_USER;
+  for (guint i = 1; i < op->n_plan; i++)
+    if (op->plan[i] == preferred)
+      {
+        op->plan[i] = op->plan[0];
+        op->plan[0] = preferred;
+      }
 }
 
 static void
@@ -1567,13 +1781,17 @@ login_start (PopbellPop3Client *self, Op *op)
     }
   if (method == POPBELL_POP3_AUTH_AUTO)
     {
-      /* APOP sends no password: the choice on a plain link. */
-      if (!self->encrypted && self->apop_timestamp != NULL)
-        method = POPBELL_POP3_AUTH_APOP;
-      else if (popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN"))
-        method = POPBELL_POP3_AUTH_SASL_PLAIN;
-      else
-        method = POPBELL_POP3_AUTH_USER;
+      login_plan_auto (self, op);
+      if (op->n_plan == 0)
+        {
+          barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE,
+                                           "Refusing to send the password to %s over an "
+                                           "unencrypted connection", self->host));
+          return;
+        }
+      op->plan_next = 1;
+      login_send (self, op, op->plan[0]);
+      return;
     }
   if (method == POPBELL_POP3_AUTH_APOP && self->apop_timestamp == NULL)
     {
@@ -1588,63 +1806,15 @@ login_start (PopbellPop3Client *self, Op *op)
                                        "The server %s does not offer SASL PLAIN", self->host));
       return;
     }
-  if (method != POPBELL_POP3_AUTH_APOP && !self->encrypted && !self->allow_insecure_auth)
+  if (method != POPBELL_POP3_AUTH_APOP && !password_allowed (self))
     {
       barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE,
                                        "Refusing to send the password to %s over an "
                                        "unencrypted connection", self->host));
       return;
     }
-
-  switch (method)
-    {
-    case POPBELL_POP3_AUTH_USER:
-      {
-        g_autofree gchar *line = g_strdup_printf ("USER %s", op->username);
-        barrier_send (self, barrier_cmd (self, line, NULL, user_done));
-      }
-      break;
-    case POPBELL_POP3_AUTH_APOP:
-      {
-        /* RFC 1939 §7: MD5 of timestamp + secret, in lower-case hex. */
-        g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-        g_autofree gchar *line = NULL;
-        g_autofree gchar *trace = g_strdup_printf ("APOP %s ********", op->username);
-
-        g_checksum_update (md5, (const guchar *) self->apop_timestamp, -1);
-        g_checksum_update (md5, (const guchar *) op->password, -1);
-        line = g_strdup_printf ("APOP %s %s", op->username, g_checksum_get_string (md5));
-        barrier_send (self, barrier_cmd (self, line, trace, auth_done));
-      }
-      break;
-    case POPBELL_POP3_AUTH_SASL_PLAIN:
-      {
-        /* RFC 4616: authzid (empty) NUL authcid NUL passwd. */
-        gsize ulen = strlen (op->username), plen = strlen (op->password);
-        g_autofree guchar *raw = g_malloc (ulen + plen + 2);
-        g_autofree gchar *b64 = NULL;
-        g_autofree gchar *line = NULL;
-        Cmd *cmd;
-
-        raw[0] = '\0';
-        memcpy (raw + 1, op->username, ulen);
-        raw[1 + ulen] = '\0';
-        memcpy (raw + 2 + ulen, op->password, plen);
-        b64 = g_base64_encode (raw, ulen + plen + 2);
-        memset (raw, 0, ulen + plen + 2);
-        line = g_strdup_printf ("AUTH PLAIN %s", b64);
-        op->sasl_response = g_strdup (b64);
-        memset (b64, 0, strlen (b64));
-        cmd = barrier_cmd (self, line, "AUTH PLAIN ********", sasl_plain_done);
-        cmd->allow_continuation = TRUE;
-        memset (line, 0, strlen (line));
-        barrier_send (self, cmd);
-      }
-      break;
-    case POPBELL_POP3_AUTH_AUTO:
-    default:
-      g_assert_not_reached ();
-    }
+  op->n_plan = op->plan_next = 0;
+  login_send (self, op, method);
 }
 
 static void
@@ -1682,6 +1852,7 @@ popbell_pop3_client_finalize (GObject *object)
   popbell_pop3_capabilities_free (self->capa);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
+  out_clear (self);
   g_string_free (self->out_pending, TRUE);
   G_OBJECT_CLASS (popbell_pop3_client_parent_class)->finalize (object);
 }
@@ -1780,6 +1951,20 @@ popbell_pop3_client_set_local_address (PopbellPop3Client *self, GSocketAddress *
 {
   g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
   g_set_object (&self->local_address, address);
+}
+
+void
+popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client *self, PopbellPop3AuthMethod method)
+{
+  g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
+  self->preferred_auth = method;
+}
+
+PopbellPop3AuthMethod
+popbell_pop3_client_get_auth_method_used (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), POPBELL_POP3_AUTH_AUTO);
+  return self->auth_method_used;
 }
 
 gboolean
@@ -1936,16 +2121,18 @@ gboolean
 popbell_pop3_client_stat_finish (PopbellPop3Client *self, GAsyncResult *result,
                                  guint *out_count, guint64 *out_size, GError **error)
 {
-  gssize count;
+  g_autofree StatResult *stat = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  count = g_task_propagate_int (G_TASK (result), error);
-  if (count < 0)
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  stat = g_task_propagate_pointer (G_TASK (result), error);
+  if (stat == NULL)
     return FALSE;
   if (out_count != NULL)
-    *out_count = (guint) count;
+    *out_count = stat->count;
   if (out_size != NULL)
-    *out_size = *(guint64 *) g_task_get_task_data (G_TASK (result));
+    *out_size = stat->size;
   return TRUE;
 }
 

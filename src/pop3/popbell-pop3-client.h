@@ -16,10 +16,13 @@ typedef enum {
 } PopbellPop3Security;
 
 typedef enum {
-  POPBELL_POP3_AUTH_AUTO,          /* on a link that is not encrypted, APOP if
-                                    * the greeting has a timestamp (it sends no
-                                    * password); else SASL PLAIN if offered,
-                                    * else USER/PASS */
+  POPBELL_POP3_AUTH_AUTO,          /* on TLS: SASL PLAIN if offered, else
+                                    * USER/PASS. On a plain link: APOP if the
+                                    * greeting has a timestamp (it sends no
+                                    * password); when the server refuses it,
+                                    * and only with allow-insecure-auth, SASL
+                                    * PLAIN or USER/PASS in the same session
+                                    * (SPEC §5 "Authentication") */
   POPBELL_POP3_AUTH_USER,
   POPBELL_POP3_AUTH_APOP,
   POPBELL_POP3_AUTH_SASL_PLAIN,
@@ -30,14 +33,16 @@ typedef enum {
 #define POPBELL_POP3_MAX_DATA_LINE     8192    /* one line of a multi-line answer */
 #define POPBELL_POP3_MAX_CAPA_LINES    128
 #define POPBELL_POP3_MAX_MESSAGES      500000  /* entries in a LIST/UIDL listing */
-#define POPBELL_POP3_MAX_UID_LENGTH    70      /* RFC 1939 §7 */
+#define POPBELL_POP3_MAX_UID_LENGTH    255     /* RFC 1939 §7 says 70; real servers
+                                                * exceed it (see popbell_pop3_uid_is_valid) */
 #define POPBELL_POP3_MAX_TOP_SIZE      (1024 * 1024)
 
 /* An entry of a LIST or UIDL listing. */
 typedef struct {
   guint    index;   /* message number, 1-based */
   guint64  size;    /* LIST: octets; UIDL: 0 */
-  gchar   *uid;     /* UIDL: the unique id (validated); LIST: NULL */
+  gchar   *uid;     /* UIDL: the unique id in its stored form (printable
+                     * ASCII, 8-bit octets as %XX); LIST: NULL */
 } PopbellPop3ListEntry;
 
 void popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry);
@@ -75,6 +80,11 @@ void popbell_pop3_client_set_tls_ca_file         (PopbellPop3Client *self, const
 void popbell_pop3_client_set_pinned_sha256       (PopbellPop3Client *self, const gchar *hex);
 void popbell_pop3_client_set_allow_insecure_auth (PopbellPop3Client *self, gboolean allow);
 void popbell_pop3_client_set_pipelining_enabled  (PopbellPop3Client *self, gboolean enabled);
+/* auth=auto: try @method first when the rules above allow it here (the
+ * method that worked last time, see get_auth_method_used()), so that a
+ * check costs one login attempt. POPBELL_POP3_AUTH_AUTO: no preference. */
+void popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client     *self,
+                                                    PopbellPop3AuthMethod  method);
 /* Connect from this local address (tests: 127.0.0.2, which Dovecot does not
  * treat as a secured connection). NULL: any. */
 void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSocketAddress *address);
@@ -91,6 +101,9 @@ const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, c
 gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
 /* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
 gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
+/* The method that logged in (never AUTO after a successful login);
+ * POPBELL_POP3_AUTH_AUTO before that. */
+PopbellPop3AuthMethod popbell_pop3_client_get_auth_method_used (PopbellPop3Client *self);
 /* (nullable) the greeting's APOP timestamp "<...>". */
 const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self);
 /* (nullable) hex "AB:CD:..." SHA-256 of the peer certificate, once seen (also

@@ -16,11 +16,7 @@
 #include "popbell-preview-window.h"
 #include "popbell-tray.h"
 #include "popbell-tray-text.h"
-#ifdef POPBELL_HAVE_APPINDICATOR
-#include "popbell-tray-appindicator.h"
-#endif
 
-#define SNI_WATCHER_NAME "org.kde.StatusNotifierWatcher"
 /* The notification slot of a configuration error (not an account). */
 #define CONFIG_PROBLEM_SLOT "accounts.ini"
 
@@ -36,7 +32,6 @@ struct _PopbellApplication
 
   guint            refresh_id;  /* idle source; 0: no refresh scheduled */
   guint            minute_id;   /* the tooltip's clock tick */
-  guint            watcher_id;  /* watch of the SNI watcher's name */
   guint            signal_ids[3];  /* SIGTERM, SIGINT, SIGHUP sources */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
@@ -55,7 +50,6 @@ refresh_now (PopbellApplication *self)
 {
   g_autoptr(GPtrArray) statuses = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   g_autofree PopbellTrayAccount *accounts = NULL;
   g_autofree gchar *title = NULL;
   g_autofree gchar *tooltip = NULL;
@@ -73,9 +67,7 @@ refresh_now (PopbellApplication *self)
       guint before;
 
       popbell_tray_account_init_from_status (a, status);
-      g_ptr_array_add (lines, popbell_tray_text_account_line (a, now));
       state.unseen += a->unseen;
-      state.attention |= a->needs_attention;
 
       if (self->notifier != NULL)
         {
@@ -100,10 +92,10 @@ refresh_now (PopbellApplication *self)
       state.attention = TRUE;
     }
 
-  g_ptr_array_add (lines, NULL);
   state.title = title;
   state.tooltip = tooltip;
-  state.account_lines = (const gchar *const *) lines->pdata;
+  state.accounts = accounts;
+  state.n_accounts = statuses->len;
   if (self->tray != NULL)
     popbell_tray_update (self->tray, &state);
 }
@@ -307,31 +299,6 @@ on_notification_action (PopbellNotifier    *notifier,
     open_preferences (self);
 }
 
-/* Tray choice --------------------------------------------------------------- */
-
-#ifdef POPBELL_HAVE_APPINDICATOR
-/* A panel with a StatusNotifierItem host started after us (or restarted):
- * move from the XEmbed icon to the StatusNotifierItem. The other way round
- * is the library's own fallback. */
-static void
-on_sni_watcher_appeared (GDBusConnection *connection,
-                         const gchar     *name,
-                         const gchar     *name_owner,
-                         gpointer         user_data)
-{
-  PopbellApplication *self = user_data;
-
-  if (self->tray == NULL || g_strcmp0 (popbell_tray_get_name (self->tray), "status-icon") != 0 ||
-      g_getenv ("POPBELL_TRAY") != NULL)
-    return;
-
-  g_debug ("A StatusNotifierWatcher appeared: switching the tray to AppIndicator");
-  g_clear_object (&self->tray);
-  self->tray = popbell_tray_appindicator_new (G_ACTION_GROUP (self));
-  schedule_refresh (self);
-}
-#endif
-
 /* Signals ------------------------------------------------------------------- */
 
 /* Logout sends SIGHUP or SIGTERM, Ctrl-C in a terminal SIGINT. Left to the
@@ -391,11 +358,6 @@ popbell_application_startup (GApplication *app)
 
   self->tray = popbell_tray_new_for_session (G_ACTION_GROUP (self));
   g_debug ("Tray: %s", popbell_tray_get_name (self->tray));
-#ifdef POPBELL_HAVE_APPINDICATOR
-  self->watcher_id = g_bus_watch_name (G_BUS_TYPE_SESSION, SNI_WATCHER_NAME,
-                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                       on_sni_watcher_appeared, NULL, self, NULL);
-#endif
   self->minute_id = g_timeout_add_seconds (60, minute_tick, self);
   refresh_now (self);
 
@@ -442,11 +404,6 @@ popbell_application_shutdown (GApplication *app)
   g_clear_handle_id (&self->minute_id, g_source_remove);
   for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
     g_clear_handle_id (&self->signal_ids[i], g_source_remove);
-  if (self->watcher_id != 0)
-    {
-      g_bus_unwatch_name (self->watcher_id);
-      self->watcher_id = 0;
-    }
   if (self->engine != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->engine, self);

@@ -6,6 +6,8 @@
  * LOGIN-DELAY, holds, failures that must not change the baseline. */
 #include "popbell-config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "popbell-checker.h"
@@ -380,6 +382,7 @@ test_login_delay_response (Fixture *f, gconstpointer data)
 {
   g_autoptr(PopbellCheckOutcome) a = NULL, b = NULL;
   guint connections;
+  const gchar *message;
 
   popbell_fake_server_set_login_reply (f->server, "-ERR [LOGIN-DELAY] wait a bit");
   a = run_check (f);
@@ -392,6 +395,10 @@ test_login_delay_response (Fixture *f, gconstpointer data)
   g_assert_cmpstr (error_kind (b->result), ==, "login-delay");
   g_assert_false (b->contacted);
   g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, connections);
+  /* This server never advertised LOGIN-DELAY: no "every 0 seconds". */
+  message = popbell_check_result_get_error (b->result)->message;
+  g_assert_null (strstr (message, " 0 seconds"));
+  g_assert_nonnull (strstr (message, "too soon"));
 }
 
 static void

@@ -474,6 +474,108 @@ test_login_methods (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 4);
 }
 
+/* auth=auto on a plain link: APOP first (a timestamp in the greeting);
+ * the server refuses it (no APOP secret for the user), then USER/PASS or
+ * SASL PLAIN in the same session, but only with allow-insecure-auth. */
+typedef enum { FALLBACK_USER, FALLBACK_SASL, FALLBACK_FORBIDDEN, FALLBACK_IN_USE } Fallback;
+
+static void
+test_auto_apop_fallback (Fixture *f, gconstpointer data)
+{
+  Fallback mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  script_hello (f->server, "+OK hi <42.7@host>\r\n",
+                mode == FALLBACK_SASL ? "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+                                      : "+OK\r\nUSER\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "APOP alice *",
+                              mode == FALLBACK_IN_USE ? "-ERR [IN-USE] locked\r\n"
+                                                      : "-ERR [AUTH] authentication failed\r\n");
+  if (mode == FALLBACK_USER)
+    {
+      popbell_fake_server_expect (f->server, "USER alice", "+OK\r\n");
+      popbell_fake_server_expect (f->server, "PASS secret", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  else if (mode == FALLBACK_SASL)
+    {
+      popbell_fake_server_expect (f->server, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, mode != FALLBACK_FORBIDDEN);
+  g_assert_true (do_connect (f, &error));
+  g_assert_no_error (error);
+  ok = do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error);
+  switch (mode)
+    {
+    case FALLBACK_USER:
+    case FALLBACK_SASL:
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==,
+                       mode == FALLBACK_USER ? POPBELL_POP3_AUTH_USER : POPBELL_POP3_AUTH_SASL_PLAIN);
+      break;
+    case FALLBACK_FORBIDDEN:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_AUTO);
+      break;
+    case FALLBACK_IN_USE:
+    default:
+      /* A locked mailbox is not a refused secret: no second attempt. */
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_IN_USE);
+      break;
+    }
+  g_clear_error (&error);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+  if (mode == FALLBACK_FORBIDDEN || mode == FALLBACK_IN_USE)
+    {
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
+    }
+}
+
+/* The remembered method goes first: one login attempt, not two. */
+static void
+test_preferred_method (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&f->server);
+  f->server = popbell_fake_server_new_mailbox ("alice", "secret");
+  popbell_fake_server_remove_capability (f->server, "SASL");
+
+  /* USER remembered: no APOP although the greeting has a timestamp. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+
+  /* A remembered USER is no licence to send a password in clear. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_APOP);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER *"), ==, 1);
+}
+
 /* SASL PLAIN for a server that wants the response after "+ ". */
 static void
 test_sasl_continuation (Fixture *f, gconstpointer data)
@@ -707,7 +809,7 @@ test_broken_answers (Fixture *f, gconstpointer data)
   g_autofree gchar *xs = g_strnfill (9000, 'x');
   g_autofree gchar *long_status = g_strdup_printf ("+OK %.600s\r\n", xs);
   g_autofree gchar *long_line = g_strdup_printf ("+OK\r\n1 %s\r\n.\r\n", xs);
-  g_autofree gchar *long_uid = g_strdup_printf ("+OK\r\n1 %.71s\r\n.\r\n", xs);
+  g_autofree gchar *long_uid = g_strdup_printf ("+OK\r\n1 %.256s\r\n.\r\n", xs);
   const BrokenCase cases[] = {
     { "long status", long_status, TRUE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "stat letters", "+OK abc def\r\n", TRUE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
@@ -720,7 +822,6 @@ test_broken_answers (Fixture *f, gconstpointer data)
     { "uid too long", long_uid, FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "uid control char", "+OK\r\n1 ab\x01""c\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "uid with space", "+OK\r\n1 ab c\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
-    { "uid 8bit", "+OK\r\n1 \xc3\xa4\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "index zero", "+OK\r\n0 abc\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "index overflow", "+OK\r\n99999999999999999999 abc\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "out of order", "+OK\r\n2 abc\r\n1 def\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
@@ -756,6 +857,62 @@ test_broken_answers (Fixture *f, gconstpointer data)
       /* Any protocol failure ends the session. */
       g_assert_false (popbell_pop3_client_is_connected (f->client));
     }
+}
+
+/* Sizes up to 2^64 - 1 and counts up to 2^32 - 1 keep their value (no
+ * sign, no g_task_return_int() truncation). */
+static void
+test_big_numbers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(PopbellPop3ListEntry) one = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  guint count = 0;
+  guint64 size = 0;
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "STAT", "+OK 4294967295 18446744073709551615\r\n");
+  popbell_fake_server_expect (f->server, "LIST", "+OK\r\n1 9223372036854775808\r\n"
+                              "2 18446744073709551615\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "LIST 2", "+OK 2 18446744073709551615\r\n");
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  g_assert_true (do_stat (f, &count, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, G_MAXUINT32);
+  g_assert_cmpuint (size, ==, G_MAXUINT64);
+  list = do_list (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[0])->size, ==, G_GUINT64_CONSTANT (1) << 63);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[1])->size, ==, G_MAXUINT64);
+  popbell_pop3_client_list_one_async (f->client, 2, NULL, store_result, &result);
+  one = popbell_pop3_client_list_one_finish (f->client, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (one->size, ==, G_MAXUINT64);
+}
+
+/* UIDs outside RFC 1939's alphabet and length, as real servers send them:
+ * accepted up to the cap (stored form printable ASCII). */
+static void
+test_uid_lenient (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) uidl = NULL;
+  g_autofree gchar *long_uid = g_strnfill (200, 'u');
+  g_autofree gchar *answer = g_strdup_printf ("+OK\r\n1 ok\r\n2 caf\xe9\r\n3 %s\r\n.\r\n",
+                                              long_uid);
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "UIDL", answer);
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  uidl = do_uidl (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uidl->len, ==, 3);
+  g_assert_cmpstr (((PopbellPop3ListEntry *) uidl->pdata[1])->uid, ==, "caf%E9");
+  g_assert_cmpstr (((PopbellPop3ListEntry *) uidl->pdata[2])->uid, ==, long_uid);
+  g_assert_true (popbell_pop3_client_is_connected (f->client));
 }
 
 /* A listing that never ends is cut at POPBELL_POP3_MAX_MESSAGES entries. */
@@ -918,6 +1075,8 @@ test_pipelined (Fixture *f, gconstpointer data)
   connect_and_login (f);
   g_assert_true (popbell_pop3_client_is_pipelining (f->client));
   run_pipelined_batch (f);
+  /* The four commands arrived in one read (the counter works). */
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, 1);
 }
 
 static void
@@ -949,6 +1108,11 @@ test_not_pipelined (Fixture *f, gconstpointer data)
   }
   g_assert_false (popbell_pop3_client_is_pipelining (f->client));
   run_pipelined_batch (f);
+  /* One at a time: no read of the server ever held two commands, and each
+   * came after the answer before it (the script answers on receipt, so a
+   * command written early would have arrived with its predecessor). */
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_get_commands (f->server)->len, ==, 8);
 }
 
 static void
@@ -1214,7 +1378,9 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
-typedef enum { TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA } Trust;
+typedef enum {
+  TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA, TRUST_CA_WRONG_HOST,
+} Trust;
 
 static void
 test_implicit_tls (Fixture *f, gconstpointer data)
@@ -1234,6 +1400,16 @@ test_implicit_tls (Fixture *f, gconstpointer data)
   switch (trust)
     {
     case TRUST_CA:
+      popbell_pop3_client_set_tls_ca_file (f->client, ca);
+      break;
+    case TRUST_CA_WRONG_HOST:
+      /* The CA vouches for the certificate, but it is made out to
+       * localhost and 127.0.0.1, and the client asks for 127.0.0.2. */
+      popbell_fake_server_listen_also (f->server, "127.0.0.2");
+      g_clear_object (&f->client);
+      f->client = popbell_pop3_client_new ("127.0.0.2", popbell_fake_server_get_port (f->server),
+                                           POPBELL_POP3_SECURITY_TLS);
+      popbell_pop3_client_set_timeout (f->client, 5);
       popbell_pop3_client_set_tls_ca_file (f->client, ca);
       break;
     case TRUST_PIN:
@@ -1282,6 +1458,8 @@ test_implicit_tls (Fixture *f, gconstpointer data)
     }
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, sha));
+  if (trust == TRUST_CA_WRONG_HOST)
+    g_assert_nonnull (strstr (error->message, "another host"));
   g_assert_cmpstr (popbell_pop3_client_get_peer_certificate_sha256 (f->client), ==, sha);
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
 }
@@ -1302,10 +1480,17 @@ main (int argc, char **argv)
   ADD ("login-errors", test_login_errors);
   ADD ("login-methods", test_login_methods);
   ADD ("sasl-continuation", test_sasl_continuation);
+  ADD_DATA ("auto/apop-then-user", FALLBACK_USER, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-then-sasl", FALLBACK_SASL, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-no-insecure-fallback", FALLBACK_FORBIDDEN, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-in-use-no-fallback", FALLBACK_IN_USE, test_auto_apop_fallback);
+  ADD ("auto/preferred-method", test_preferred_method);
   ADD ("insecure-refused", test_insecure_refused);
   ADD ("trace-masks-password", test_trace_masks_password);
   ADD ("broken-answers", test_broken_answers);
   ADD ("empty-line-everywhere", test_empty_line_everywhere);
+  ADD ("uid-lenient", test_uid_lenient);
+  ADD ("big-numbers", test_big_numbers);
   ADD ("endless-listing", test_endless_listing);
   ADD ("endless-message", test_endless_message);
   ADD ("retr-too-large", test_retr_too_large);
@@ -1330,6 +1515,7 @@ main (int argc, char **argv)
   ADD_DATA ("tls/pin-plain-hex", TRUST_PIN_PLAIN, test_implicit_tls);
   ADD_DATA ("tls/wrong-pin", TRUST_WRONG_PIN, test_implicit_tls);
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
+  ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
 #undef ADD
 #undef ADD_DATA
 

@@ -1070,6 +1070,21 @@ popbell_fake_server_get_port (PopbellFakeServer *self)
   return self->port;
 }
 
+void
+popbell_fake_server_listen_also (PopbellFakeServer *self, const gchar *ip)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (ip);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (inet);
+  address = g_inet_socket_address_new (inet, self->port);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
 static void
 add_step (PopbellFakeServer *self, StepKind kind, const gchar *glob, GBytes *data, guint n)
 {

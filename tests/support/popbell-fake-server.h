@@ -48,6 +48,9 @@ G_DECLARE_FINAL_TYPE (PopbellFakeServer, popbell_fake_server, POPBELL, FAKE_SERV
 PopbellFakeServer *popbell_fake_server_new (void);
 
 guint16 popbell_fake_server_get_port (PopbellFakeServer *self);
+/* Listen on @ip (e.g. "127.0.0.2") too, same port: a name the test
+ * certificate (localhost, 127.0.0.1) is not made out to. */
+void    popbell_fake_server_listen_also (PopbellFakeServer *self, const gchar *ip);
 
 /* --- script steps (for the connection being scripted) --------------------- */
 

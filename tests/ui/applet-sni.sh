@@ -3,45 +3,84 @@
 # Copyright 2026 The Popbell developers
 #
 # The applet end to end, as a StatusNotifierItem: real popbell, real
-# Dovecot, gnome-keyring, dunst, status-notifier-watcher and
-# gtk-sni-tray-standalone (x-session.sh --tray sni --keyring --monitor).
+# Dovecot, gnome-keyring, dunst, and a tray — either a real SNI host
+# (status-notifier-watcher + gtk-sni-tray-standalone, x-session.sh --tray
+# sni) or the project's own minimal watcher (--tray own).
 #
 #   applet-sni.sh POPBELL_BINARY
 #
-# Proves: the item registers; Status/IconName/Title/XAyatanaLabel follow the
-# unseen count; the baseline check does not notify; new mail notifies once
-# per check (one message: sender + escaped-where-needed subject; several:
-# count, three lines, "and N more", replacing the account's previous
-# notification) with category, desktop entry and actions; a check with
-# nothing new does not notify; the menu's "Check now", "Mark all as seen"
-# and "Quit" work through dbusmenu; `popbell --check-now` reaches the running
-# applet and fails (exit 1) when none runs.
+# Proves: popbell's own item registers (ItemIsMenu false, Category, Id,
+# IconName, IconPixmap as ARGB32 at 16…48 px); the menu (dbusmenu GetLayout)
+# has one insensitive line per account, then Preview newest, Check now, Mark
+# all as seen, Open mail client, Preferences, Quit; IconName/pixmaps,
+# XAyatanaLabel, Title and ToolTip follow the unseen count; the baseline
+# check does not notify; new mail notifies once per check (one message:
+# sender + subject; several: count, three lines, "and N more", replacing the
+# account's previous notification) with category, desktop entry and actions;
+# a check with nothing new notifies nothing and emits no tray signal;
+# Activate opens the preview of the newest message; ContextMenu pops the
+# menu; the menu's "Check now", "Mark all as seen" and "Quit" work through
+# dbusmenu; `popbell --check-now` reaches the running applet and fails
+# (exit 1) when none runs; an account whose port is closed turns the icon
+# into the problem icon with Status NeedsAttention.
 POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
 
 prop() { $SNI props | json_get "j['props']['$1']"; }
 
+pixmaps() { $SNI pixmaps "$@"; }
+tooltip() { $SNI props | json_get "j['props']['ToolTip'][$1]"; }
+
 start_dovecot
 add_account alice alice
+start_sni_monitor
 start_popbell
 
-step "the item registers and the baseline check is quiet"
+step "our own item registers; its properties and icons"
 $SNI wait-prop Status Active --timeout 10 >/dev/null || fail "no StatusNotifierItem"
 wait_for 10 sessions_at_least 1 || fail "no first check"
-$SNI wait-prop XAyatanaLabel "" --timeout 5 >/dev/null || fail "label after baseline"
-title=$(prop Title)
-case $title in "Popbell — no new mail"*"alice: no new mail, 3 on server"*) ;; *) fail "title: $title" ;; esac
-sleep 0.3
-n_notify_is 0 || fail "the baseline check notified"
+$SNI wait-prop Title "Popbell — no new mail" --timeout 10 >/dev/null || fail "title after baseline: $(prop Title)"
+$SNI props | "$PY" -c '
+import json, sys
+p = json.load(sys.stdin)["props"]
+assert p["ItemIsMenu"] is False, p["ItemIsMenu"]
+assert p["Category"] == "Communications" and p["Id"] == "io.github.popbell.Popbell", p
+assert p["IconName"] == "popbell-tray" and p["AttentionIconName"] == "popbell-tray", p
+assert p["XAyatanaLabel"] == "" and p["Menu"] == "/StatusNotifierItem/Menu", p
+icon, pixmaps, title, body = p["ToolTip"]
+assert title == "Popbell — no new mail", title
+assert body.startswith("alice: no new mail, 3 on server · checked "), body
+' || fail "properties after the baseline check"
+pixmaps | "$PY" -c '
+import json, sys
+p = json.load(sys.stdin)
+assert [(e["w"], e["h"]) for e in p] == [(16, 16), (22, 22), (24, 24), (32, 32), (48, 48)], p
+assert all(e["ok"] and e["opaque"] > e["w"] for e in p), p
+assert all(e["red"] == 0 for e in p), p
+' || fail "IconPixmap: $(pixmaps)"
+normal_icon=$(pixmaps | json_get 'j[2]["sha1"]')
+
+step "the menu: one line per account, then the actions"
+$SNI menu | "$PY" -c '
+import json, sys
+m = [e for e in json.load(sys.stdin) if e["visible"]]
+labels = [e["label"] if e["type"] != "separator" else "--" for e in m]
+assert labels == ["alice: no new mail, 3 on server", "--", "Preview newest", "Check now",
+                  "Mark all as seen", "Open mail client", "--", "Preferences", "Quit"], labels
+assert m[0]["enabled"] is False and all(e["enabled"] for e in m[2:6]), m
+' || fail "menu: $($SNI menu)"
 
 step "one new message: badge 1, one notification"
 deliver alice '=?UTF-8?Q?J=C3=BCrgen_Wei=C3=9F?= <jw@example.org>' '<b>Hi</b> & <a href="x">'
 $SNI click "Check now" >/dev/null || fail "menu Check now"
 $SNI wait-prop XAyatanaLabel 1 --timeout 10 >/dev/null || fail "label did not become 1"
-[ "$(prop Status)" = NeedsAttention ] || fail "status with new mail: $(prop Status)"
-[ "$(prop IconName)" = popbell-tray-new-1-24 ] || fail "icon: $(prop IconName)"
-[ -s "$(prop IconThemePath)/popbell-tray-new-1-24.png" ] || fail "badge PNG missing"
-case $(prop Title) in "Popbell — 1 new message"*"alice: 1 new, 4 on server"*) ;; *) fail "title: $(prop Title)" ;; esac
+[ "$(prop Status)" = Active ] || fail "new mail is no problem: status $(prop Status)"
+[ "$(prop IconName)" = popbell-tray-new ] || fail "icon: $(prop IconName)"
+[ "$(pixmaps | json_get 'j[2]["red"]')" -ge 15 ] || fail "no badge on the 24 px pixmap: $(pixmaps)"
+[ "$(prop Title)" = "Popbell — 1 new message" ] || fail "title: $(prop Title)"
+[ "$(tooltip 2)" = "Popbell — 1 new message" ] || fail "tooltip title: $(tooltip 2)"
+case $(tooltip 3) in "alice: 1 new, 4 on server"*) ;; *) fail "tooltip body: $(tooltip 3)" ;; esac
+# The first Notify is this one: the baseline check before it sent none.
 wait_for 10 n_notify_is 1 || fail "expected one notification, got $(n_notify)"
 notify_calls | "$PY" -c '
 import json, sys
@@ -74,23 +113,65 @@ assert n["summary"] == "5 new messages in alice", n["summary"]
 lines = n["body"].split("\n")
 assert lines == ["Sender 1 — Subject 1", "Sender 2 — Subject 2", "Sender 3 — Subject 3", "and 2 more"], lines
 ' || fail "second notification"
-sleep 0.5
-screenshot tray-sni.png
+if [ "$XS_TRAY" = sni ]; then
+  # The host draws the pixmap with the badge: wait until it is on screen.
+  red_on_top() {
+    screenshot tray-sni.png
+    "$PY" - "$XS_DIR/tray-sni.png" <<'PY'
+import sys
+import gi
+gi.require_version("GdkPixbuf", "2.0")
+from gi.repository import GdkPixbuf
+pb = GdkPixbuf.Pixbuf.new_from_file(sys.argv[1])
+px, stride, n = pb.get_pixels(), pb.get_rowstride(), pb.get_n_channels()
+red = sum(1 for y in range(40) for x in range(pb.get_width())
+          if px[y * stride + x * n] > 170 and px[y * stride + x * n + 1] < 80 and px[y * stride + x * n + 2] < 80)
+sys.exit(0 if red >= 15 else 1)
+PY
+  }
+  wait_for 10 red_on_top || fail "gtk-sni-tray shows no badge"
+fi
 
-step "a check with nothing new does not notify"
+step "a check with nothing new: no notification, no tray signal"
+sni_mark
+before=$(sni_signals)
 s=$(sessions)
 $SNI click "Check now" >/dev/null || fail "menu Check now"
 wait_for 10 sessions_at_least $((s + 1)) || fail "no check after Check now"
-sleep 0.5
-n_notify_is 2 || fail "a check without new mail notified"
+wait_for 10 updated_after_last_session || fail "the tray was not updated after the check"
+sni_mark
+[ "$(sni_signals)" = "$before" ] ||
+  fail "a check with nothing new emitted $(( $(sni_signals) - before )) tray signals: $(grep -E '^signal .*(StatusNotifierItem|dbusmenu);' "$SNI_SIGNALS" | tail -n 5)"
+grep 'Tray item updated:' "$LOG" | tail -n 1 | grep -q ': 0 signals$' || fail "popbell says: $(grep 'Tray item updated:' "$LOG" | tail -n 1)"
+
+step "Activate (left click) opens the preview of the newest message"
+$SNI activate >/dev/null || fail "Activate"
+preview() { xdotool search --onlyvisible --name '^Subject 5$' 2>/dev/null | head -n 1; }
+shown() { [ -n "$(preview)" ]; }
+wait_for 15 shown || fail "no preview window of the newest message (windows: $(xdotool search --onlyvisible --class Popbell getwindowname %@ 2>/dev/null | tr '\n' '|'))"
+import -window "$(preview)" "$XS_DIR/tray-sni-activate-preview.png" || fail "screenshot of the preview"
+[ -n "$OUT" ] && { mkdir -p "$OUT"; cp "$XS_DIR/tray-sni-activate-preview.png" "$OUT/"; }
+
+step "ContextMenu (right click) pops the menu"
+n=$(popbell_windows)
+$SNI context-menu >/dev/null || fail "ContextMenu"
+popped() { [ "$(popbell_windows)" -gt "$n" ]; }
+wait_for 10 popped || fail "ContextMenu showed no menu"
+xdotool key Escape
+gone() { [ "$(popbell_windows)" -eq "$n" ]; }
+wait_for 10 gone || fail "the menu did not close on Escape"
 
 step "mark all as seen: badge gone, notification withdrawn"
 $SNI click "Mark all as seen" >/dev/null || fail "menu Mark all as seen"
 $SNI wait-prop XAyatanaLabel "" --timeout 10 >/dev/null || fail "label not cleared"
 [ "$(prop Status)" = Active ] || fail "status after mark all seen: $(prop Status)"
-[ "$(prop IconName)" = popbell-tray-0-24 ] || fail "icon after mark all seen: $(prop IconName)"
+[ "$(prop IconName)" = popbell-tray ] || fail "icon after mark all seen: $(prop IconName)"
+[ "$(pixmaps | json_get 'j[2]["sha1"]')" = "$normal_icon" ] || fail "the pixmap is not the plain bell again"
+[ "$(tooltip 2)" = "Popbell — no new mail" ] || fail "tooltip title: $(tooltip 2)"
 closed() { $NOTES calls | json_get 'sum(1 for c in j if c.get("member") == "CloseNotification")' | grep -qv '^0$'; }
 wait_for 5 closed || fail "the new-mail notification was not withdrawn"
+# Sent in order: a notification from the quiet check would come before.
+n_notify_is 2 || fail "a check without new mail notified ($(n_notify) notifications)"
 
 step "Quit from the menu; --check-now then says nobody runs"
 $SNI click "Quit" >/dev/null || fail "menu Quit"
@@ -101,4 +182,20 @@ POPBELL_PID=
 rc=0; "$POPBELL" --check-now 2>"$XS_DIR/check-now.err" || rc=$?
 [ "$rc" = 1 ] || fail "--check-now without an applet: exit $rc"
 grep -q "not running" "$XS_DIR/check-now.err" || fail "--check-now message: $(cat "$XS_DIR/check-now.err")"
+
+step "a closed port: the problem icon, NeedsAttention, named in tooltip and menu"
+port=$(closed_port)
+printf '[account broken]\nhost=127.0.0.1\nport=%s\nsecurity=none\nallow-insecure-auth=true\nusername=bob\ninterval=600\n' \
+  "$port" >>"$XDG_CONFIG_HOME/popbell/accounts.ini"
+printf 'bobpw\n' | "$POPBELL" --set-password broken >/dev/null || fail "--set-password broken"
+start_popbell
+$SNI wait-prop Status NeedsAttention --timeout 15 >/dev/null || fail "no problem status: $(prop Status)"
+[ "$(prop IconName)" = popbell-tray-attention ] || fail "icon: $(prop IconName)"
+[ "$(prop AttentionIconName)" = popbell-tray-attention ] || fail "attention icon: $(prop AttentionIconName)"
+[ "$(pixmaps --attention | json_get 'j[2]["sha1"]')" != "$normal_icon" ] || fail "the problem pixmap is the plain bell"
+case $(prop Title) in *"1 account needs attention") ;; *) fail "title: $(prop Title)" ;; esac
+case $(tooltip 3) in *"broken: cannot reach the server"*) ;; *) fail "tooltip body: $(tooltip 3)" ;; esac
+$SNI menu | json_get '[e["label"] for e in j][:2]' | grep -q "'broken: cannot reach the server" ||
+  fail "menu: $($SNI menu | json_get '[e["label"] for e in j]')"
+if [ "$XS_TRAY" = sni ]; then screenshot tray-sni-problem.png; fi
 echo "ok"
