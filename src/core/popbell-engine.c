@@ -439,6 +439,25 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
 }
 
 void
+popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name)
+{
+  PopbellAccountRunner *runner;
+  g_autoptr(PopbellAccountRunner) held = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  g_return_if_fail (account_name != NULL);
+
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
+    return;
+  held = g_object_ref (runner);
+  if (!popbell_account_runner_mark_all_seen (held) && !popbell_account_runner_is_busy (held))
+    return;
+  popbell_account_runner_flush_marks (held);
+  popbell_engine_emit_status_changed (held);
+}
+
+void
 popbell_engine_mark_announced (PopbellEngine       *self,
                                const gchar         *account_name,
                                const gchar * const *uids)

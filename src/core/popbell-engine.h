@@ -143,6 +143,9 @@ void popbell_engine_retry_account (PopbellEngine *self, const gchar *account_nam
  * unseen list (the counts drop at once) and the state. */
 void popbell_engine_mark_seen     (PopbellEngine *self, const gchar *account_name, const gchar *uid);
 void popbell_engine_mark_all_seen (PopbellEngine *self);
+/* Every unseen message of one account, headers known or not (a
+ * notification's "Mark as seen" that could list none). */
+void popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name);
 
 /* Issue 7, announcement at least and at most once: call after the
  * announcement of these new messages was handed to the notification

@@ -594,6 +594,34 @@ cancel_clicked_cb (PopbellAccountEditor *self)
   gtk_widget_destroy (GTK_WIDGET (self));
 }
 
+void
+popbell_account_editor_focus (PopbellAccountEditor      *self,
+                              PopbellAccountEditorFocus  focus,
+                              const GError              *problem)
+{
+  g_autofree gchar *fingerprint = NULL;
+
+  g_return_if_fail (POPBELL_IS_ACCOUNT_EDITOR (self));
+
+  if (focus == POPBELL_ACCOUNT_EDITOR_FOCUS_TRUST)
+    fingerprint = popbell_error_dup_certificate_sha256 (problem);
+
+  if (fingerprint == NULL)
+    {
+      if (focus != POPBELL_ACCOUNT_EDITOR_FOCUS_NONE)
+        gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+      if (problem != NULL)
+        gtk_label_set_text (self->test_label, problem->message);
+      return;
+    }
+
+  g_free (self->certificate);
+  self->certificate = g_steal_pointer (&fingerprint);
+  gtk_label_set_text (self->test_label, problem->message);
+  gtk_widget_show (self->trust_button);
+  gtk_widget_grab_focus (self->trust_button);
+}
+
 gboolean
 popbell_account_editor_is_busy (PopbellAccountEditor *self)
 {
