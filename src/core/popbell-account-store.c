@@ -461,7 +461,7 @@ parse_account (GKeyFile     *keyfile,
           PopbellPop3AuthMethod auth;
 
           if (!popbell_account_auth_from_string (value, &auth))
-            FAIL (key, _("key “%s”: “%s” is not one of auto, user, apop or sasl-plain."),
+            FAIL (key, _("key “%s”: “%s” is not one of auto, user, apop, sasl-plain or oauth2."),
                   key, value);
           popbell_account_set_auth (account, auth);
         }

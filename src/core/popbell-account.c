@@ -8,6 +8,7 @@
 
 #include "popbell-account-private.h"
 #include "popbell-error.h"
+#include "popbell-oauth2-token-source.h"
 
 struct _PopbellAccount
 {
@@ -247,7 +248,7 @@ popbell_account_set_auth (PopbellAccount        *self,
                           PopbellPop3AuthMethod  auth)
 {
   g_return_if_fail (POPBELL_IS_ACCOUNT (self));
-  g_return_if_fail (auth <= POPBELL_POP3_AUTH_SASL_PLAIN);
+  g_return_if_fail (auth <= POPBELL_POP3_AUTH_OAUTH2);
   self->auth = auth;
 }
 
@@ -458,6 +459,7 @@ popbell_account_auth_to_string (PopbellPop3AuthMethod auth)
     case POPBELL_POP3_AUTH_USER:       return "user";
     case POPBELL_POP3_AUTH_APOP:       return "apop";
     case POPBELL_POP3_AUTH_SASL_PLAIN: return "sasl-plain";
+    case POPBELL_POP3_AUTH_OAUTH2:     return "oauth2";
     default:                           g_return_val_if_reached ("auto");
     }
 }
@@ -468,7 +470,7 @@ popbell_account_auth_from_string (const gchar           *text,
 {
   static const PopbellPop3AuthMethod all[] = {
     POPBELL_POP3_AUTH_AUTO, POPBELL_POP3_AUTH_USER,
-    POPBELL_POP3_AUTH_APOP, POPBELL_POP3_AUTH_SASL_PLAIN,
+    POPBELL_POP3_AUTH_APOP, POPBELL_POP3_AUTH_SASL_PLAIN, POPBELL_POP3_AUTH_OAUTH2,
   };
 
   for (gsize i = 0; text != NULL && i < G_N_ELEMENTS (all); i++)
@@ -586,6 +588,9 @@ popbell_account_validate (PopbellAccount  *self,
           return FALSE;
         }
     }
+  /* auth=oauth2: the token source and what it needs (SPEC §3). */
+  if (self->auth == POPBELL_POP3_AUTH_OAUTH2)
+    return popbell_oauth2_check_account (self, error);
   return TRUE;
 }
 

@@ -74,7 +74,7 @@ gboolean popbell_account_name_is_valid (const gchar *name);
 guint popbell_account_get_min_interval (void);
 
 /* The accounts.ini spellings: "tls", "starttls", "none" and "auto", "user",
- * "apop", "sasl-plain". _from_string returns FALSE for anything else. */
+ * "apop", "sasl-plain", "oauth2". _from_string returns FALSE for anything else. */
 const gchar *popbell_account_security_to_string (PopbellPop3Security security);
 gboolean     popbell_account_security_from_string (const gchar *text, PopbellPop3Security *out);
 const gchar *popbell_account_auth_to_string (PopbellPop3AuthMethod auth);

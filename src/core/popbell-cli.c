@@ -650,7 +650,8 @@ popbell_cli_sign_in (const gchar *account_name)
   account = lookup_account (store, account_name);
   if (account == NULL)
     return 2;
-  if (g_strcmp0 (popbell_account_get_oauth2 (account, "oauth2-source"), "builtin") != 0)
+  if (popbell_account_get_auth (account) != POPBELL_POP3_AUTH_OAUTH2 ||
+      g_strcmp0 (popbell_account_get_oauth2 (account, "oauth2-source"), "builtin") != 0)
     {
       g_printerr (_("popbell: account “%s” does not use Popbell's own sign-in; set auth=oauth2 "
                     "and oauth2-source=builtin first\n"), account_name);

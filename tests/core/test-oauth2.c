@@ -8,6 +8,7 @@
 #include "popbell-config.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "popbell-error.h"
 #include "popbell-memory-credentials.h"
@@ -221,6 +222,78 @@ test_check_account (void)
   popbell_account_set_oauth2 (account, "oauth2-token-url", "http://127.0.0.1:9/token");
   popbell_account_set_oauth2 (account, "oauth2-scope", "pop");
   g_assert_true (popbell_oauth2_check_account (account, &error));
+}
+
+/* accounts.ini: the oauth2-* keys load, count in the settings digest only
+ * when set, and survive a rewrite by the preferences (only changed keys
+ * are written; a comment stays). */
+static void
+test_account_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("popbell-oauth2-XXXXXX", &error);
+  g_autofree gchar *path = g_build_filename (dir, "accounts.ini", NULL);
+  g_autoptr(PopbellAccountStore) store = popbell_account_store_new (path);
+  g_autoptr(PopbellAccountStore) again = popbell_account_store_new (path);
+  g_autoptr(PopbellAccount) edited = NULL;
+  g_autoptr(PopbellAccount) plain = popbell_account_new ("plain");
+  g_autoptr(PopbellAccount) plain_copy = NULL;
+  g_autofree gchar *data = NULL;
+  g_autofree gchar *digest_before = NULL;
+  g_autofree gchar *digest_after = NULL;
+  g_autofree gchar *plain_digest = NULL;
+  g_autofree gchar *plain_copy_digest = NULL;
+  PopbellAccount *account;
+
+  g_assert_no_error (error);
+  g_file_set_contents (path,
+                       "[account gmail]\nhost=pop.gmail.com\nusername=alice@gmail.com\n"
+                       "auth=oauth2\n# my helper\noauth2-source=command\n"
+                       "oauth2-command=oama access alice@gmail.com\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (popbell_account_store_load (store, &error));
+  g_assert_no_error (error);
+  account = popbell_account_store_lookup (store, "gmail");
+  g_assert_cmpstr (popbell_account_auth_to_string (popbell_account_get_auth (account)), ==,
+                   "oauth2");
+  g_assert_cmpstr (popbell_account_get_oauth2 (account, "oauth2-source"), ==, "command");
+  g_assert_cmpstr (popbell_account_get_oauth2 (account, "oauth2-command"), ==,
+                   "oama access alice@gmail.com");
+  g_assert_null (popbell_account_get_oauth2 (account, "oauth2-goa-id"));
+  g_assert_true (popbell_account_validate (account, &error));
+
+  /* Another command is another login: it lifts an auth hold. */
+  digest_before = popbell_account_dup_settings_digest (account);
+  edited = popbell_account_copy (account);
+  popbell_account_set_oauth2 (edited, "oauth2-command", "oama access alice@example.org");
+  digest_after = popbell_account_dup_settings_digest (edited);
+  g_assert_cmpstr (digest_before, !=, digest_after);
+  /* An account without OAuth 2.0 settings keeps its digest through a copy. */
+  popbell_account_set_host (plain, "pop.example.org");
+  plain_digest = popbell_account_dup_settings_digest (plain);
+  plain_copy = popbell_account_copy (plain);
+  plain_copy_digest = popbell_account_dup_settings_digest (plain_copy);
+  g_assert_cmpstr (plain_digest, ==, plain_copy_digest);
+
+  popbell_account_store_put (store, edited);
+  g_assert_true (popbell_account_store_save (store, &error));
+  g_assert_no_error (error);
+  g_file_get_contents (path, &data, NULL, &error);
+  g_assert_nonnull (strstr (data, "# my helper\noauth2-source=command\n"));
+  g_assert_nonnull (strstr (data, "oauth2-command=oama access alice@example.org\n"));
+  g_assert_true (popbell_account_store_load (again, &error));
+  g_assert_cmpstr (popbell_account_get_oauth2 (popbell_account_store_lookup (again, "gmail"),
+                                               "oauth2-command"),
+                   ==, "oama access alice@example.org");
+
+  /* auth=oauth2 without a source is a configuration error naming the key. */
+  popbell_account_set_oauth2 (edited, "oauth2-source", NULL);
+  g_assert_false (popbell_account_validate (edited, &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "oauth2-source"));
+
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -489,6 +562,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/oauth2/command/missing", test_command_missing);
   g_test_add_func ("/oauth2/command/cancel", test_command_cancel);
   g_test_add_func ("/oauth2/settings/check", test_check_account);
+  g_test_add_func ("/oauth2/settings/account-file", test_account_file);
   g_test_add_func ("/oauth2/http/url-allowed", test_url_allowed);
   g_test_add_func ("/oauth2/http/dechunk", test_dechunk);
   g_test_add_func ("/oauth2/pkce/challenge", test_pkce_challenge);
