@@ -370,6 +370,46 @@ test_builtin (void)
   }
 }
 
+/* --- XOAUTH2 -------------------------------------------------------------- */
+
+/* A server that offers XOAUTH2 only (Gmail and Outlook.com did for years):
+ * the same login, the same renewal after a rejection. */
+static void
+test_xoauth2 (void)
+{
+  g_autoptr(PopbellTestDovecot) xoauth2 = NULL;
+  g_autofree gchar *introspect = popbell_test_oauth2_url (provider, "/introspect");
+  g_autofree gchar *command = make_helper ("xo-token-stale\nxo-token-fresh\n");
+  g_autofree gchar *lines = NULL;
+  g_autofree gchar *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  PopbellTestDovecot *both = dovecot;
+  JsonObject *account;
+
+  g_setenv ("OAUTH2_MECHANISMS", "xoauth2", TRUE);
+  xoauth2 = popbell_test_dovecot_start_oauth2 (introspect);
+  g_unsetenv ("OAUTH2_MECHANISMS");
+  if (xoauth2 == NULL)
+    return;
+  popbell_test_oauth2_add_token (provider, "xo-token-fresh", USER);
+  dovecot = xoauth2;
+  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=%s\n", command);
+  write_accounts (lines);
+  dovecot = both;
+  reset_state ();
+
+  account = check_once (&parser, &out, &err);
+  g_assert_cmpstr (error_kind (account), ==, "none");
+  g_assert_cmpuint (helper_runs (), ==, 2);
+  g_assert_nonnull (strstr (err, "C: AUTH XOAUTH2 "));
+  g_assert_null (strstr (err, "OAUTHBEARER"));
+  {
+    const gchar *texts[] = { out, err, NULL };
+    assert_secret_nowhere ("xo-token-stale", texts);
+    assert_secret_nowhere ("xo-token-fresh", texts);
+  }
+}
+
 /* --- goa ----------------------------------------------------------------- */
 
 /* GOA hands out a stale token first; after the rejection Popbell asks it to
@@ -447,6 +487,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/oauth2/dovecot/command/rejected", test_command_rejected);
   g_test_add_func ("/oauth2/dovecot/builtin", test_builtin);
   g_test_add_func ("/oauth2/dovecot/goa", test_goa);
+  g_test_add_func ("/oauth2/dovecot/xoauth2", test_xoauth2);
 
   provider = popbell_test_oauth2_start (USER, 3600);
   if (provider != NULL)

@@ -21,6 +21,7 @@
 #                            (introspection_mode=post) whether a bearer token
 #                            is active and whose it is (tests/support/
 #                            oauth2-server.py); the passwords keep working
+#   OAUTH2_MECHANISMS='xoauth2'  which of the two to offer (default both)
 #   DOVECOT_EXTRA='...'      extra config lines, e.g.
 #                            'auth_mechanisms = plain login apop'
 #   DOVECOT_OWNER_PID=PID    the process that owns the instance (default: the
@@ -157,10 +158,11 @@ username_attribute = username
 active_attribute = active
 active_value = true
 OAUTH
-  MECHS='plain login xoauth2 oauthbearer'
+  OAUTH2_MECHS=${OAUTH2_MECHANISMS:-xoauth2 oauthbearer}
+  MECHS="plain login $OAUTH2_MECHS"
   OAUTH2_PASSDB="passdb {
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = $OAUTH2_MECHS
   args = $T/dovecot-oauth2.conf.ext
 }"
 fi
