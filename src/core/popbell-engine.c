@@ -430,12 +430,31 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
   g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      if (!popbell_account_runner_mark_all_seen (value) && !popbell_account_runner_is_busy (value))
+      if (!popbell_account_runner_mark_all_seen (value))
         continue;
       popbell_account_runner_flush_marks (value);
       g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (value)));
     }
   popbell_engine_emit_status_changed_names (self, changed);
+}
+
+void
+popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name)
+{
+  PopbellAccountRunner *runner;
+  g_autoptr(PopbellAccountRunner) held = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  g_return_if_fail (account_name != NULL);
+
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
+    return;
+  held = g_object_ref (runner);
+  if (!popbell_account_runner_mark_all_seen (held) && !popbell_account_runner_is_busy (held))
+    return;
+  popbell_account_runner_flush_marks (held);
+  popbell_engine_emit_status_changed (held);
 }
 
 void

@@ -23,8 +23,10 @@ struct _PopbellSession
   PopbellChecker      *checker;     /* (owned) */
   PopbellAccount      *account;     /* (owned) */
   PopbellSessionFlags  flags;
-  gchar               *password;    /* (owned) (nullable) wiped when freed */
+  gchar               *password;    /* (owned) (nullable) wiped when freed; the
+                                     * access token for auth=oauth2 */
   gboolean             have_password;
+  gboolean             token_renewed; /* auth=oauth2: the one renewal is spent */
 
   PopbellStateLock    *lock;        /* (owned) (nullable) non-NULL ⇔ we hold the account */
   PopbellAccountState *state;       /* (owned) (nullable) loaded under the lock */
@@ -72,7 +74,10 @@ typedef struct {
 
 static GMutex slots_mutex;
 static guint  slots_used;
-static GQueue slot_waiters = G_QUEUE_INIT;   /* (element-type SlotWaiter) */
+/* (element-type SlotWaiter) what the user waits for (a preview, Test
+ * connection) goes before the queued checks of a thousand accounts. */
+static GQueue urgent_waiters = G_QUEUE_INIT;
+static GQueue slot_waiters = G_QUEUE_INIT;
 
 static void open_lock (GTask *task);
 
@@ -129,27 +134,38 @@ dispatch (GTask *task, GSourceFunc func)
   g_source_attach (idle, g_task_get_context (task));
 }
 
-static gboolean
-slot_wait_cancelled (gpointer user_data)
+static SlotWaiter *
+slot_unqueue (GQueue *queue, GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
-
-  g_mutex_lock (&slots_mutex);
-  for (GList *l = slot_waiters.head; l != NULL; l = l->next)
+  for (GList *l = queue->head; l != NULL; l = l->next)
     {
       SlotWaiter *waiter = l->data;
 
       if (waiter->task == task)
         {
-          g_queue_delete_link (&slot_waiters, l);
-          g_mutex_unlock (&slots_mutex);
-          slot_waiter_free (waiter);
-          g_task_return_error_if_cancelled (task);
-          return G_SOURCE_REMOVE;
+          g_queue_delete_link (queue, l);
+          return waiter;
         }
     }
+  return NULL;
+}
+
+static gboolean
+slot_wait_cancelled (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SlotWaiter *waiter;
+
+  g_mutex_lock (&slots_mutex);
+  waiter = slot_unqueue (&urgent_waiters, task);
+  if (waiter == NULL)
+    waiter = slot_unqueue (&slot_waiters, task);
   g_mutex_unlock (&slots_mutex);
-  return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  if (waiter == NULL)
+    return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  slot_waiter_free (waiter);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -177,7 +193,8 @@ slot_wait (GTask *task)
   waiter = g_new0 (SlotWaiter, 1);
   waiter->task = task;
   g_mutex_lock (&slots_mutex);
-  g_queue_push_tail (&slot_waiters, waiter);
+  g_queue_push_tail (self->flags & POPBELL_SESSION_URGENT ? &urgent_waiters : &slot_waiters,
+                     waiter);
   g_mutex_unlock (&slots_mutex);
   if (cancellable != NULL)
     waiter->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (slot_cancelled), task, NULL);
@@ -194,7 +211,9 @@ popbell_session_release_slot (PopbellSession *self)
   self->has_slot = FALSE;
 
   g_mutex_lock (&slots_mutex);
-  waiter = g_queue_pop_head (&slot_waiters);
+  waiter = g_queue_pop_head (&urgent_waiters);
+  if (waiter == NULL)
+    waiter = g_queue_pop_head (&slot_waiters);
   if (waiter == NULL)
     slots_used--;
   g_mutex_unlock (&slots_mutex);
@@ -405,6 +424,7 @@ translate (PopbellSession *self, const GError *error)
 
 static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_get_token (GTask *task, gboolean renew);
 static void open_connect (GTask *task);
 static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -470,6 +490,12 @@ open_guards (PopbellSession *self, GError **error)
                    "lifting the authentication hold", account_name (self));
           state->auth_hold = FALSE;
           g_clear_pointer (&state->auth_hold_digest, g_free);
+        }
+      else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD) &&
+               popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+        {
+          g_propagate_error (error, popbell_oauth2_rejected_error (self->account, TRUE));
+          return FALSE;
         }
       else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD))
         {
@@ -582,6 +608,11 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       open_connect (g_steal_pointer (&task));
       return;
     }
+  if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+    {
+      open_get_token (g_steal_pointer (&task), FALSE);
+      return;
+    }
 
   /* Not g_task_get_cancellable (task) in the argument list: the order in
    * which arguments are evaluated is unspecified (g_steal_pointer). */
@@ -619,12 +650,51 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
   open_connect (g_steal_pointer (&task));
 }
 
+/* auth=oauth2: the token instead of the keyring's password (SPEC §5
+ * "Authentication"); @renew after the server rejected the last one. */
+static void
+open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
+                                                          &error);
+  if (self->password == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  open_connect (g_steal_pointer (&task));
+}
+
+static void
+open_get_token (GTask *task, gboolean renew)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  PopbellTokenSourceCache *cache = popbell_checker_get_token_sources (self->checker);
+  g_autoptr(PopbellTokenSource) source = NULL;
+  GError *error = NULL;
+
+  source = popbell_token_source_cache_get (cache, self->account, &error);
+  if (source == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  popbell_token_source_get_token_async (source, renew, g_task_get_cancellable (task),
+                                        open_got_token, task);
+}
+
 static void
 open_connect (GTask *task)
 {
   PopbellSession *self = g_task_get_source_object (task);
 
   PopbellAccountState *state = self->state;
+  PopbellPop3AuthMethod preferred;
 
   /* One stall is no proof (issue 7): the mark needs repeated evidence
    * (popbell-checker.c) and expires, so a fixed server (or a network that
@@ -641,6 +711,12 @@ open_connect (GTask *task)
 
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
+  /* SPEC §5 "Authentication": with auth=auto, the method that worked last
+   * time goes first, so a check costs one login attempt (the client keeps
+   * the rules about where each method is allowed). */
+  if (state->auth_method != NULL &&
+      popbell_account_auth_from_string (state->auth_method, &preferred))
+    popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
   if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
 
@@ -686,6 +762,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellAccountState *state = self->state;
   g_autoptr(GError) error = NULL;
+  PopbellPop3AuthMethod used;
   gboolean ok;
   gint delay;
 
@@ -709,6 +786,24 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
       translated = translate (self, error);
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
+          popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2 &&
+          !self->have_password)
+        {
+          /* A rejected token is renewed once per session (command again,
+           * GOA again, refresh token), on a new connection; the second
+           * rejection holds the account below — never a loop. */
+          if (!self->token_renewed)
+            {
+              self->token_renewed = TRUE;
+              popbell_pop3_client_close (self->client);
+              g_clear_object (&self->client);
+              open_get_token (g_steal_pointer (&task), TRUE);
+              return;
+            }
+          g_clear_error (&translated);
+          translated = popbell_oauth2_rejected_error (self->account, FALSE);
+        }
       if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
           !(self->flags & POPBELL_SESSION_PROBE))
         {
@@ -742,6 +837,12 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&state->auth_hold_digest, g_free);
   if (popbell_pop3_client_is_encrypted (self->client))
     state->tls_worked = TRUE;
+  used = popbell_pop3_client_get_auth_method_used (self->client);
+  if (used != POPBELL_POP3_AUTH_AUTO)
+    {
+      g_free (state->auth_method);
+      state->auth_method = g_strdup (popbell_account_auth_to_string (used));
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -749,6 +850,7 @@ gboolean
 popbell_session_open_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -811,5 +913,6 @@ gboolean
 popbell_session_close_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

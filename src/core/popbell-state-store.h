@@ -78,9 +78,9 @@ typedef struct {
   gboolean    pipelining_broken;
   guint       pipelining_strikes;
   gint64      pipelining_broken_at;
-  /* (nullable) the authentication method of the last successful login
-   * ("APOP", "USER", "PLAIN", …): tried first next time (SPEC §5
-   * "Authentication"). */
+  /* (nullable) the authentication method of the last successful login,
+   * as accounts.ini names it ("apop", "user", "sasl-plain"): tried first
+   * next time with auth=auto (SPEC §5 "Authentication"). */
   gchar      *auth_method;
   gint64      last_success;
 } PopbellAccountState;

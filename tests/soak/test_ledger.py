@@ -63,6 +63,14 @@ class LedgerTest(unittest.TestCase):
         self.assertEqual(f["never"], 1)
         self.assertIn("soak-4: delivered, still on the server, never announced", v)
 
+    def test_never_in_runs_and_after_a_kill(self):
+        f, v = judge(*deliver(3, 4, 5), one(3), marker("applet-kill", instance=1, aimed=True),
+                     *deliver(6, 7), one(6))
+        self.assertEqual((f["never"], f["never_with_sigkill_since"]), (3, 2))
+        self.assertIn("soak-4..5 (2 messages): delivered, still on the server, never announced "
+                      "(a SIGKILL came after the delivery)", v)
+        self.assertIn("soak-7: delivered, still on the server, never announced", v)
+
     def test_twice_without_kill(self):
         f, v = judge(*deliver(3), one(3), marker("ro-start"), one(3))
         self.assertEqual(f["announced_twice"], 1)
@@ -100,7 +108,13 @@ class LedgerTest(unittest.TestCase):
 
     def test_count_beyond_the_server_is_unexplained(self):
         _f, v = judge(*deliver(3, 4, 5), many([3, 4, 5], count=6))
-        self.assertTrue(any("only 0 more on the server" in x for x in v), v)
+        self.assertTrue(any("no 6 neighbours on the server fit" in x for x in v), v)
+
+    def test_headers_of_the_newest_only(self):
+        # 40 new (3..42): headers for the newest 30 (13..42), so 13, 14, 15 are named
+        f, v = judge(*deliver(*range(3, 43)), many([13, 14, 15], count=40))
+        self.assertEqual(v, [])
+        self.assertEqual((f["announced_once"], f["inferred"]), (40, 37))
 
     def test_names_an_undelivered_message(self):
         _f, v = judge(*deliver(3), one(4))
