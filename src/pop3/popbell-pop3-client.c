@@ -53,6 +53,7 @@ popbell_pop3_client_finalize (GObject *object)
   g_main_context_unref (self->context);
   popbell_pop3_capabilities_free (self->capa);
   g_clear_pointer (&self->remembered, popbell_pop3_capabilities_free);
+  g_clear_pointer (&self->capa_before_login, popbell_pop3_capabilities_free);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
   pop3_queue_out_clear (self);
@@ -186,7 +187,9 @@ popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
 
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
 
-  g_hash_table_iter_init (&iter, self->capa->caps);
+  if (self->capa_before_login == NULL)
+    return g_new0 (gchar *, 1);
+  g_hash_table_iter_init (&iter, self->capa_before_login->caps);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_ptr_array_add (lines, *(const gchar *) value != '\0'
                             ? g_strdup_printf ("%s %s", (const gchar *) key, (const gchar *) value)
