@@ -143,8 +143,9 @@ op_cancellable (GTask *task)
                              : g_object_get_data (G_OBJECT (task), "popbell-op-cancellable");
 }
 
+/* @message: (transfer full) (nullable) the parsed message of a fetch. */
 static void
-op_finish (GTask *task)
+op_return (GTask *task, PopbellMessage *message)
 {
   PopbellEngine *self = g_task_get_source_object (task);
   OpData *op = g_task_get_task_data (task);
@@ -152,17 +153,37 @@ op_finish (GTask *task)
 
   if (op->error != NULL)
     g_task_return_error (task, popbell_error_from_pop3 (op->error, name));
-  else if (op->raw != NULL)
-    g_task_return_pointer (task,
-                           popbell_message_new_from_bytes (op->raw, op->uid != NULL ? op->uid : "",
-                                                           op->size, op->complete),
-                           (GDestroyNotify) popbell_message_unref);
+  else if (message != NULL)
+    g_task_return_pointer (task, message, (GDestroyNotify) popbell_message_unref);
   else
     g_task_return_boolean (task, TRUE);
   g_object_ref (self);
   g_object_unref (task);
   op_release (self, name);
   g_object_unref (self);
+}
+
+static void
+op_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  /* No cancellable was given: parsing always gives a message. */
+  op_return (user_data, popbell_message_new_from_bytes_finish (result, NULL));
+}
+
+static void
+op_finish (GTask *task)
+{
+  OpData *op = g_task_get_task_data (task);
+
+  if (op->error == NULL && op->raw != NULL)
+    {
+      /* A whole message can be megabytes of MIME and HTML: parsed in a
+       * worker thread, never on the main loop. */
+      popbell_message_new_from_bytes_async (op->raw, op->uid != NULL ? op->uid : "", op->size,
+                                            op->complete, NULL, op_parsed, task);
+      return;
+    }
+  op_return (task, NULL);
 }
 
 static void
