@@ -23,6 +23,7 @@ struct _PopbellChecker
 
   PopbellStateStore  *store;        /* (owned) */
   PopbellCredentials *credentials;  /* (owned) */
+  PopbellTokenSourceCache *token_sources;  /* (owned) auth=oauth2 */
   guint               max_headers;
   guint               lock_timeout_ms;
 };
@@ -36,6 +37,7 @@ popbell_checker_dispose (GObject *object)
 
   g_clear_object (&self->store);
   g_clear_object (&self->credentials);
+  g_clear_object (&self->token_sources);
   G_OBJECT_CLASS (popbell_checker_parent_class)->dispose (object);
 }
 
@@ -50,6 +52,7 @@ popbell_checker_init (PopbellChecker *self)
 {
   self->max_headers = POPBELL_CHECKER_MAX_HEADERS;
   self->lock_timeout_ms = 120 * 1000;
+  self->token_sources = popbell_token_source_cache_new (NULL);
 }
 
 PopbellChecker *
@@ -78,6 +81,13 @@ popbell_checker_get_credentials (PopbellChecker *self)
 {
   g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
   return self->credentials;
+}
+
+PopbellTokenSourceCache *
+popbell_checker_get_token_sources (PopbellChecker *self)
+{
+  g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
+  return self->token_sources;
 }
 
 void
