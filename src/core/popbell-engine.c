@@ -238,6 +238,8 @@ reconcile (PopbellEngine *self)
    * whose callbacks may look the account up. */
   for (guint i = 0; i < gone->len; i++)
     popbell_account_runner_detach (gone->pdata[i], TRUE);
+  if (gone->len > 0)
+    popbell_engine_session_ended (self);   /* a stop_async may wait for those no more */
 
   g_object_ref (self);
   popbell_engine_emit_status_changed_names (self, edited);
