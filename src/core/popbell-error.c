@@ -386,6 +386,14 @@ from_pop3_error (const GError *error,
       reason = POPBELL_ERROR_REASON_AUTH_REJECTED;
       break;
 
+    case POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE:
+      /* AUTH like UNSUPPORTED: only a settings change helps. */
+      sentence = g_strdup_printf (_("Account “%s”: the server does not offer OAuth 2.0 login "
+                                    "(SASL OAUTHBEARER or XOAUTH2). Choose another "
+                                    "authentication method for the account."), name);
+      code = POPBELL_ERROR_AUTH;
+      break;
+
     case POPBELL_POP3_ERROR_UNSUPPORTED:
       /* AUTH rather than PROTOCOL: the server is fine, our login method
        * cannot work with it, and retrying would not help. */
