@@ -218,7 +218,9 @@ if [ "$XS_TRAY" = own ]; then
     fail "menu after the restart: $($SNI menu | json_get '[e["label"] for e in j]')"
 fi
 
-# Popping the menu without an event, switching, re-registering: quietly.
+# Scroll has nothing to page through: answered, nothing happens.
+$SNI scroll >/dev/null || fail "Scroll"
+# Popping the menu without an event, scrolling, re-registering: quietly.
 grep -E "CRITICAL|WARNING" "$LOG" && fail "warnings in the log"
 
 step "Quit from the menu; --check-now then says nobody runs"
