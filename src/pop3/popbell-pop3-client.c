@@ -169,6 +169,20 @@ struct _PopbellPop3Client
 
 G_DEFINE_TYPE (PopbellPop3Client, popbell_pop3_client, G_TYPE_OBJECT)
 
+/* ::trace (const gchar *direction, const gchar *text): every line of the
+ * protocol trace as the debug log shows it (secrets already masked), for a
+ * diagnostics report that needs it without the global log. */
+static guint trace_signal;
+
+static void
+emit_trace (PopbellPop3Client *self,
+            const gchar       *direction,
+            const gchar       *text)
+{
+  g_debug ("%s: %s", direction, text);
+  g_signal_emit (self, trace_signal, 0, direction, text);
+}
+
 static void schedule (PopbellPop3Client *self);
 static void reader_kick (PopbellPop3Client *self);
 static void fail_all (PopbellPop3Client *self, GError *error);
@@ -616,7 +630,7 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
   cmd->op->sent = TRUE;
   if (cmd->line != NULL)
     {
-      g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
+      emit_trace (self, "C", cmd->trace != NULL ? cmd->trace : cmd->line);
       out_append (self, cmd->line, strlen (cmd->line));
       out_append (self, "\r\n", 2);
       self->out_pending_cmds++;
@@ -673,7 +687,7 @@ handle_status_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
   g_autofree gchar *trace = popbell_pop3_trace_text (line->data, line->len);
   GError *error = NULL;
 
-  g_debug ("S: %s", trace);
+  emit_trace (self, "S", trace);
   cmd->reply = popbell_pop3_reply_parse (line->data, line->len, cmd->allow_continuation, &error);
   if (cmd->reply == NULL)
     {
@@ -1198,7 +1212,7 @@ capa_data_line (Cmd *cmd, const guint8 *data, gsize len, gboolean complete, GErr
   Op *op = cmd->op;
   g_autofree gchar *trace = popbell_pop3_trace_text ((const gchar *) data, len);
 
-  g_debug ("S: %s", trace);
+  emit_trace (cmd->op->client, "S", trace);
   if (cmd->n_lines > POPBELL_POP3_MAX_CAPA_LINES)
     {
       g_set_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL,
@@ -1864,6 +1878,9 @@ popbell_pop3_client_class_init (PopbellPop3ClientClass *klass)
 
   object_class->dispose = popbell_pop3_client_dispose;
   object_class->finalize = popbell_pop3_client_finalize;
+
+  trace_signal = g_signal_new ("trace", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                               NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -2023,6 +2040,13 @@ popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self)
 {
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
   return self->apop_timestamp;
+}
+
+GTlsConnection *
+popbell_pop3_client_get_tls_connection (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
+  return G_IS_TLS_CONNECTION (self->iostream) ? G_TLS_CONNECTION (self->iostream) : NULL;
 }
 
 const gchar *

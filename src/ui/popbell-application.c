@@ -629,6 +629,8 @@ popbell_application_handle_local_options (GApplication *app,
     return popbell_cli_set_password (account);
   if (g_variant_dict_lookup (options, "show-newest", "&s", &account))
     return popbell_cli_show_newest (account);
+  if (g_variant_dict_lookup (options, "diagnostics", "&s", &account))
+    return popbell_cli_diagnostics (account);
 
   if (g_variant_dict_contains (options, "check-now"))
     return remote_check_now (app);
@@ -712,6 +714,9 @@ static const GOptionEntry option_entries[] = {
     N_("Read the password of account NAME from standard input and store it in the keyring"), N_("NAME") },
   { "show-newest", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Print the newest message of account NAME"), N_("NAME") },
+  { "diagnostics", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Connect to account NAME, log in and print a report for a bug report "
+       "(passwords, user names and message headers replaced)"), N_("NAME") },
   { "preferences", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Open the preferences window"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
