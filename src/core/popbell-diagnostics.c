@@ -412,6 +412,8 @@ stat_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Run *run = g_task_get_task_data (task);
+  /* Read before the task moves on: an argument list has no order. */
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result, &run->messages,
@@ -421,8 +423,7 @@ stat_cb (GObject      *source,
       return;
     }
   step_done (run, "stat");
-  popbell_pop3_client_quit_async (run->client, g_task_get_cancellable (task), quit_cb,
-                                  g_steal_pointer (&task));
+  popbell_pop3_client_quit_async (run->client, cancellable, quit_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -432,6 +433,7 @@ login_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!popbell_pop3_client_login_finish (POPBELL_POP3_CLIENT (source), result, &error))
@@ -441,8 +443,7 @@ login_cb (GObject      *source,
     }
   run->logged_in = TRUE;
   step_done (run, "login");
-  popbell_pop3_client_stat_async (run->client, g_task_get_cancellable (task), stat_cb,
-                                  g_steal_pointer (&task));
+  popbell_pop3_client_stat_async (run->client, cancellable, stat_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -452,6 +453,7 @@ connect_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!popbell_pop3_client_connect_finish (POPBELL_POP3_CLIENT (source), result, &error))
@@ -463,8 +465,7 @@ connect_cb (GObject      *source,
   record_tls (run);
   popbell_pop3_client_login_async (run->client, popbell_account_get_username (run->account),
                                    run->password, popbell_account_get_auth (run->account),
-                                   g_task_get_cancellable (task), login_cb,
-                                   g_steal_pointer (&task));
+                                   cancellable, login_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -474,6 +475,7 @@ password_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   run->password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (source), result, &error);
@@ -488,7 +490,7 @@ password_cb (GObject      *source,
   run->client = popbell_account_create_client (run->account);
   g_signal_connect (run->client, "trace", G_CALLBACK (on_trace), run);
   run->step_start = g_get_monotonic_time ();
-  popbell_pop3_client_connect_async (run->client, g_task_get_cancellable (task), connect_cb,
+  popbell_pop3_client_connect_async (run->client, cancellable, connect_cb,
                                      g_steal_pointer (&task));
 }
 
