@@ -4,6 +4,7 @@
 #include "popbell-config.h"
 
 #include <glib/gi18n-lib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -225,6 +226,44 @@ popbell_cli_check_once (const gchar *account_name, gboolean json)
 /* --set-password                                                           */
 /* ======================================================================== */
 
+/* While the echo is off, a signal that ends the process (^C, a logout's
+ * SIGHUP, kill) must turn it back on first: the terminal belongs to the
+ * user's shell. Only async-signal-safe calls in the handler. */
+static struct termios prompt_termios;
+static volatile sig_atomic_t prompt_echo_off;
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void
+prompt_signal_handler (int sig)
+{
+  if (prompt_echo_off)
+    tcsetattr (STDIN_FILENO, TCSANOW, &prompt_termios);
+  (void) !write (STDERR_FILENO, "\n", 1);
+  /* Die of the signal, as without the handler: the shell sees why. */
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static void
+prompt_echo_restore_on_signal (struct sigaction *old_actions)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_handler = prompt_signal_handler;
+  sigemptyset (&action.sa_mask);
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaddset (&action.sa_mask, prompt_signals[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaction (prompt_signals[i], &action, &old_actions[i]);
+}
+
+static void
+prompt_signals_reset (const struct sigaction *old_actions)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaction (prompt_signals[i], &old_actions[i], NULL);
+}
+
 /* One line from stdin, without its line end; the terminal does not echo
  * it. NULL at once-EOF or for an over-long line. */
 static gchar *
@@ -232,6 +271,7 @@ read_password_line (void)
 {
   gboolean tty = isatty (STDIN_FILENO);
   struct termios saved, quiet;
+  struct sigaction old_actions[G_N_ELEMENTS (prompt_signals)];
   gboolean echo_off = FALSE;
   GString *line = g_string_sized_new (64);
   gboolean got_any = FALSE;
@@ -244,7 +284,12 @@ read_password_line (void)
         {
           quiet = saved;
           quiet.c_lflag &= ~(ECHO | ECHONL);
+          prompt_termios = saved;
+          prompt_echo_restore_on_signal (old_actions);
           echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+          prompt_echo_off = echo_off;
+          if (!echo_off)
+            prompt_signals_reset (old_actions);
         }
     }
 
@@ -262,7 +307,11 @@ read_password_line (void)
     }
 
   if (echo_off)
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      prompt_echo_off = FALSE;
+      prompt_signals_reset (old_actions);
+    }
   if (tty)
     g_printerr ("\n");
 

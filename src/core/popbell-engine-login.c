@@ -269,7 +269,8 @@ popbell_engine_test_account_async (PopbellEngine       *self,
       return;
     }
   probe = g_new0 (ProbeData, 1);
-  probe->session = popbell_session_new (self->checker, account, POPBELL_SESSION_PROBE);
+  probe->session = popbell_session_new (self->checker, account,
+                                        POPBELL_SESSION_PROBE | POPBELL_SESSION_URGENT);
   if (password != NULL)
     popbell_session_set_password (probe->session, password);
   g_task_set_task_data (task, probe, (GDestroyNotify) probe_data_free);

@@ -431,7 +431,7 @@ op_open (GTask *task)
   PopbellEngine *self = g_task_get_source_object (task);
 
   op->pop3 = popbell_session_new (self->checker, popbell_account_runner_get_account (op->runner),
-                                  POPBELL_SESSION_FLAGS_NONE);
+                                  POPBELL_SESSION_URGENT);
   popbell_session_set_unsaved_state (op->pop3, popbell_account_runner_get_unsaved_state (op->runner));
   popbell_session_open_async (op->pop3, op->session, op_opened, task);
 }

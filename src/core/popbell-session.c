@@ -72,7 +72,10 @@ typedef struct {
 
 static GMutex slots_mutex;
 static guint  slots_used;
-static GQueue slot_waiters = G_QUEUE_INIT;   /* (element-type SlotWaiter) */
+/* (element-type SlotWaiter) what the user waits for (a preview, Test
+ * connection) goes before the queued checks of a thousand accounts. */
+static GQueue urgent_waiters = G_QUEUE_INIT;
+static GQueue slot_waiters = G_QUEUE_INIT;
 
 static void open_lock (GTask *task);
 
@@ -129,27 +132,38 @@ dispatch (GTask *task, GSourceFunc func)
   g_source_attach (idle, g_task_get_context (task));
 }
 
-static gboolean
-slot_wait_cancelled (gpointer user_data)
+static SlotWaiter *
+slot_unqueue (GQueue *queue, GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
-
-  g_mutex_lock (&slots_mutex);
-  for (GList *l = slot_waiters.head; l != NULL; l = l->next)
+  for (GList *l = queue->head; l != NULL; l = l->next)
     {
       SlotWaiter *waiter = l->data;
 
       if (waiter->task == task)
         {
-          g_queue_delete_link (&slot_waiters, l);
-          g_mutex_unlock (&slots_mutex);
-          slot_waiter_free (waiter);
-          g_task_return_error_if_cancelled (task);
-          return G_SOURCE_REMOVE;
+          g_queue_delete_link (queue, l);
+          return waiter;
         }
     }
+  return NULL;
+}
+
+static gboolean
+slot_wait_cancelled (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SlotWaiter *waiter;
+
+  g_mutex_lock (&slots_mutex);
+  waiter = slot_unqueue (&urgent_waiters, task);
+  if (waiter == NULL)
+    waiter = slot_unqueue (&slot_waiters, task);
   g_mutex_unlock (&slots_mutex);
-  return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  if (waiter == NULL)
+    return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  slot_waiter_free (waiter);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -177,7 +191,8 @@ slot_wait (GTask *task)
   waiter = g_new0 (SlotWaiter, 1);
   waiter->task = task;
   g_mutex_lock (&slots_mutex);
-  g_queue_push_tail (&slot_waiters, waiter);
+  g_queue_push_tail (self->flags & POPBELL_SESSION_URGENT ? &urgent_waiters : &slot_waiters,
+                     waiter);
   g_mutex_unlock (&slots_mutex);
   if (cancellable != NULL)
     waiter->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (slot_cancelled), task, NULL);
@@ -194,7 +209,9 @@ popbell_session_release_slot (PopbellSession *self)
   self->has_slot = FALSE;
 
   g_mutex_lock (&slots_mutex);
-  waiter = g_queue_pop_head (&slot_waiters);
+  waiter = g_queue_pop_head (&urgent_waiters);
+  if (waiter == NULL)
+    waiter = g_queue_pop_head (&slot_waiters);
   if (waiter == NULL)
     slots_used--;
   g_mutex_unlock (&slots_mutex);
@@ -625,6 +642,7 @@ open_connect (GTask *task)
   PopbellSession *self = g_task_get_source_object (task);
 
   PopbellAccountState *state = self->state;
+  PopbellPop3AuthMethod preferred;
 
   /* One stall is no proof (issue 7): the mark needs repeated evidence
    * (popbell-checker.c) and expires, so a fixed server (or a network that
@@ -641,6 +659,12 @@ open_connect (GTask *task)
 
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
+  /* SPEC §5 "Authentication": with auth=auto, the method that worked last
+   * time goes first, so a check costs one login attempt (the client keeps
+   * the rules about where each method is allowed). */
+  if (state->auth_method != NULL &&
+      popbell_account_auth_from_string (state->auth_method, &preferred))
+    popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
   if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
 
@@ -686,6 +710,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellAccountState *state = self->state;
   g_autoptr(GError) error = NULL;
+  PopbellPop3AuthMethod used;
   gboolean ok;
   gint delay;
 
@@ -742,6 +767,12 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&state->auth_hold_digest, g_free);
   if (popbell_pop3_client_is_encrypted (self->client))
     state->tls_worked = TRUE;
+  used = popbell_pop3_client_get_auth_method_used (self->client);
+  if (used != POPBELL_POP3_AUTH_AUTO)
+    {
+      g_free (state->auth_method);
+      state->auth_method = g_strdup (popbell_account_auth_to_string (used));
+    }
   g_task_return_boolean (task, TRUE);
 }
 

@@ -35,6 +35,9 @@ typedef enum {
   POPBELL_SESSION_PROBE = 1 << 2,
   /* Do not pipeline in this session (a retry after pipelining failed). */
   POPBELL_SESSION_NO_PIPELINING = 1 << 3,
+  /* The user waits for it (preview, deletion, Test connection): ahead of
+   * the queued checks when all session slots are taken. */
+  POPBELL_SESSION_URGENT = 1 << 4,
 } PopbellSessionFlags;
 
 /**
@@ -108,7 +111,8 @@ gboolean popbell_session_close_finish (PopbellSession      *self,
 
 /* A session holds one of the POPBELL_SESSION_MAX_OPEN slots from open
  * (before it locks the account) until close (or its last reference);
- * further opens wait in turn. Release early once the connection is gone. */
+ * further opens wait in turn (POPBELL_SESSION_URGENT ones first). Release
+ * early once the connection is gone. */
 void  popbell_session_release_slot (PopbellSession *self);
 /* Slots in use in this process (for tests and the debug log). */
 guint popbell_session_get_n_open (void);

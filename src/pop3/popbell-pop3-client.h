@@ -26,6 +26,12 @@ typedef enum {
   POPBELL_POP3_AUTH_USER,
   POPBELL_POP3_AUTH_APOP,
   POPBELL_POP3_AUTH_SASL_PLAIN,
+  POPBELL_POP3_AUTH_OAUTH2,        /* the password argument is a bearer token:
+                                    * SASL OAUTHBEARER (RFC 7628) where offered,
+                                    * else XOAUTH2; TLS only (else INSECURE,
+                                    * nothing sent); neither offered:
+                                    * OAUTH2_UNAVAILABLE; a refused token: AUTH,
+                                    * with popbell_pop3_error_get_oauth2_status() */
 } PopbellPop3AuthMethod;
 
 /* Limits on what a server may send; exceeding one is POPBELL_POP3_ERROR_PROTOCOL. */

@@ -169,6 +169,17 @@ test_cancelled (void)
 static void
 test_free_password_wipes (void)
 {
+  static const gchar zeros[16] = { 0 };
+  gchar *password = g_strdup ("s3cret-passw0rd");
+  gsize len = strlen (password);
+
+  /* The wipe free_password() does, observed while the buffer still lives
+   * (after free() it could only be read with undefined behaviour). */
+  popbell_credentials_wipe_password (password);
+  g_assert_cmpmem (password, len + 1, zeros, len + 1);
+  g_free (password);
+
+  popbell_credentials_wipe_password (NULL);
   popbell_credentials_free_password (NULL);
   popbell_credentials_free_password (g_strdup (""));
 

@@ -104,7 +104,7 @@ test_problem_episode (Fixture *f, gconstpointer data)
 
 /* Twenty accounts on one server: never more than POPBELL_SESSION_MAX_OPEN
  * connections at once, every account checked, none waiting for a timer
- * before its first check. */
+ * before its first check, and the user's preview ahead of the queue. */
 static void
 test_session_limit (Fixture *f, gconstpointer data)
 {
@@ -113,21 +113,31 @@ test_session_limit (Fixture *f, gconstpointer data)
   guint max_open = 0;
   gint64 started;
   g_autoptr(GPtrArray) statuses = NULL;
+  g_autoptr(GAsyncResult) fetched = NULL;
+  g_autoptr(PopbellMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  guint checks_before_preview = 0;
+  gboolean preview_asked = FALSE;
 
   for (guint i = 0; i < 20; i++)
     g_string_append_printf (text, "[account a%02u]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
                             "username=" USER "\nauth=user\ninterval=3600\ntimeout=10\n"
                             "allow-insecure-auth=true\n", i, port);
+  /* Not checked; the user opens a preview of it. */
+  g_string_append_printf (text, "[account preview]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=user\nenabled=false\n"
+                          "allow-insecure-auth=true\n", port);
   write_accounts_text (f, text->str);
   add_message (f->server, "uid-1", "0");
   new_engine (f);
 
   popbell_engine_start (f->engine);
   started = g_get_real_time ();
+
   /* Every first check is due now, not after a start-up delay. */
   statuses = popbell_engine_list_status (f->engine);
-  g_assert_cmpuint (statuses->len, ==, 20);
-  for (guint i = 0; i < statuses->len; i++)
+  g_assert_cmpuint (statuses->len, ==, 21);
+  for (guint i = 0; i < 20; i++)
     {
       GDateTime *next = popbell_account_status_get_next_check (statuses->pdata[i]);
 
@@ -137,16 +147,35 @@ test_session_limit (Fixture *f, gconstpointer data)
 
   while (f->results->len < 20)
     {
+      if (popbell_session_get_n_open () == POPBELL_SESSION_MAX_OPEN && !preview_asked)
+        {
+          /* While a dozen checks queue for a slot: the preview goes before
+           * them (POPBELL_SESSION_URGENT). */
+          popbell_engine_fetch_message_async (f->engine, "preview", "uid-1", FALSE, 0, NULL,
+                                              store_result, &fetched);
+          preview_asked = TRUE;
+        }
       g_main_context_iteration (NULL, TRUE);
       max_open = MAX (max_open, popbell_fake_server_get_n_open (f->server));
       g_assert_cmpuint (popbell_session_get_n_open (), <=, POPBELL_SESSION_MAX_OPEN);
+      if (fetched != NULL && checks_before_preview == 0)
+        checks_before_preview = f->results->len;
     }
+  g_test_message ("the preview came after %u of 20 checks", checks_before_preview);
+  g_assert_true (preview_asked);
+  /* It takes the first slot that frees, so it ends with the second wave
+   * of checks at the latest; in turn it would wait for the third. */
+  g_assert_cmpuint (checks_before_preview, >=, 1);
+  g_assert_cmpuint (checks_before_preview, <=, 2 * POPBELL_SESSION_MAX_OPEN);
+  message = popbell_engine_fetch_message_finish (f->engine, fetched, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
   g_test_message ("at most %u connections open at once", max_open);
   g_assert_cmpuint (max_open, <=, POPBELL_SESSION_MAX_OPEN);
   g_assert_cmpuint (max_open, >=, 2);   /* they do run side by side */
   for (guint i = 0; i < 20; i++)
     g_assert_true (popbell_check_result_is_ok (result_at (f, i)));
-  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 20);
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 21);
 }
 
 int

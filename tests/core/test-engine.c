@@ -23,29 +23,35 @@ test_auth_stops_schedule (Fixture *f, gconstpointer data)
   write_accounts (f, popbell_fake_server_get_port (f->server), 1);
   new_engine (f);
   popbell_engine_start (f->engine);
-  run_for (3000);
+  run_until_results (f, 1, 5000);
 
-  /* One attempt, then nothing: repeated bad logins lock accounts. */
+  /* One attempt, then nothing: repeated bad logins lock accounts. No
+   * timer is armed, so nothing can follow (no sleep needed to see it: the
+   * login count below, after the password is fixed, proves it). */
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
-  g_assert_cmpuint (f->results->len, ==, 1);
   g_assert_cmpstr (popbell_check_result_get_error_kind (result_at (f, 0)), ==, "auth");
   status = popbell_engine_dup_status (f->engine, "work");
   g_assert_cmpint (popbell_account_status_get_next_reason (status), ==, POPBELL_NEXT_CHECK_HELD);
+  g_assert_null (popbell_account_status_get_next_check (status));
   g_assert_true (popbell_account_status_needs_attention (status));
   g_assert_nonnull (popbell_account_status_get_error (status));
   g_clear_pointer (&status, popbell_account_status_unref);
 
-  /* A restart keeps the hold. */
+  /* A restart keeps the hold: held at once, no timer. */
   new_engine (f);
   popbell_engine_start (f->engine);
-  run_for (1500);
-  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+  status = popbell_engine_dup_status (f->engine, "work");
+  g_assert_cmpint (popbell_account_status_get_next_reason (status), ==, POPBELL_NEXT_CHECK_HELD);
+  g_assert_null (popbell_account_status_get_next_check (status));
+  g_clear_pointer (&status, popbell_account_status_unref);
 
   /* A new password lifts it and checks. */
   popbell_engine_set_password_async (f->engine, "work", PASSWORD, NULL,
                                      NULL, NULL);
   run_until_results (f, 2, 5000);
   g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_cmpuint (f->results->len, ==, 2);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 2);
   status = popbell_engine_dup_status (f->engine, "work");
   g_assert_false (popbell_account_status_needs_attention (status));
   g_assert_null (popbell_account_status_get_error (status));
@@ -88,16 +94,17 @@ test_keyring_wait (Fixture *f, gconstpointer data)
   run_until_results (f, 1, 3000);
   g_assert_cmpstr (popbell_check_result_get_error_kind (result_at (f, 0)), ==, "keyring");
   lookups = popbell_memory_credentials_get_lookup_count (f->credentials);
-  run_for (2000);
-  g_assert_cmpuint (f->results->len, ==, 1);
-  g_assert_cmpuint (popbell_memory_credentials_get_lookup_count (f->credentials), ==, lookups);
+  /* No timer: only ::unlocked brings the next check. */
   status = popbell_engine_dup_status (f->engine, "work");
   g_assert_cmpint (popbell_account_status_get_next_reason (status), ==, POPBELL_NEXT_CHECK_KEYRING);
+  g_assert_null (popbell_account_status_get_next_check (status));
 
   popbell_memory_credentials_set_mode (f->credentials, POPBELL_MEMORY_CREDENTIALS_AVAILABLE);
   popbell_credentials_emit_unlocked (POPBELL_CREDENTIALS (f->credentials));
   run_until_results (f, 2, 3000);
   g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  /* Exactly one more lookup: none was retried while locked. */
+  g_assert_cmpuint (popbell_memory_credentials_get_lookup_count (f->credentials), ==, lookups + 1);
   g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 1);
 }
 
@@ -770,10 +777,9 @@ test_offline_pause (Fixture *f, gconstpointer data)
   popbell_engine_set_network_monitor (f->engine, G_NETWORK_MONITOR (monitor));
   popbell_engine_start (f->engine);
 
-  /* Only the local account is checked. */
+  /* Only the local account is checked; the remote one has no timer (the
+   * connection count after going online proves it never connected). */
   run_until_results (f, 1, 5000);
-  run_for (1500);
-  g_assert_cmpuint (f->results->len, ==, 1);
   g_assert_cmpstr (popbell_check_result_get_account_name (result_at (f, 0)), ==, "local");
   g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, 1);
   g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_OFFLINE);
@@ -781,8 +787,6 @@ test_offline_pause (Fixture *f, gconstpointer data)
 
   /* "Check now" does not connect while offline either. */
   popbell_engine_check_account_now (f->engine, "remote");
-  run_for (500);
-  g_assert_cmpuint (f->results->len, ==, 1);
   g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_OFFLINE);
 
   /* Back online: the remote account soon, and through the network. */
@@ -790,6 +794,7 @@ test_offline_pause (Fixture *f, gconstpointer data)
   test_monitor_set_available (monitor, TRUE);
   g_assert_cmpint (next_reason (f, "remote"), ==, POPBELL_NEXT_CHECK_INTERVAL);
   run_until_results (f, 2, 6000);
+  g_assert_cmpuint (f->results->len, ==, 2);
   g_assert_cmpstr (popbell_check_result_get_account_name (result_at (f, 1)), ==, "remote");
   g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
   g_assert_cmpint (g_array_index (f->result_times, gint64, 1) - online_at, <, 4 * G_USEC_PER_SEC);
@@ -833,7 +838,7 @@ test_mark_seen_during_fetch (Fixture *f, gconstpointer data)
   run_until_result (&fetched, 5000);
   message = popbell_engine_fetch_message_finish (f->engine, fetched, &error);
   g_assert_no_error (error);
-  run_for (200);
+  /* The session ended (and saved the mark) before the fetch returned. */
 
   /* A new engine reads only what was saved. */
   popbell_engine_stop (f->engine);
@@ -876,6 +881,60 @@ test_last_ref_during_check (Fixture *f, gconstpointer data)
   g_assert_true (popbell_fake_server_wait_closed (f->server, 5000));
 }
 
+/* auth=auto on a plain link: APOP first (the greeting has a timestamp);
+ * the server refuses it, USER/PASS works. The next check starts with
+ * USER/PASS: one login attempt per check (SPEC §5 "Authentication"). */
+static void
+test_auth_method_remembered (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellFakeServer) server = popbell_fake_server_new ();
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *state_dir = g_build_filename (f->dir, "state", NULL);
+  g_autoptr(PopbellStateStore) store = popbell_state_store_new (state_dir);
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(GError) error = NULL;
+
+  popbell_fake_server_send (server, "+OK hello <1.2@fake>\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "APOP " USER " *", "-ERR [AUTH] no APOP secret\r\n");
+  popbell_fake_server_expect (server, "USER " USER, "+OK\r\n");
+  popbell_fake_server_expect (server, "PASS " PASSWORD, "+OK\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "STAT", "+OK 0 0\r\n");
+  popbell_fake_server_expect (server, "UIDL", "+OK\r\n.\r\n");
+  popbell_fake_server_expect (server, "QUIT", "+OK bye\r\n");
+  popbell_fake_server_close (server);
+  popbell_fake_server_next_connection (server);
+  popbell_fake_server_send (server, "+OK hello <3.4@fake>\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "USER " USER, "+OK\r\n");
+  popbell_fake_server_expect (server, "PASS " PASSWORD, "+OK\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "STAT", "+OK 0 0\r\n");
+  popbell_fake_server_expect (server, "QUIT", "+OK bye\r\n");
+  popbell_fake_server_close (server);
+
+  text = g_strdup_printf ("[account work]\nhost=127.0.0.1\nport=%u\nsecurity=none\n"
+                          "username=" USER "\nauth=auto\ninterval=3600\ntimeout=5\n"
+                          "allow-insecure-auth=true\n", popbell_fake_server_get_port (server));
+  write_accounts_text (f, text);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 0)));
+  state = popbell_state_store_load (store, "work", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (state->auth_method, ==, "user");
+
+  popbell_engine_check_now (f->engine);
+  run_until_results (f, 2, 5000);
+  g_assert_true (popbell_check_result_is_ok (result_at (f, 1)));
+  g_assert_null (popbell_fake_server_get_failure (server));
+  g_assert_true (popbell_fake_server_script_done (server));
+  g_assert_cmpuint (popbell_fake_server_count_commands (server, "APOP *"), ==, 1);
+  popbell_fake_server_stop (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -894,6 +953,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/pipelining-broken", test_pipelining_broken);
   ADD ("/core/engine/offline-pause", test_offline_pause);
   ADD ("/core/engine/last-ref-during-check", test_last_ref_during_check);
+  ADD ("/core/engine/auth-method-remembered", test_auth_method_remembered);
 #undef ADD
 
   return g_test_run ();

@@ -1301,6 +1301,39 @@ test_cancel_and_close (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
 }
 
+/* Thousands of operations on one cancellable (a check with many new
+ * messages): one cancel answers all of them, the sent one and the queued
+ * ones, and the queued ones never go out. */
+static void
+test_cancel_many (Fixture *f, gconstpointer data)
+{
+  enum { N = 3000 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GAsyncResult **slots = g_new0 (GAsyncResult *, N);
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "NOOP", NULL);   /* never answered */
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  for (guint i = 0; i < N; i++)
+    popbell_pop3_client_noop_async (f->client, cancellable, store_result, &slots[i]);
+  while (popbell_fake_server_count_commands (f->server, "NOOP") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (cancellable);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (popbell_pop3_client_noop_finish (f->client, wait_for (&slots[i]), &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_object (&slots[i]);
+    }
+  g_free (slots);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "NOOP"), ==, 1);
+  /* The connection stays (the sent NOOP's answer would be dropped). */
+  g_assert_true (popbell_pop3_client_is_connected (f->client));
+}
+
 /* --- TLS: STLS and certificates ------------------------------------------------------ */
 
 static gchar *
@@ -1376,6 +1409,224 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER*"), ==, 0);
   g_assert_null (popbell_fake_server_get_failure (f->server));
+}
+
+/* --- "cannot reach the server": which ---------------------------------------------- */
+
+/* TLS on a plain-text port, and plain text expected from a TLS port. */
+typedef enum { MISMATCH_TLS_TO_PLAIN, MISMATCH_TLS_GREETING, MISMATCH_TLS_ALERT_NO_LF } Mismatch;
+
+static void
+test_tls_mismatch (Fixture *f, gconstpointer data)
+{
+  Mismatch mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  static const guint8 record[] = { 0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, '\r', '\n' };
+  static const guint8 alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+
+  switch (mode)
+    {
+    case MISMATCH_TLS_TO_PLAIN:
+      popbell_fake_server_send (f->server, "+OK plain text here\r\n");
+      break;
+    case MISMATCH_TLS_GREETING:
+      popbell_fake_server_send_bytes (f->server, record, sizeof record);
+      break;
+    case MISMATCH_TLS_ALERT_NO_LF:
+    default:
+      popbell_fake_server_send_bytes (f->server, alert, sizeof alert);
+      break;
+    }
+  popbell_fake_server_stall (f->server);
+  new_client (f, mode == MISMATCH_TLS_TO_PLAIN ? POPBELL_POP3_SECURITY_TLS
+                                               : POPBELL_POP3_SECURITY_STARTTLS);
+  popbell_pop3_client_set_timeout (f->client, mode == MISMATCH_TLS_ALERT_NO_LF ? 1 : 5);
+  g_assert_false (do_connect (f, &error));
+  g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH);
+  /* Plain text expected: nothing was sent to the TLS server. */
+  if (mode != MISMATCH_TLS_TO_PLAIN)
+    g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
+}
+
+typedef enum { UNREACHABLE_REFUSED, UNREACHABLE_NO_HOST, UNREACHABLE_TIMEOUT } Unreachable;
+
+static void
+test_unreachable (Fixture *f, gconstpointer data)
+{
+  Unreachable mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) filler = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  /* A port of our own: closed (refused), or listening with a full accept
+   * queue that drops further SYNs (the connect never completes). */
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (listener, any, FALSE, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (mode == UNREACHABLE_REFUSED)
+    g_socket_close (listener, NULL);
+  else if (mode == UNREACHABLE_TIMEOUT)
+    {
+      g_socket_set_listen_backlog (listener, 0);
+      g_assert_true (g_socket_listen (listener, &error));
+      filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_assert_true (g_socket_connect (filler, bound, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  g_clear_object (&f->client);
+  f->client = popbell_pop3_client_new (mode == UNREACHABLE_NO_HOST ? "no-such-host.invalid"
+                                                                    : "127.0.0.1",
+                                       port, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_timeout (f->client, mode == UNREACHABLE_TIMEOUT ? 1 : 20);
+  g_assert_false (do_connect (f, &error));
+  switch (mode)
+    {
+    case UNREACHABLE_REFUSED:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+      break;
+    case UNREACHABLE_NO_HOST:
+      g_assert_true (error->domain == G_RESOLVER_ERROR);
+      g_assert_nonnull (strstr (error->message, "no-such-host.invalid"));
+      break;
+    case UNREACHABLE_TIMEOUT:
+    default:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT);
+      g_assert_nonnull (strstr (error->message, "Could not connect"));
+      break;
+    }
+}
+
+/* --- OAuth 2.0 ----------------------------------------------------------------- */
+
+typedef enum {
+  OAUTH_BEARER,        /* OAUTHBEARER offered (with XOAUTH2): initial response */
+  OAUTH_XOAUTH2,       /* only XOAUTH2 */
+  OAUTH_LONG_TOKEN,    /* too long for an initial response: after "+ " */
+  OAUTH_REFUSED,       /* the JSON error step */
+  OAUTH_NONE_OFFERED,
+  OAUTH_NO_TLS,
+} OAuthCase;
+
+#define OAUTH_TOKEN "ya29.a0AfB_byC-token_value.1234567890"
+
+static gchar *
+b64_of (const gchar *raw)
+{
+  return g_base64_encode ((const guchar *) raw, strlen (raw));
+}
+
+static void
+test_oauth2 (Fixture *f, gconstpointer data)
+{
+  OAuthCase mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *ca = write_ca_file (f);
+  g_autofree gchar *long_token = g_strnfill (400, 'T');
+  const gchar *token = mode == OAUTH_LONG_TOKEN ? long_token : OAUTH_TOKEN;
+  guint16 port = popbell_fake_server_get_port (f->server);
+  g_autofree gchar *bearer_raw = g_strdup_printf ("n,a=al=ice@example.com,\001host=127.0.0.1\001"
+                                                  "port=%u\001auth=Bearer %s\001\001", port, token);
+  g_autofree gchar *xoauth_raw = g_strdup_printf ("user=al=ice@example.com\001auth=Bearer %s\001\001",
+                                                  token);
+  g_autofree gchar *bearer_raw_escaped = NULL;
+  g_autofree gchar *bearer_b64 = NULL;
+  g_autofree gchar *xoauth_b64 = b64_of (xoauth_raw);
+  g_autofree gchar *expect = NULL;
+  g_autofree gchar *challenge = b64_of ("{\"status\":\"invalid_token\",\"scope\":\"mail\"}");
+  g_autofree gchar *challenge_line = g_strdup_printf ("+ %s\r\n", challenge);
+  const gchar *capa = mode == OAUTH_XOAUTH2 || mode == OAUTH_LONG_TOKEN
+                      ? "+OK\r\nUSER\r\nSASL PLAIN XOAUTH2\r\n.\r\n"
+                      : mode == OAUTH_NONE_OFFERED ? "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+                      : "+OK\r\nSASL PLAIN OAUTHBEARER XOAUTH2\r\n.\r\n";
+  gboolean ok;
+
+  /* RFC 5801: '=' in the user name is sent as "=3D" in the GS2 header. */
+  {
+    g_auto(GStrv) parts = g_strsplit (bearer_raw, "a=al=ice", 2);
+    bearer_raw_escaped = g_strjoin ("a=al=3Dice", parts[0], parts[1], NULL);
+    bearer_b64 = b64_of (bearer_raw_escaped);
+  }
+  if (mode != OAUTH_NO_TLS)
+    popbell_fake_server_start_tls (f->server);
+  popbell_fake_server_send (f->server, "+OK ready <1.2@x>\r\n");
+  popbell_fake_server_expect (f->server, "CAPA", capa);
+  switch (mode)
+    {
+    case OAUTH_BEARER:
+      expect = g_strdup_printf ("AUTH OAUTHBEARER %s", bearer_b64);
+      popbell_fake_server_expect (f->server, expect, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_XOAUTH2:
+      expect = g_strdup_printf ("AUTH XOAUTH2 %s", xoauth_b64);
+      popbell_fake_server_expect (f->server, expect, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_LONG_TOKEN:
+      popbell_fake_server_expect (f->server, "AUTH XOAUTH2", "+ \r\n");
+      popbell_fake_server_expect (f->server, xoauth_b64, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_REFUSED:
+      expect = g_strdup_printf ("AUTH OAUTHBEARER %s", bearer_b64);
+      popbell_fake_server_expect (f->server, expect, challenge_line);
+      popbell_fake_server_expect (f->server, "AQ==", "-ERR [AUTH] Authentication failed.\r\n");
+      break;
+    case OAUTH_NONE_OFFERED:
+    case OAUTH_NO_TLS:
+    default:
+      break;
+    }
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, mode == OAUTH_NO_TLS ? POPBELL_POP3_SECURITY_NONE : POPBELL_POP3_SECURITY_TLS);
+  popbell_pop3_client_set_tls_ca_file (f->client, ca);
+  /* Not even allow-insecure-auth lets a token go in clear. */
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  g_assert_true (do_connect (f, &error));
+  g_assert_no_error (error);
+  captured_log = g_string_new (NULL);
+  ok = do_login (f, "al=ice@example.com", token, POPBELL_POP3_AUTH_OAUTH2, &error);
+  switch (mode)
+    {
+    case OAUTH_BEARER:
+    case OAUTH_XOAUTH2:
+    case OAUTH_LONG_TOKEN:
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_OAUTH2);
+      break;
+    case OAUTH_REFUSED:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_assert_cmpstr (popbell_pop3_error_get_oauth2_status (error), ==, "invalid_token");
+      break;
+    case OAUTH_NONE_OFFERED:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE);
+      break;
+    case OAUTH_NO_TLS:
+    default:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE);
+      break;
+    }
+  g_clear_error (&error);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  /* The token is in no trace line, raw or encoded. */
+  g_assert_null (strstr (captured_log->str, token));
+  g_assert_null (strstr (captured_log->str, bearer_b64));
+  g_assert_null (strstr (captured_log->str, xoauth_b64));
+  g_string_free (g_steal_pointer (&captured_log), TRUE);
+  if (mode == OAUTH_NONE_OFFERED || mode == OAUTH_NO_TLS)
+    g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
 }
 
 typedef enum {
@@ -1458,6 +1709,7 @@ test_implicit_tls (Fixture *f, gconstpointer data)
     }
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, sha));
+  g_assert_cmpstr (popbell_pop3_error_get_certificate_sha256 (error), ==, sha);
   if (trust == TRUST_CA_WRONG_HOST)
     g_assert_nonnull (strstr (error->message, "another host"));
   g_assert_cmpstr (popbell_pop3_client_get_peer_certificate_sha256 (f->client), ==, sha);
@@ -1507,6 +1759,7 @@ main (int argc, char **argv)
   ADD ("pipelining/status-in-listing", test_pipelined_status_in_listing);
   ADD ("pipelining/window", test_pipelined_window);
   ADD ("cancel-and-close", test_cancel_and_close);
+  ADD ("cancel-many", test_cancel_many);
   ADD ("tls/stls", test_stls);
   ADD ("tls/stls-unavailable", test_stls_unavailable);
   ADD_DATA ("tls/untrusted", TRUST_NONE, test_implicit_tls);
@@ -1516,6 +1769,18 @@ main (int argc, char **argv)
   ADD_DATA ("tls/wrong-pin", TRUST_WRONG_PIN, test_implicit_tls);
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
   ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
+  ADD_DATA ("oauth2/oauthbearer", OAUTH_BEARER, test_oauth2);
+  ADD_DATA ("reach/tls-to-plain-port", MISMATCH_TLS_TO_PLAIN, test_tls_mismatch);
+  ADD_DATA ("reach/tls-greeting", MISMATCH_TLS_GREETING, test_tls_mismatch);
+  ADD_DATA ("reach/tls-alert-no-newline", MISMATCH_TLS_ALERT_NO_LF, test_tls_mismatch);
+  ADD_DATA ("reach/refused", UNREACHABLE_REFUSED, test_unreachable);
+  ADD_DATA ("reach/no-such-host", UNREACHABLE_NO_HOST, test_unreachable);
+  ADD_DATA ("reach/connect-timeout", UNREACHABLE_TIMEOUT, test_unreachable);
+  ADD_DATA ("oauth2/xoauth2", OAUTH_XOAUTH2, test_oauth2);
+  ADD_DATA ("oauth2/long-token-continuation", OAUTH_LONG_TOKEN, test_oauth2);
+  ADD_DATA ("oauth2/refused-json-status", OAUTH_REFUSED, test_oauth2);
+  ADD_DATA ("oauth2/none-offered", OAUTH_NONE_OFFERED, test_oauth2);
+  ADD_DATA ("oauth2/no-tls", OAUTH_NO_TLS, test_oauth2);
 #undef ADD
 #undef ADD_DATA
 

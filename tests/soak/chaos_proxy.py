@@ -9,8 +9,10 @@ can be told again from its seed and its log:
   reset     an RST to both sides once the relayed bytes of one direction reach
             a random offset (inside a whole session: after the greeting, in
             the middle of a UIDL listing, between pipelined TOPs...)
-  stall     from a random offset on, nothing more from the server, for longer
-            than the account's timeout; then the connection is dropped
+  stall     from a random offset on (or, in half of them, from the first
+            answer to TOP: a stall among pipelined TOPs), nothing more from
+            the server, for longer than the account's timeout; then the
+            connection is dropped
   in-use    the answer to PASS becomes "-ERR [IN-USE] ..." (RFC 3206)
   sys-temp  the answer to PASS, STAT, UIDL, LIST or the first TOP becomes
             "-ERR [SYS/TEMP] ..."
@@ -64,7 +66,13 @@ class Session:
         self.client_eof = asyncio.Event()
         self.cw = self.sw = None
         typical = proxy.typical
-        if fault in ("reset", "stall"):
+        self.target = None
+        if fault == "stall" and rng.random() < 0.5:
+            self.target = b"TOP"
+            self.rec["verb"] = "TOP"
+            self.rec["direction"] = "s2c"
+            self.rec["offset"] = None
+        elif fault in ("reset", "stall"):
             direction = "s2c" if fault == "stall" or rng.random() < 0.7 else "c2s"
             self.rec["direction"] = direction
             self.rec["offset"] = rng.randrange(0, max(1, typical[direction]))
@@ -84,6 +92,8 @@ class Session:
     def _cut(self, direction, data):
         """The bytes of @data that may pass before a reset/stall offset; None: all."""
         if self.fault not in ("reset", "stall") or self.rec["fired"] or self.rec["direction"] != direction:
+            return None
+        if self.rec["offset"] is None:
             return None
         sent = self.rec["bytes_" + direction]
         room = self.rec["offset"] - sent
@@ -195,7 +205,7 @@ class Session:
     def _answer_starts(self, line):
         """Bookkeeping for the first line of an answer; True: inject here."""
         verb, has_args = self.cmds[self.answered] if self.answered < len(self.cmds) else (b"?", False)
-        if self.fault in ("in-use", "sys-temp") and not self.rec["fired"] and verb == self.target:
+        if self.target is not None and not self.rec["fired"] and verb == self.target:
             return True
         one_line = verb in (b"UIDL", b"LIST") and has_args
         self.in_multi = line.startswith(b"+OK") and verb in MULTILINE and not one_line
@@ -221,6 +231,10 @@ class Session:
                             self.in_multi = False
                             self.answered += 1
                     elif self._answer_starts(line):
+                        if self.fault == "stall":
+                            self.rec["inflight_at_stall"] = self._inflight()
+                            await self._stall()
+                            return
                         if self.fault == "in-use":
                             injected = b"-ERR [IN-USE] Mailbox is locked by another POP3 session (soak relay)\r\n"
                         else:

@@ -24,13 +24,14 @@ MANY = re.compile(r"^(\d+) new messages? in ")
 
 
 class Message:
-    __slots__ = ("seq", "old", "delivered", "deleted", "announcements")
+    __slots__ = ("seq", "old", "delivered", "deleted", "announcements", "epoch")
 
-    def __init__(self, seq, old):
+    def __init__(self, seq, old, epoch):
         self.seq = seq
         self.old = old
         self.delivered = not old
         self.deleted = False
+        self.epoch = epoch          # the kill epoch it was delivered in
         # (notification number, kill epoch, after deletion?, inferred?)
         self.announcements = []
 
@@ -47,6 +48,7 @@ class Ledger:
         self.pending = {}           # (sender, serial) → notification number
         self.failed_notifies = 0
         self.events = {}            # marker kind → count
+        self.timeline = []          # markers (but deliveries) and notifications, in order
 
     # -- the stream -------------------------------------------------------------
     def feed(self, rec):
@@ -61,8 +63,10 @@ class Ledger:
     def _marker(self, m):
         ev = m["ev"]
         self.events[ev] = self.events.get(ev, 0) + 1
+        if ev not in ("deliver", "old"):
+            self.timeline.append({k: v for k, v in m.items() if k != "kind"})
         if ev in ("old", "deliver"):
-            self.msgs[m["seq"]] = Message(m["seq"], ev == "old")
+            self.msgs[m["seq"]] = Message(m["seq"], ev == "old", self.kill_epoch)
         elif ev == "delete":
             self.msgs[m["seq"]].deleted = True
         elif ev == "applet-kill":
@@ -122,6 +126,7 @@ class Ledger:
             msg = self.msgs[s]
             msg.announcements.append((number, self.kill_epoch, msg.deleted, s in inferred))
         self.notifications[number]["seqs"] = listed + inferred
+        self.timeline.append({"notification": number, "seqs": listed + inferred})
 
     def _error(self, rec):
         number = self.pending.pop((rec.get("dest"), rec.get("reply_serial")), None)
@@ -147,11 +152,12 @@ class Ledger:
         """(figures, violations): figures a dict, violations a list of strings."""
         f = {"delivered": 0, "deleted_before_announced": 0, "deleted_after_announced": 0,
              "old": 0, "announced_once": 0, "announced_twice": 0, "announced_more": 0,
-             "never": 0, "twice_after_sigkill": 0, "inferred": 0,
+             "never": 0, "never_with_sigkill_since": 0, "twice_after_sigkill": 0, "inferred": 0,
              "notifications": len(self.notifications),
              "problem_notifications": self.problem_notifications,
              "failed_notifies": self.failed_notifies}
         v = []
+        never = []
         for s, m in sorted(self.msgs.items()):
             anns = m.announcements
             if m.old:
@@ -172,7 +178,9 @@ class Ledger:
                     continue
             if not anns:
                 f["never"] += 1
-                v.append("soak-%d: delivered, still on the server, never announced" % s)
+                killed = m.epoch < self.kill_epoch
+                f["never_with_sigkill_since"] += killed
+                never.append((s, killed))
                 continue
             if len(anns) == 1:
                 f["announced_once"] += 1
@@ -188,6 +196,22 @@ class Ledger:
                                                  [a[0] for a in anns]))
             else:
                 f["twice_after_sigkill"] += 1
+        for first, last, killed in _runs(never):
+            what = "soak-%d" % first if first == last else "soak-%d..%d (%d messages)" % (
+                first, last, sum(1 for s, _k in never if first <= s <= last))
+            v.append("%s: delivered, still on the server, never announced%s"
+                     % (what, " (a SIGKILL came after the delivery)" if killed else ""))
         for number, why in self.unexplained:
             v.append("notification %d: %s" % (number, why))
         return f, v
+
+
+def _runs(items):
+    """(seq, flag) pairs → (first, last, flag) runs of neighbours with one flag."""
+    runs = []
+    for seq, flag in items:
+        if runs and runs[-1][2] == flag and runs[-1][1] == seq - 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq, flag])
+    return [tuple(r) for r in runs]

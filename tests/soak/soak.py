@@ -60,6 +60,22 @@ class Violation(Exception):
     pass
 
 
+async def run_command(args, timeout, env=None, stdin=None, capture=False):
+    """Runs @args to its end, or kills it after @timeout s: (status, out, err);
+    status None on a timeout."""
+    pipe = subprocess.PIPE if capture else subprocess.DEVNULL
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=pipe, stderr=pipe)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return None, b"", b""
+    return proc.returncode, out or b"", err or b""
+
+
 class Soak:
     def __init__(self, opt):
         self.opt = opt
@@ -138,11 +154,10 @@ class Soak:
         env["DOVECOT_EXTRA"] = "mail_location = maildir:%s/mail/%%u/Maildir" % self.work
         env["DOVECOT_OWNER_PID"] = str(os.getpid())
         for attempt in range(3):
-            proc = await asyncio.create_subprocess_exec(
-                "bash", os.path.join(self.opt.support_dir, "dovecot.sh"), "start", env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            out, err = await asyncio.wait_for(proc.communicate(), 60)
-            if proc.returncode == 0:
+            status, out, err = await run_command(
+                ["bash", os.path.join(self.opt.support_dir, "dovecot.sh"), "start"], 60, env=env,
+                capture=True)
+            if status == 0:
                 self.dovecot_env = dict(l.split("=", 1) for l in out.decode().split("\n") if "=" in l)
                 return
             self.log("dovecot-start-failed", attempt=attempt, stderr=err.decode()[-400:])
@@ -152,10 +167,8 @@ class Soak:
     async def dovecot_stop(self):
         if self.dovecot_env is None:
             return
-        proc = await asyncio.create_subprocess_exec(
-            "bash", os.path.join(self.opt.support_dir, "dovecot.sh"), "stop",
-            self.dovecot_env["DOVECOT_DIR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await asyncio.wait_for(proc.wait(), 30)
+        await run_command(["bash", os.path.join(self.opt.support_dir, "dovecot.sh"), "stop",
+                           self.dovecot_env["DOVECOT_DIR"]], 30)
 
     def write_account(self):
         with open(os.path.join(self.config_dir, "accounts.ini"), "w") as f:
@@ -443,10 +456,7 @@ class Soak:
         return True
 
     async def check_now(self):
-        proc = await asyncio.create_subprocess_exec(
-            self.opt.popbell, "--check-now", env=self.applet_env(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await asyncio.wait_for(proc.wait(), 30)
+        await run_command([self.opt.popbell, "--check-now"], 30, env=self.applet_env())
 
     async def drain(self):
         """No more faults: every message on the server must now be announced."""
@@ -465,14 +475,12 @@ class Soak:
     async def final_check(self):
         await self.applet_stop("end of the soak")
         self.applet = None
-        proc = await asyncio.create_subprocess_exec(
-            self.opt.popbell, "--check-once", "--json", env=self.applet_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        status, out, err = await run_command([self.opt.popbell, "--check-once", "--json"], 60,
+                                             env=self.applet_env(), capture=True)
         files = self.maildir_files()
         present_delivered = sum(1 for s, m in self.ledger.msgs.items()
                                 if m.delivered and not m.deleted)
-        result = {"exit": proc.returncode, "maildir_messages": len(files),
+        result = {"exit": status, "maildir_messages": len(files),
                   "maildir_size": sum(size for _n, size in files),
                   "unseen_expected": present_delivered}
         try:
@@ -483,7 +491,7 @@ class Soak:
             self.violation("--check-once --json gave no account: %s / %s" % (e, err.decode()[-300:]))
             return result
         self.log("check-once", **result)
-        if proc.returncode != 0 or not result["ok"]:
+        if status != 0 or not result["ok"]:
             self.violation("final --check-once failed: %s" % result.get("error"))
         else:
             if result["messages"] != len(files) or result["size"] != result["maildir_size"]:
@@ -587,18 +595,28 @@ def session_figures(sessions):
     by_kind = {}
     for s in sessions:
         if "upstream" in s:
-            by_kind["server-down"] = by_kind.get("server-down", 0) + 1
-        elif s["fired"]:
-            by_kind[s["fault"]] = by_kind.get(s["fault"], 0) + 1
-    stall_times = [s["start"] for s in sessions if s["fault"] == "stall" and s["fired"]]
+            kind = "server-down"
+        elif not s["fired"]:
+            continue
+        elif s["fault"] == "stall" and s.get("verb") == "TOP":
+            kind = "stall among TOPs"
+        else:
+            kind = s["fault"]
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    # Pipelining shows where several TOPs go out (sessions that sent two or
+    # more); what may switch it off is a stall while TOPs were waiting.
+    stall_times = [s["start"] for s in sessions
+                   if s["fault"] == "stall" and s["fired"] and s.get("tops", 0) >= 1]
     first_stall = min(stall_times) if stall_times else None
-    # Pipelining shows where several TOPs go out: sessions that sent two or more.
     with_tops = [s for s in sessions if s.get("tops", 0) >= 2]
     before = [s for s in with_tops if first_stall is None or s["start"] < first_stall]
     after = [s for s in with_tops if first_stall is not None and s["start"] > first_stall]
     pct = lambda ss: round(100.0 * sum(1 for s in ss if s["max_inflight"] > 1) / len(ss), 1) if ss else None
     gave_up = [s.get("client_gave_up_after") for s in sessions if s["fault"] == "stall" and s["fired"]]
     return {"sessions": len(sessions), "faulted": by_kind,
+            "stalls_with_tops": len(stall_times),
+            "top_sessions_before_first_stall": len(before),
+            "top_sessions_after_first_stall": len(after),
             "pipelined_pct_before_first_stall": pct(before),
             "pipelined_pct_after_first_stall": pct(after),
             "stalls_client_never_gave_up": sum(1 for g in gave_up if g is None)}
@@ -612,6 +630,7 @@ def print_table(figures):
         ("  announced 3+ times", figures["ledger"]["announced_more"]),
         ("  of those, twice across a SIGKILL", figures["ledger"]["twice_after_sigkill"]),
         ("  never announced", figures["ledger"]["never"]),
+        ("    of those, with a SIGKILL since delivery", figures["ledger"]["never_with_sigkill_since"]),
         ("  deleted before any announcement", figures["ledger"]["deleted_before_announced"]),
         ("  deleted after their announcement", figures["ledger"]["deleted_after_announced"]),
         ("  counted only in an \"and N more\"", figures["ledger"]["inferred"]),
@@ -623,8 +642,14 @@ def print_table(figures):
     for kind, n in sorted(figures["sessions"]["faulted"].items()):
         rows.append(("  faulted: %s" % kind, n))
     rows += [
-        ("  pipelined TOPs before the first stall (%)", figures["sessions"]["pipelined_pct_before_first_stall"]),
-        ("  pipelined TOPs after the first stall (%)", figures["sessions"]["pipelined_pct_after_first_stall"]),
+        ("  stalls in sessions that sent TOPs", figures["sessions"]["stalls_with_tops"]),
+        ("  TOP sessions pipelined before that first stall (%)",
+         "%s of %d" % (figures["sessions"]["pipelined_pct_before_first_stall"],
+                       figures["sessions"]["top_sessions_before_first_stall"])),
+        ("  TOP sessions pipelined after it (%)",
+         "%s of %d" % (figures["sessions"]["pipelined_pct_after_first_stall"],
+                       figures["sessions"]["top_sessions_after_first_stall"])),
+        ("  stalls the client never gave up on", figures["sessions"]["stalls_client_never_gave_up"]),
         ("Dovecot restarts", figures["counts"]["dovecot_restarts"]),
         ("applet SIGTERM restarts", figures["counts"]["applet_terms"]),
         ("SIGKILLs right after a state save", figures["counts"]["kills_aimed"]),
@@ -710,6 +735,7 @@ def main():
                "counts": soak.counts, "memory": memory, "final": final or {},
                "findings": soak.findings, "violations": soak.violations,
                "notifications": soak.ledger.notifications,
+               "timeline": soak.ledger.timeline,
                "duration_s": round(soak.t(), 1)}
     print_table(figures)
     for f in soak.findings:

@@ -63,6 +63,14 @@ class LedgerTest(unittest.TestCase):
         self.assertEqual(f["never"], 1)
         self.assertIn("soak-4: delivered, still on the server, never announced", v)
 
+    def test_never_in_runs_and_after_a_kill(self):
+        f, v = judge(*deliver(3, 4, 5), one(3), marker("applet-kill", instance=1, aimed=True),
+                     *deliver(6, 7), one(6))
+        self.assertEqual((f["never"], f["never_with_sigkill_since"]), (3, 2))
+        self.assertIn("soak-4..5 (2 messages): delivered, still on the server, never announced "
+                      "(a SIGKILL came after the delivery)", v)
+        self.assertIn("soak-7: delivered, still on the server, never announced", v)
+
     def test_twice_without_kill(self):
         f, v = judge(*deliver(3), one(3), marker("ro-start"), one(3))
         self.assertEqual(f["announced_twice"], 1)

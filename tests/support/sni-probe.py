@@ -10,7 +10,8 @@ status 1 when a wait times out or the item / menu entry is not found.
   sni-probe.py items [--wait S]             every registered item with its properties
   sni-probe.py props [--id ID] [--wait S]   one item's properties (Id, Category, Status,
                                             IconName, AttentionIconName, Title, ToolTip,
-                                            XAyatanaLabel, XAyatanaLabelGuide, Menu, ...)
+                                            XAyatanaLabel, XAyatanaLabelGuide, Menu, ...,
+                                            and IconPixmapDecoded as for pixmaps)
   sni-probe.py wait-prop NAME VALUE [--id ID] [--timeout S]
                                             wait until property NAME == VALUE (compared as
                                             text; ints and bools too), print the properties
@@ -89,6 +90,10 @@ def items():
             props = get_all(service, path, ITEM)
         except GLib.Error:
             continue            # the item is going away
+        # Decoded here so that a test reads everything from one call.
+        for name in ("IconPixmap", "AttentionIconPixmap"):
+            if name in props:
+                props[name + "Decoded"] = decode_pixmaps(props[name])
         out.append({"service": service, "path": path, "props": props})
     return out
 

@@ -19,7 +19,8 @@
 # account's previous notification) with category, desktop entry and actions;
 # a check with nothing new notifies nothing and emits no tray signal;
 # Activate opens the preview of the newest message; ContextMenu pops the
-# menu; the menu's "Check now", "Mark all as seen" and "Quit" work through
+# menu; the preview's Mark as Seen drops the count; a restarted watcher
+# gets the item again (own watcher); the menu's "Check now", "Mark all as seen" and "Quit" work through
 # dbusmenu; `popbell --check-now` reaches the running applet and fails
 # (exit 1) when none runs; an account whose port is closed turns the icon
 # into the problem icon with Status NeedsAttention.
@@ -27,9 +28,16 @@ POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
 
 prop() { $SNI props | json_get "j['props']['$1']"; }
-
-pixmaps() { $SNI pixmaps "$@"; }
-tooltip() { $SNI props | json_get "j['props']['ToolTip'][$1]"; }
+# check JSON CODE [ARG...]: run the Python assertions CODE over an item's
+# JSON (from sni-probe.py props / wait-prop), its properties as p, the
+# decoded pixmaps as icon and pix (attention), ARGs as sys.argv[1:]. One probe call per
+# step: each Python start costs a second on a loaded machine.
+check() {
+  printf '%s' "$1" | "$PY" -c 'import html, json, sys
+p = json.load(sys.stdin)["props"]
+icon, pix = p.get("IconPixmapDecoded"), p.get("AttentionIconPixmapDecoded")
+'"$2" "${@:3}"
+}
 
 start_dovecot
 add_account alice alice
@@ -39,26 +47,21 @@ start_popbell
 step "our own item registers; its properties and icons"
 $SNI wait-prop Status Active --timeout 10 >/dev/null || fail "no StatusNotifierItem"
 wait_for 10 sessions_at_least 1 || fail "no first check"
-$SNI wait-prop Title "Popbell — no new mail" --timeout 10 >/dev/null || fail "title after baseline: $(prop Title)"
-$SNI props | "$PY" -c '
-import json, sys
-p = json.load(sys.stdin)["props"]
+item=$($SNI wait-prop Title "Popbell — no new mail" --timeout 10) || fail "title after baseline: $(prop Title)"
+check "$item" '
 assert p["ItemIsMenu"] is False, p["ItemIsMenu"]
 assert p["Category"] == "Communications" and p["Id"] == "io.github.popbell.Popbell", p
 assert p["IconName"] == "popbell-tray" and p["AttentionIconName"] == "popbell-tray", p
 assert p["XAyatanaLabel"] == "" and p["Menu"] == "/StatusNotifierItem/Menu", p
-icon, pixmaps, title, body = p["ToolTip"]
+_, _, title, body = p["ToolTip"]
 assert title == "Popbell — no new mail", title
 assert body.startswith("alice: no new mail, 3 on server · checked "), body
-' || fail "properties after the baseline check"
-pixmaps | "$PY" -c '
-import json, sys
-p = json.load(sys.stdin)
-assert [(e["w"], e["h"]) for e in p] == [(16, 16), (22, 22), (24, 24), (32, 32), (48, 48)], p
-assert all(e["ok"] and e["opaque"] > e["w"] for e in p), p
-assert all(e["red"] == 0 for e in p), p
-' || fail "IconPixmap: $(pixmaps)"
-normal_icon=$(pixmaps | json_get 'j[2]["sha1"]')
+assert [(e["w"], e["h"]) for e in icon] == [(16, 16), (22, 22), (24, 24), (32, 32), (48, 48)], icon
+assert all(e["ok"] and e["opaque"] > e["w"] for e in icon), icon
+assert all(e["red"] == 0 for e in icon), icon
+print(icon[2]["sha1"], file=open(sys.argv[1], "w"))
+' "$XS_DIR/normal-icon" || fail "properties after the baseline check"
+normal_icon=$(cat "$XS_DIR/normal-icon")
 
 step "the menu: one line per account, then the actions"
 $SNI menu | "$PY" -c '
@@ -73,13 +76,15 @@ assert m[0]["enabled"] is False and all(e["enabled"] for e in m[2:6]), m
 step "one new message: badge 1, one notification"
 deliver alice '=?UTF-8?Q?J=C3=BCrgen_Wei=C3=9F?= <jw@example.org>' '<b>Hi</b> & <a href="x">'
 $SNI click "Check now" >/dev/null || fail "menu Check now"
-$SNI wait-prop XAyatanaLabel 1 --timeout 10 >/dev/null || fail "label did not become 1"
-[ "$(prop Status)" = Active ] || fail "new mail is no problem: status $(prop Status)"
-[ "$(prop IconName)" = popbell-tray-new ] || fail "icon: $(prop IconName)"
-[ "$(pixmaps | json_get 'j[2]["red"]')" -ge 15 ] || fail "no badge on the 24 px pixmap: $(pixmaps)"
-[ "$(prop Title)" = "Popbell — 1 new message" ] || fail "title: $(prop Title)"
-[ "$(tooltip 2)" = "Popbell — 1 new message" ] || fail "tooltip title: $(tooltip 2)"
-case $(tooltip 3) in "alice: 1 new, 4 on server"*) ;; *) fail "tooltip body: $(tooltip 3)" ;; esac
+item=$($SNI wait-prop XAyatanaLabel 1 --timeout 10) || fail "label did not become 1"
+check "$item" '
+assert p["Status"] == "Active", "new mail is no problem: " + p["Status"]
+assert p["IconName"] == "popbell-tray-new", p["IconName"]
+assert icon[2]["red"] >= 15, icon
+assert p["Title"] == "Popbell — 1 new message", p["Title"]
+assert p["ToolTip"][2] == "Popbell — 1 new message", p["ToolTip"]
+assert p["ToolTip"][3].startswith("alice: 1 new, 4 on server"), p["ToolTip"]
+' || fail "properties with one new message"
 # The first Notify is this one: the baseline check before it sent none.
 wait_for 10 n_notify_is 1 || fail "expected one notification, got $(n_notify)"
 notify_calls | "$PY" -c '
@@ -152,6 +157,17 @@ wait_for 15 shown || fail "no preview window of the newest message (windows: $(x
 import -window "$(preview)" "$XS_DIR/tray-sni-activate-preview.png" || fail "screenshot of the preview"
 [ -n "$OUT" ] && { mkdir -p "$OUT"; cp "$XS_DIR/tray-sni-activate-preview.png" "$OUT/"; }
 
+step "the badge drops once the preview showed a message (its Mark as Seen)"
+# SPEC §5: showing acknowledges it. Until the engine does that on its own,
+# the preview's "Mark as Seen" button (bottom left) does it; either way the
+# count must drop to 5 and the item must say so.
+eval "$(xdotool getwindowgeometry --shell "$(preview)")"
+xdotool mousemove --window "$(preview)" 60 $((HEIGHT - 14)) click 1
+item=$($SNI wait-prop XAyatanaLabel 5 --timeout 10) || fail "label did not drop to 5: $(prop XAyatanaLabel)"
+check "$item" '
+assert p["Title"] == p["ToolTip"][2] == "Popbell — 5 new messages", (p["Title"], p["ToolTip"])
+' || fail "title after the preview"
+
 step "ContextMenu (right click) pops the menu"
 n=$(popbell_windows)
 $SNI context-menu >/dev/null || fail "ContextMenu"
@@ -163,15 +179,33 @@ wait_for 10 gone || fail "the menu did not close on Escape"
 
 step "mark all as seen: badge gone, notification withdrawn"
 $SNI click "Mark all as seen" >/dev/null || fail "menu Mark all as seen"
-$SNI wait-prop XAyatanaLabel "" --timeout 10 >/dev/null || fail "label not cleared"
-[ "$(prop Status)" = Active ] || fail "status after mark all seen: $(prop Status)"
-[ "$(prop IconName)" = popbell-tray ] || fail "icon after mark all seen: $(prop IconName)"
-[ "$(pixmaps | json_get 'j[2]["sha1"]')" = "$normal_icon" ] || fail "the pixmap is not the plain bell again"
-[ "$(tooltip 2)" = "Popbell — no new mail" ] || fail "tooltip title: $(tooltip 2)"
+item=$($SNI wait-prop XAyatanaLabel "" --timeout 10) || fail "label not cleared"
+check "$item" '
+assert p["Status"] == "Active" and p["IconName"] == "popbell-tray", (p["Status"], p["IconName"])
+assert icon[2]["sha1"] == sys.argv[1], "the pixmap is not the plain bell again"
+assert p["ToolTip"][2] == "Popbell — no new mail", p["ToolTip"]
+' "$normal_icon" || fail "properties after mark all seen"
 closed() { $NOTES calls | json_get 'sum(1 for c in j if c.get("member") == "CloseNotification")' | grep -qv '^0$'; }
 wait_for 5 closed || fail "the new-mail notification was not withdrawn"
 # Sent in order: a notification from the quiet check would come before.
 n_notify_is 2 || fail "a check without new mail notified ($(n_notify) notifications)"
+
+if [ "$XS_TRAY" = own ]; then
+  step "the watcher restarts: the item registers again, with its state"
+  kill -TERM "$XS_WATCHER_PID"
+  gone_from_bus() { ! gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.NameHasOwner org.kde.StatusNotifierWatcher | grep -q true; }
+  wait_for 10 gone_from_bus || fail "the watcher did not go"
+  "$PY" "$XS_SUPPORT_DIR/sni-watcher.py" --host --log "$XS_DIR/watcher-events-2.jsonl" \
+    >"$XS_DIR/own-watcher-2.log" 2>&1 &
+  WATCHER_PID=$!
+  registered_again() { grep -q '"event": "registered"' "$XS_DIR/watcher-events-2.jsonl" 2>/dev/null; }
+  wait_for 10 registered_again || fail "popbell did not register with the restarted watcher"
+  check "$($SNI props)" 'assert p["Status"] == "Active" and p["IconName"] == "popbell-tray", p' ||
+    fail "state after the restart"
+  $SNI menu | json_get '[e["label"] for e in j][0]' | grep -q '^alice: no new mail, 9 on server$' ||
+    fail "menu after the restart: $($SNI menu | json_get '[e["label"] for e in j]')"
+fi
 
 step "Quit from the menu; --check-now then says nobody runs"
 $SNI click "Quit" >/dev/null || fail "menu Quit"
@@ -189,12 +223,13 @@ printf '[account broken]\nhost=127.0.0.1\nport=%s\nsecurity=none\nallow-insecure
   "$port" >>"$XDG_CONFIG_HOME/popbell/accounts.ini"
 printf 'bobpw\n' | "$POPBELL" --set-password broken >/dev/null || fail "--set-password broken"
 start_popbell
-$SNI wait-prop Status NeedsAttention --timeout 15 >/dev/null || fail "no problem status: $(prop Status)"
-[ "$(prop IconName)" = popbell-tray-attention ] || fail "icon: $(prop IconName)"
-[ "$(prop AttentionIconName)" = popbell-tray-attention ] || fail "attention icon: $(prop AttentionIconName)"
-[ "$(pixmaps --attention | json_get 'j[2]["sha1"]')" != "$normal_icon" ] || fail "the problem pixmap is the plain bell"
-case $(prop Title) in *"1 account needs attention") ;; *) fail "title: $(prop Title)" ;; esac
-case $(tooltip 3) in *"broken: cannot reach the server"*) ;; *) fail "tooltip body: $(tooltip 3)" ;; esac
+item=$($SNI wait-prop Status NeedsAttention --timeout 15) || fail "no problem status: $(prop Status)"
+check "$item" '
+assert p["IconName"] == p["AttentionIconName"] == "popbell-tray-attention", p
+assert pix[2]["sha1"] != sys.argv[1], "the problem pixmap is the plain bell"
+assert p["Title"].endswith("1 account needs attention"), p["Title"]
+assert "broken: cannot reach the server" in p["ToolTip"][3], p["ToolTip"]
+' "$normal_icon" || fail "the problem state"
 $SNI menu | json_get '[e["label"] for e in j][:2]' | grep -q "'broken: cannot reach the server" ||
   fail "menu: $($SNI menu | json_get '[e["label"] for e in j]')"
 if [ "$XS_TRAY" = sni ]; then screenshot tray-sni-problem.png; fi
