@@ -380,11 +380,26 @@ action_quit (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* The editor of one account (a notification's "Fix…"; scripts such as the
+ * screenshot tour reach it over D-Bus too). */
+static void
+action_edit_account (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  PopbellApplication *self = user_data;
+
+  if (self->engine != NULL)
+    edit_account (self, g_variant_get_string (parameter, NULL),
+                  POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD);
+}
+
 static const GActionEntry app_actions[] = {
   { "check-now", action_check_now, NULL, NULL, NULL, { 0 } },
   { "preview", action_preview, NULL, NULL, NULL, { 0 } },
   { "mark-all-seen", action_mark_all_seen, NULL, NULL, NULL, { 0 } },
   { "preferences", action_preferences, NULL, NULL, NULL, { 0 } },
+  { "edit-account", action_edit_account, "s", NULL, NULL, { 0 } },
   { "open-mail-client", action_open_mail_client, NULL, NULL, NULL, { 0 } },
   { "quit", action_quit, NULL, NULL, NULL, { 0 } },
 };

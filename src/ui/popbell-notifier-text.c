@@ -216,7 +216,12 @@ popbell_notifier_text_problem (const gchar  *account_name,
       g_string_append (text, _("Trust it only if your provider publishes the same fingerprint."));
       remedy = POPBELL_NOTIFIER_REMEDY_TRUST;
     }
-  else if (detail != NULL && popbell_error_get_reason (error) != POPBELL_ERROR_REASON_CERTIFICATE)
+  /* Where the first line already says what happened (no such host,
+   * refused, timed out…), the library's words only repeat it — in the
+   * user's language twice over. */
+  else if (detail != NULL && (popbell_error_get_reason (error) == POPBELL_ERROR_REASON_NONE ||
+                              popbell_error_get_reason (error) == POPBELL_ERROR_REASON_AUTH_REJECTED ||
+                              popbell_error_get_reason (error) == POPBELL_ERROR_REASON_AUTH_UNSUPPORTED))
     {
       /* The server's own words (already translated where they are ours),
        * on a line of their own: a sentence. */

@@ -415,6 +415,25 @@ test_copy_diagnostics (Fixture       *fixture,
   g_free (ui_test_screenshot (fixture->window, "preferences-diagnostics.png"));
 }
 
+/* "Fix…" of a rejected password opens the account's editor with the
+ * password field focused. */
+static void
+test_fix_focuses_password (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  GtkWidget *editor;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  popbell_preferences_window_edit_account (POPBELL_PREFERENCES_WINDOW (fixture->window), "Mine",
+                                           POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD, NULL);
+  editor = ui_test_find_toplevel (POPBELL_TYPE_ACCOUNT_EDITOR);
+  g_assert_nonnull (editor);
+  ui_test_settle (editor);
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (editor)) == ui_test_find (editor, "password_entry"));
+}
+
 /* Editing keeps the name, shows the stored values; Remove asks first, and
  * takes the account's password out of the keyring. */
 static void
@@ -558,6 +577,7 @@ main (int   argc,
   ADD ("/ui/preferences/trust-certificate", NULL, test_trust_certificate);
   ADD ("/ui/preferences/edit-and-remove", "Mine", test_edit_and_remove);
   ADD ("/ui/preferences/copy-diagnostics", "Mine", test_copy_diagnostics);
+  ADD ("/ui/preferences/fix-focuses-password", "Mine", test_fix_focuses_password);
   ADD ("/ui/preferences/general", NULL, test_general_settings);
   ADD ("/ui/preferences/shows-failure", "Mine", test_shows_failure);
 #undef ADD
