@@ -16,6 +16,7 @@
 #include "popbell-error.h"
 #include "popbell-json.h"
 #include "popbell-message.h"
+#include "popbell-oauth2-sign-in.h"
 #include "popbell-secret-credentials.h"
 #include "popbell-state-store.h"
 
@@ -438,6 +439,16 @@ typedef struct {
 static void show_close (ShowNewest *run, gboolean quit);
 
 static void
+show_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ShowNewest *run = user_data;
+
+  /* No cancellable was given: parsing always gives a message. */
+  run->message = popbell_message_new_from_bytes_finish (result, NULL);
+  show_close (run, TRUE);
+}
+
+static void
 show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ShowNewest *run = user_data;
@@ -447,9 +458,15 @@ show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 
   raw = complete ? popbell_pop3_client_retr_finish (client, result, &run->error)
                  : popbell_pop3_client_top_finish (client, result, &run->error);
-  if (raw != NULL)
-    run->message = popbell_message_new_from_bytes (raw, run->uid, run->size, complete);
-  show_close (run, raw != NULL);
+  if (raw == NULL)
+    {
+      show_close (run, FALSE);
+      return;
+    }
+  /* Parsed in a worker thread (megabytes of MIME are no work for the
+   * thread that drives the POP3 session). */
+  popbell_message_new_from_bytes_async (raw, run->uid, run->size, complete, NULL,
+                                        show_parsed, run);
 }
 
 static void
@@ -617,6 +634,66 @@ popbell_cli_show_newest (const gchar *account_name)
   g_free (run.uid);
   g_clear_object (&run.session);
   return status;
+}
+
+/* ======================================================================== */
+/* --sign-in                                                                */
+/* ======================================================================== */
+
+static void
+print_sign_in_uri (const gchar *uri, gpointer user_data)
+{
+  const gchar *name = user_data;
+
+  /* On stdout, flushed at once: the user may have to open it by hand. */
+  g_print (_("To sign in account “%s”, open this address in your browser (Popbell tries to "
+             "open it for you):\n%s\n"), name, uri);
+  fflush (stdout);
+}
+
+int
+popbell_cli_sign_in (const gchar *account_name)
+{
+  g_autoptr(PopbellAccountStore) store = NULL;
+  g_autoptr(PopbellCredentials) refresh_tokens = NULL;
+  g_autoptr(PopbellStateStore) state_store = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  PopbellAccount *account;
+
+  store = load_accounts ();
+  if (store == NULL)
+    return 2;
+  account = lookup_account (store, account_name);
+  if (account == NULL)
+    return 2;
+  if (popbell_account_get_auth (account) != POPBELL_POP3_AUTH_OAUTH2 ||
+      g_strcmp0 (popbell_account_get_oauth2 (account, "oauth2-source"), "builtin") != 0)
+    {
+      g_printerr (_("popbell: account “%s” does not use Popbell's own sign-in; set auth=oauth2 "
+                    "and oauth2-source=builtin first\n"), account_name);
+      return 2;
+    }
+
+  refresh_tokens = popbell_secret_credentials_new_oauth2 ();
+  popbell_oauth2_sign_in_async (account, refresh_tokens, TRUE, print_sign_in_uri,
+                                (gpointer) account_name, NULL, async_done, &result);
+  if (!popbell_oauth2_sign_in_finish (wait_result (&result), &error))
+    {
+      g_printerr ("popbell: %s\n", error->message);
+      return g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ? 2 : 1;
+    }
+
+  /* A new sign-in is the user's answer to an authentication failure. */
+  state_store = popbell_state_store_new (NULL);
+  if (!clear_auth_hold (state_store, account_name, &error))
+    {
+      g_printerr (_("popbell: account “%s” is signed in, but its state could not be updated: "
+                    "%s\n"), account_name, error->message);
+      return 1;
+    }
+  g_print (_("Account “%s” is signed in; its refresh token is in the keyring.\n"), account_name);
+  return 0;
 }
 
 /* ======================================================================== */

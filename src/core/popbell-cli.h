@@ -19,5 +19,8 @@ int popbell_cli_show_newest  (const gchar *account_name);
  * session logged in, 1 when it failed (the report says where), 2 for a
  * usage or configuration error. */
 int popbell_cli_diagnostics  (const gchar *account_name);
+/* auth=oauth2, oauth2-source=builtin: the browser sign-in (prints the
+ * address too), then the refresh token goes to the keyring. */
+int popbell_cli_sign_in      (const gchar *account_name);
 
 G_END_DECLS

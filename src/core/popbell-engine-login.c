@@ -77,6 +77,7 @@ gboolean
 popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -123,6 +124,7 @@ popbell_engine_forget_password_async (PopbellEngine       *self,
                                       gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  PopbellCredentials *store;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (POPBELL_IS_ACCOUNT (account));
@@ -138,7 +140,13 @@ popbell_engine_forget_password_async (PopbellEngine       *self,
       g_task_return_int (task, FALSE);
       return;
     }
-  popbell_credentials_clear_async (self->credentials, popbell_account_get_host (account),
+  /* auth=oauth2: what the keyring holds is the built-in sign-in's refresh
+   * token (SPEC §3, io.github.popbell.OAuth2). */
+  store = popbell_account_get_auth (account) == POPBELL_POP3_AUTH_OAUTH2
+            ? popbell_token_source_cache_get_refresh_tokens (
+                popbell_checker_get_token_sources (self->checker))
+            : self->credentials;
+  popbell_credentials_clear_async (store, popbell_account_get_host (account),
                                    popbell_account_get_username (account), cancellable,
                                    password_cleared, g_steal_pointer (&task));
 }
@@ -153,6 +161,7 @@ popbell_engine_forget_password_finish (PopbellEngine  *self,
   gssize cleared;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   cleared = g_task_propagate_int (G_TASK (result), &local);
   if (local != NULL)
     {

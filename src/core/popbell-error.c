@@ -388,6 +388,15 @@ from_pop3_error (const GError *error,
       reason = POPBELL_ERROR_REASON_AUTH_REJECTED;
       break;
 
+    case POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE:
+      /* AUTH like UNSUPPORTED: only a settings change helps. */
+      sentence = g_strdup_printf (_("Account “%s”: the server does not offer OAuth 2.0 login "
+                                    "(SASL OAUTHBEARER or XOAUTH2). Choose another "
+                                    "authentication method for the account."), name);
+      code = POPBELL_ERROR_AUTH;
+      reason = POPBELL_ERROR_REASON_AUTH_UNSUPPORTED;
+      break;
+
     case POPBELL_POP3_ERROR_UNSUPPORTED:
       /* AUTH rather than PROTOCOL: the server is fine, our login method
        * cannot work with it, and retrying would not help. */
@@ -421,14 +430,6 @@ from_pop3_error (const GError *error,
                                   name);
       code = POPBELL_ERROR_TLS;
       reason = POPBELL_ERROR_REASON_TLS_MISMATCH;
-      break;
-
-    case POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE:
-      sentence = g_strdup_printf (_("Account “%s”: the server offers no OAuth 2.0 login "
-                                    "(OAUTHBEARER or XOAUTH2). Choose another login method "
-                                    "for the account."), name);
-      code = POPBELL_ERROR_AUTH;
-      reason = POPBELL_ERROR_REASON_AUTH_UNSUPPORTED;
       break;
 
     case POPBELL_POP3_ERROR_IN_USE:

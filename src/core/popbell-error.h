@@ -82,9 +82,10 @@ const gchar *popbell_error_kind_to_string (PopbellError kind);
  * - G_IO_ERROR_TIMED_OUT, POP3 TIMEOUT → TIMEOUT
  * - G_TLS_ERROR_*, POP3 TLS_UNAVAILABLE, TLS_CERTIFICATE → TLS (the
  *   certificate message keeps the SHA-256 fingerprint and says how to pin it)
- * - POP3 AUTH → AUTH; POP3 UNSUPPORTED → AUTH as well: the configured login
- *   method cannot work with this server, only a settings change helps, so it
- *   must hold the schedule like a rejected password instead of retrying
+ * - POP3 AUTH → AUTH; POP3 UNSUPPORTED and OAUTH2_UNAVAILABLE → AUTH as
+ *   well: the configured login method cannot work with this server, only a
+ *   settings change helps, so it must hold the schedule like a rejected
+ *   password instead of retrying
  * - POP3 INSECURE → INSECURE
  * - POP3 PROTOCOL, PIPELINING, TOO_LARGE, COMMAND_FAILED → PROTOCOL
  * - POP3 SYS_TEMP, SYS_PERM, SERVER_REFUSED → SERVER

@@ -26,9 +26,28 @@ account_schema (void)
   return &schema;
 }
 
+/* SPEC §3: OAuth 2.0 refresh tokens, kept apart from the passwords so that
+ * a password and a refresh token for the same (host, user) never replace
+ * each other. */
+static const SecretSchema *
+oauth2_schema (void)
+{
+  static const SecretSchema schema = {
+    "io.github.popbell.OAuth2", SECRET_SCHEMA_NONE,
+    {
+      { ATTRIBUTE_HOST, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { ATTRIBUTE_USER, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+  };
+  return &schema;
+}
+
 struct _PopbellSecretCredentials
 {
   GObject          parent_instance;
+
+  const SecretSchema *schema;         /* (unowned) static: account_schema() or oauth2_schema() */
 
   /* Watching for the keyring to become usable (see ::unlocked). A lookup
    * never prompts, so after LOCKED the engine waits for this instead of
@@ -353,10 +372,11 @@ stored (GObject      *source,
 static void
 store_now (GTask *task)
 {
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
   OpData *data = g_task_get_task_data (task);
   SecretValue *value = secret_value_new (data->password, -1, "text/plain");
 
-  secret_service_store (data->service, account_schema (), data->attributes,
+  secret_service_store (data->service, self->schema, data->attributes,
                         SECRET_COLLECTION_DEFAULT, data->label, value,
                         g_task_get_cancellable (task), stored, g_object_ref (task));
   secret_value_unref (value);
@@ -404,6 +424,7 @@ got_collection (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
   OpData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
@@ -421,7 +442,7 @@ got_collection (GObject      *source,
     case OP_LOOKUP:
       /* No SECRET_SEARCH_UNLOCK: a background check must never pop up an
        * unlock prompt; locked items come back locked and we say so. */
-      secret_service_search (data->service, account_schema (), data->attributes,
+      secret_service_search (data->service, self->schema, data->attributes,
                              SECRET_SEARCH_LOAD_SECRETS, cancellable, searched,
                              g_steal_pointer (&task));
       break;
@@ -441,7 +462,7 @@ got_collection (GObject      *source,
       break;
 
     case OP_CLEAR:
-      secret_service_clear (data->service, account_schema (), data->attributes, cancellable,
+      secret_service_clear (data->service, self->schema, data->attributes, cancellable,
                             cleared, g_steal_pointer (&task));
       break;
 
@@ -492,7 +513,7 @@ operation_new (PopbellSecretCredentials *self,
 
   g_task_set_source_tag (task, source_tag);
   data->op = op;
-  data->attributes = secret_attributes_build (account_schema (),
+  data->attributes = secret_attributes_build (self->schema,
                                               ATTRIBUTE_HOST, host,
                                               ATTRIBUTE_USER, user,
                                               NULL);
@@ -556,6 +577,7 @@ prefetch_serve (PopbellSecretCredentials *self,
 {
   OpData *data = g_task_get_task_data (task);
   g_autofree gchar *key = prefetch_key (data->attributes);
+  gpointer stolen_key = NULL;
   gpointer password = NULL;
 
   if (g_task_return_error_if_cancelled (task))
@@ -564,8 +586,10 @@ prefetch_serve (PopbellSecretCredentials *self,
       return;
     }
   if (self->prefetched != NULL && key != NULL &&
-      g_hash_table_steal_extended (self->prefetched, key, NULL, &password))
+      g_hash_table_steal_extended (self->prefetched, key, &stolen_key, &password))
     {
+      /* Stealing hands the key over too (a NULL out-pointer leaks it). */
+      g_free (stolen_key);
       g_task_return_pointer (task, password, (GDestroyNotify) popbell_credentials_free_password);
       g_object_unref (task);
       return;
@@ -659,7 +683,7 @@ prefetch_got_service (GObject      *source,
    * locked items stay locked and their lookups report it (::unlocked then
    * brings the checks back). */
   all = g_hash_table_new (g_str_hash, g_str_equal);
-  secret_service_search (service, account_schema (), all,
+  secret_service_search (service, self->schema, all,
                          SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS,
                          self->prefetch_cancellable, prefetch_searched, g_object_ref (self));
 }
@@ -799,10 +823,20 @@ static void
 popbell_secret_credentials_init (PopbellSecretCredentials *self)
 {
   g_queue_init (&self->prefetch_waiters);
+  self->schema = account_schema ();
 }
 
 PopbellCredentials *
 popbell_secret_credentials_new (void)
 {
   return g_object_new (POPBELL_TYPE_SECRET_CREDENTIALS, NULL);
+}
+
+PopbellCredentials *
+popbell_secret_credentials_new_oauth2 (void)
+{
+  PopbellSecretCredentials *self = g_object_new (POPBELL_TYPE_SECRET_CREDENTIALS, NULL);
+
+  self->schema = oauth2_schema ();
+  return POPBELL_CREDENTIALS (self);
 }

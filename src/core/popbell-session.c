@@ -23,8 +23,10 @@ struct _PopbellSession
   PopbellChecker      *checker;     /* (owned) */
   PopbellAccount      *account;     /* (owned) */
   PopbellSessionFlags  flags;
-  gchar               *password;    /* (owned) (nullable) wiped when freed */
+  gchar               *password;    /* (owned) (nullable) wiped when freed; the
+                                     * access token for auth=oauth2 */
   gboolean             have_password;
+  gboolean             token_renewed; /* auth=oauth2: the one renewal is spent */
 
   PopbellStateLock    *lock;        /* (owned) (nullable) non-NULL ⇔ we hold the account */
   PopbellAccountState *state;       /* (owned) (nullable) loaded under the lock */
@@ -422,6 +424,7 @@ translate (PopbellSession *self, const GError *error)
 
 static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_get_token (GTask *task, gboolean renew);
 static void open_connect (GTask *task);
 static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -487,6 +490,12 @@ open_guards (PopbellSession *self, GError **error)
                    "lifting the authentication hold", account_name (self));
           state->auth_hold = FALSE;
           g_clear_pointer (&state->auth_hold_digest, g_free);
+        }
+      else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD) &&
+               popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+        {
+          g_propagate_error (error, popbell_oauth2_rejected_error (self->account, TRUE));
+          return FALSE;
         }
       else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD))
         {
@@ -599,6 +608,11 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       open_connect (g_steal_pointer (&task));
       return;
     }
+  if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+    {
+      open_get_token (g_steal_pointer (&task), FALSE);
+      return;
+    }
 
   /* Not g_task_get_cancellable (task) in the argument list: the order in
    * which arguments are evaluated is unspecified (g_steal_pointer). */
@@ -634,6 +648,44 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->have_password = TRUE;
   open_connect (g_steal_pointer (&task));
+}
+
+/* auth=oauth2: the token instead of the keyring's password (SPEC §5
+ * "Authentication"); @renew after the server rejected the last one. */
+static void
+open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
+                                                          &error);
+  if (self->password == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  open_connect (g_steal_pointer (&task));
+}
+
+static void
+open_get_token (GTask *task, gboolean renew)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  PopbellTokenSourceCache *cache = popbell_checker_get_token_sources (self->checker);
+  g_autoptr(PopbellTokenSource) source = NULL;
+  GError *error = NULL;
+
+  source = popbell_token_source_cache_get (cache, self->account, &error);
+  if (source == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  popbell_token_source_get_token_async (source, renew, g_task_get_cancellable (task),
+                                        open_got_token, task);
 }
 
 static void
@@ -735,6 +787,24 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       translated = translate (self, error);
       if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
+          popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2 &&
+          !self->have_password)
+        {
+          /* A rejected token is renewed once per session (command again,
+           * GOA again, refresh token), on a new connection; the second
+           * rejection holds the account below — never a loop. */
+          if (!self->token_renewed)
+            {
+              self->token_renewed = TRUE;
+              popbell_pop3_client_close (self->client);
+              g_clear_object (&self->client);
+              open_get_token (g_steal_pointer (&task), TRUE);
+              return;
+            }
+          g_clear_error (&translated);
+          translated = popbell_oauth2_rejected_error (self->account, FALSE);
+        }
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
           !(self->flags & POPBELL_SESSION_PROBE))
         {
           /* Repeated bad logins get accounts locked (SPEC §5): hold until
@@ -780,6 +850,7 @@ gboolean
 popbell_session_open_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -842,5 +913,6 @@ gboolean
 popbell_session_close_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -646,6 +646,8 @@ popbell_application_handle_local_options (GApplication *app,
     return popbell_cli_show_newest (account);
   if (g_variant_dict_lookup (options, "diagnostics", "&s", &account))
     return popbell_cli_diagnostics (account);
+  if (g_variant_dict_lookup (options, "sign-in", "&s", &account))
+    return popbell_cli_sign_in (account);
 
   if (g_variant_dict_contains (options, "check-now"))
     return remote_check_now (app);
@@ -732,6 +734,9 @@ static const GOptionEntry option_entries[] = {
   { "diagnostics", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Connect to account NAME, log in and print a report for a bug report "
        "(passwords, user names and message headers replaced)"), N_("NAME") },
+  { "sign-in", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Sign in account NAME (OAuth 2.0) in the browser and store the refresh token in the keyring"),
+    N_("NAME") },
   { "preferences", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Open the preferences window"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
