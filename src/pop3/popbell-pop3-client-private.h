@@ -204,6 +204,10 @@ typedef struct {
 IoCall            *pop3_io_call_new (PopbellPop3Client *self);
 PopbellPop3Client *pop3_io_call_end (IoCall *call, gboolean *stale);
 
+/* One line of the protocol trace ("C" or "S", secrets already masked): the
+ * debug log and the ::trace signal (popbell-pop3-client.c). */
+void   pop3_trace         (PopbellPop3Client *self, const gchar *direction, const gchar *text);
+
 void   pop3_secret_wipe   (gpointer data, gsize len);
 void   pop3_secret_free   (gchar *secret);
 gchar *pop3_secret_concat (const gchar *a, const gchar *b);

@@ -62,6 +62,19 @@ popbell_pop3_client_finalize (GObject *object)
   G_OBJECT_CLASS (popbell_pop3_client_parent_class)->finalize (object);
 }
 
+/* ::trace (const gchar *direction, const gchar *text): every line the debug
+ * log shows, for a diagnostics report that needs it without the global log. */
+static guint trace_signal;
+
+void
+pop3_trace (PopbellPop3Client *self,
+            const gchar       *direction,
+            const gchar       *text)
+{
+  g_debug ("%s: %s", direction, text);
+  g_signal_emit (self, trace_signal, 0, direction, text);
+}
+
 static void
 popbell_pop3_client_class_init (PopbellPop3ClientClass *klass)
 {
@@ -69,6 +82,9 @@ popbell_pop3_client_class_init (PopbellPop3ClientClass *klass)
 
   object_class->dispose = popbell_pop3_client_dispose;
   object_class->finalize = popbell_pop3_client_finalize;
+
+  trace_signal = g_signal_new ("trace", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                               NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -268,6 +284,13 @@ popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self)
 {
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
   return self->apop_timestamp;
+}
+
+GTlsConnection *
+popbell_pop3_client_get_tls_connection (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
+  return G_IS_TLS_CONNECTION (self->iostream) ? G_TLS_CONNECTION (self->iostream) : NULL;
 }
 
 const gchar *

@@ -57,6 +57,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellPop3ListEntry, popbell_pop3_list_entry_fre
 #define POPBELL_POP3_EXPIRE_NONE   (-1)        /* no EXPIRE capability */
 #define POPBELL_POP3_EXPIRE_NEVER  G_MAXINT    /* "EXPIRE NEVER" */
 
+/* Signal ::trace (const gchar *direction "C" or "S", const gchar *text):
+ * each line of the protocol trace, as G_MESSAGES_DEBUG shows it (passwords
+ * masked), for diagnostics reports. */
 #define POPBELL_TYPE_POP3_CLIENT (popbell_pop3_client_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellPop3Client, popbell_pop3_client, POPBELL, POP3_CLIENT, GObject)
 
@@ -132,6 +135,9 @@ const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self);
 /* (nullable) hex "AB:CD:..." SHA-256 of the peer certificate, once seen (also
  * after a verification failure). */
 const gchar *popbell_pop3_client_get_peer_certificate_sha256 (PopbellPop3Client *self);
+/* (nullable) (transfer none) the TLS layer while connected with TLS: its
+ * protocol version, cipher suite and peer certificate chain (diagnostics). */
+GTlsConnection *popbell_pop3_client_get_tls_connection (PopbellPop3Client *self);
 
 /* Connect, TLS / STLS, greeting, CAPA (CAPA -ERR is fine: RFC 1939 server).
  * Errors: G_IO_ERROR (network), G_TLS_ERROR, POPBELL_POP3_ERROR_* (TIMEOUT,

@@ -517,7 +517,7 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
   cmd->op->sent = TRUE;
   if (cmd->line != NULL)
     {
-      g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
+      pop3_trace (self, "C", cmd->trace != NULL ? cmd->trace : cmd->line);
       pop3_queue_out_append (self, cmd->line, strlen (cmd->line));
       pop3_queue_out_append (self, "\r\n", 2);
       self->out_pending_cmds++;
@@ -574,7 +574,7 @@ handle_status_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
   g_autofree gchar *trace = popbell_pop3_trace_text (line->data, line->len);
   GError *error = NULL;
 
-  g_debug ("S: %s", trace);
+  pop3_trace (self, "S", trace);
   cmd->reply = popbell_pop3_reply_parse (line->data, line->len, cmd->allow_continuation, &error);
   if (cmd->reply == NULL && cmd->line == NULL && !self->encrypted &&
       pop3_queue_tls_mismatch (self, line->data, line->len))

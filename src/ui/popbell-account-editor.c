@@ -600,6 +600,19 @@ cancel_clicked_cb (PopbellAccountEditor *self)
   gtk_widget_destroy (GTK_WIDGET (self));
 }
 
+/* Showing a window focuses its first field: a focus meant for the user
+ * waits until the window is on screen. */
+static void
+focus_when_mapped (PopbellAccountEditor *self,
+                   GtkWidget            *widget)
+{
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (widget);
+  else
+    g_signal_connect_object (self, "map", G_CALLBACK (gtk_widget_grab_focus), widget,
+                             G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+}
+
 void
 popbell_account_editor_focus (PopbellAccountEditor      *self,
                               PopbellAccountEditorFocus  focus,
@@ -615,7 +628,7 @@ popbell_account_editor_focus (PopbellAccountEditor      *self,
   if (fingerprint == NULL)
     {
       if (focus != POPBELL_ACCOUNT_EDITOR_FOCUS_NONE)
-        gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+        focus_when_mapped (self, GTK_WIDGET (self->password_entry));
       if (problem != NULL)
         gtk_label_set_text (self->test_label, problem->message);
       return;
@@ -625,7 +638,7 @@ popbell_account_editor_focus (PopbellAccountEditor      *self,
   self->certificate = g_steal_pointer (&fingerprint);
   gtk_label_set_text (self->test_label, problem->message);
   gtk_widget_show (self->trust_button);
-  gtk_widget_grab_focus (self->trust_button);
+  focus_when_mapped (self, self->trust_button);
 }
 
 gboolean
