@@ -44,7 +44,6 @@ struct _PopbellAccountRunner
   guint                problem_episode;
 
   GHashTable          *seen_marks;    /* (owned) UIDs marked seen, not yet saved */
-  gboolean             seen_all_mark;
   GHashTable          *announced_marks; /* (owned) UIDs marked announced, not yet saved */
   GSource             *marks_retry;   /* (owned) (nullable) */
 };
@@ -242,8 +241,6 @@ apply_marks (PopbellAccountRunner *self, PopbellAccountState *state)
   GHashTableIter iter;
   gpointer key;
 
-  if (self->seen_all_mark)
-    g_ptr_array_set_size (state->unseen, 0);
   g_hash_table_iter_init (&iter, self->seen_marks);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     popbell_account_state_remove_unseen (state, key);
@@ -574,18 +571,20 @@ popbell_account_runner_mark_seen (PopbellAccountRunner *self, const gchar *uid)
 gboolean
 popbell_account_runner_mark_all_seen (PopbellAccountRunner *self)
 {
-  gboolean changed;
+  GPtrArray *unseen;
 
   g_return_val_if_fail (POPBELL_IS_ACCOUNT_RUNNER (self), FALSE);
 
-  changed = self->state->unseen->len > 0;
-  /* Also for an empty list while busy: the running session may bring new
-   * entries that the user has not seen, but those it replaces. */
-  if (!changed && self->session == NULL)
+  /* What the user saw, by UID: a check running now may bring messages
+   * nobody has seen yet, and they must stay unseen (and be announced). */
+  unseen = self->state->unseen;
+  for (guint i = 0; i < unseen->len; i++)
+    g_hash_table_add (self->seen_marks,
+                      g_strdup (((PopbellUnseenEntry *) unseen->pdata[i])->uid));
+  if (unseen->len == 0)
     return FALSE;
-  g_ptr_array_set_size (self->state->unseen, 0);
-  self->seen_all_mark = TRUE;
-  return changed;
+  g_ptr_array_set_size (unseen, 0);
+  return TRUE;
 }
 
 gboolean
@@ -643,7 +642,7 @@ popbell_account_runner_flush_marks (PopbellAccountRunner *self)
 
   g_return_if_fail (POPBELL_IS_ACCOUNT_RUNNER (self));
 
-  if (!self->seen_all_mark && g_hash_table_size (self->seen_marks) == 0 &&
+  if (g_hash_table_size (self->seen_marks) == 0 &&
       g_hash_table_size (self->announced_marks) == 0 && !self->unsaved)
     return;
   if (self->session != NULL || self->engine == NULL)
@@ -678,7 +677,6 @@ popbell_account_runner_flush_marks (PopbellAccountRunner *self)
   popbell_account_runner_note_save (self, NULL);
   g_hash_table_remove_all (self->seen_marks);
   g_hash_table_remove_all (self->announced_marks);
-  self->seen_all_mark = FALSE;
   popbell_account_state_free (self->state);
   self->state = g_steal_pointer (&state);
 }

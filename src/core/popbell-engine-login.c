@@ -77,6 +77,7 @@ gboolean
 popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -160,6 +161,7 @@ popbell_engine_forget_password_finish (PopbellEngine  *self,
   gssize cleared;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   cleared = g_task_propagate_int (G_TASK (result), &local);
   if (local != NULL)
     {

@@ -430,7 +430,7 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
   g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      if (!popbell_account_runner_mark_all_seen (value) && !popbell_account_runner_is_busy (value))
+      if (!popbell_account_runner_mark_all_seen (value))
         continue;
       popbell_account_runner_flush_marks (value);
       g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (value)));

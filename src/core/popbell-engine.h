@@ -73,7 +73,10 @@ const GError          *popbell_account_status_get_save_error  (PopbellAccountSta
  * Owns the accounts, the credentials, the stored state and the schedule;
  * the only object the UI talks to. Runs on the thread-default main context
  * it was created in. One POP3 session per account at a time: a preview or a
- * deletion waits for a running check of the same account.
+ * deletion waits for a running check of the same account. At most
+ * POPBELL_SESSION_MAX_OPEN (8) sessions at once in the process; the others
+ * wait their turn, the user's (preview, deletion, Test connection) first.
+ * The first checks after popbell_engine_start() are due at once.
  *
  * Signals:
  * - ::account-checked (PopbellCheckResult *result): a check finished (also

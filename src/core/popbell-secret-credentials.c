@@ -577,6 +577,7 @@ prefetch_serve (PopbellSecretCredentials *self,
 {
   OpData *data = g_task_get_task_data (task);
   g_autofree gchar *key = prefetch_key (data->attributes);
+  gpointer stolen_key = NULL;
   gpointer password = NULL;
 
   if (g_task_return_error_if_cancelled (task))
@@ -585,8 +586,10 @@ prefetch_serve (PopbellSecretCredentials *self,
       return;
     }
   if (self->prefetched != NULL && key != NULL &&
-      g_hash_table_steal_extended (self->prefetched, key, NULL, &password))
+      g_hash_table_steal_extended (self->prefetched, key, &stolen_key, &password))
     {
+      /* Stealing hands the key over too (a NULL out-pointer leaks it). */
+      g_free (stolen_key);
       g_task_return_pointer (task, password, (GDestroyNotify) popbell_credentials_free_password);
       g_object_unref (task);
       return;

@@ -5,6 +5,8 @@
 
 #include "popbell-state-format-private.h"
 
+#include "popbell-pop3-client.h"
+
 #include <string.h>
 
 /*
@@ -47,7 +49,9 @@
  */
 #define STATE_MAGIC "popbell-state 1"
 #define JOURNAL_MAGIC "popbell-journal 1"
-#define MAX_UID_LENGTH 255   /* generous: RFC 1939 says 70; never trust a file */
+/* What the POP3 layer accepts (8-bit octets already written as %XX):
+ * the same cap, so a UID the client took always loads again. */
+#define MAX_UID_LENGTH POPBELL_POP3_MAX_UID_LENGTH
 
 /* --- the scalar fields ------------------------------------------------------ */
 

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+static void login_try_next (PopbellPop3Client *self, GError *error);
+
 /* --- login --------------------------------------------------------------------- */
 
 static void
@@ -15,6 +17,16 @@ login_capa_done (Cmd *cmd)
   Op *op = cmd->op;
   PopbellPop3Client *self = op->client;
 
+  op->capa_with_auth = FALSE;
+  op->ahead_open = FALSE;
+  if (op->auth_error != NULL)
+    {
+      /* The CAPA written with a refused login: not logged in, nothing to
+       * learn; the login goes on (another method) or ends. */
+      g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
+      login_try_next (self, g_steal_pointer (&op->auth_error));
+      return;
+    }
   /* RFC 2449 §5: capabilities after login may differ (LOGIN-DELAY n USER,
    * EXPIRE n USER); without an answer the old list stays. */
   if (cmd->reply->status == POPBELL_POP3_STATUS_OK)
@@ -46,7 +58,6 @@ pop3_auth_login_send_capa (PopbellPop3Client *self)
   pop3_barrier_send (self, pop3_capa_cmd (self, login_capa_done));
 }
 
-static void login_try_next (PopbellPop3Client *self, GError *error);
 
 /* The final answer to PASS, APOP or AUTH. */
 static void
@@ -58,11 +69,28 @@ auth_done (Cmd *cmd)
     {
       /* RFC 3206 §4: without a code, a refused PASS/APOP/AUTH means the
        * credentials. */
-      login_try_next (self, pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH));
+      GError *error = pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH);
+
+      if (cmd->op->capa_with_auth)
+        {
+          /* The CAPA written with it is answered next: go on from there.
+           * What was written ahead goes back to the queue. */
+          cmd->op->ahead_open = FALSE;
+          pop3_queue_requeue_ahead (self);
+          g_clear_error (&cmd->op->auth_error);
+          cmd->op->auth_error = error;
+          return;
+        }
+      login_try_next (self, error);
       return;
     }
   self->auth_method_used = cmd->op->method_trying;
   g_debug ("POP3 %s: logged in", self->host);
+  if (cmd->op->capa_with_auth)
+    {
+      self->state = STATE_TRANSACTION;   /* its CAPA is on the way */
+      return;
+    }
   pop3_auth_login_send_capa (self);
 }
 
@@ -109,6 +137,24 @@ user_done (Cmd *cmd)
   pop3_barrier_send (self, pass);
 }
 
+/* Write a login that is one command. Writing ahead (see
+ * popbell-pop3-queue.c), the CAPA after login and the simple commands
+ * queued behind go in the same write. */
+static void
+login_write (PopbellPop3Client *self, Op *op, Cmd *auth)
+{
+  if (!self->writing_ahead)
+    {
+      pop3_barrier_send (self, auth);
+      return;
+    }
+  pop3_queue_send (self, auth);
+  pop3_queue_send (self, pop3_capa_cmd (self, login_capa_done));
+  op->capa_with_auth = TRUE;
+  op->ahead_open = TRUE;
+  pop3_queue_schedule (self);
+}
+
 /* Send the commands of one method. */
 static void
 login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
@@ -140,7 +186,7 @@ login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
          * overwrite it before the checksum is freed. */
         g_checksum_reset (md5);
         g_checksum_update (md5, zeros, sizeof zeros);
-        pop3_barrier_send (self, pop3_barrier_cmd (self, line, trace, auth_done));
+        login_write (self, op, pop3_barrier_cmd (self, line, trace, auth_done));
       }
       break;
     case POPBELL_POP3_AUTH_SASL_PLAIN:
@@ -162,7 +208,7 @@ login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
         cmd->line = pop3_secret_concat ("AUTH PLAIN ", b64);
         cmd->allow_continuation = TRUE;
         op->sasl_response = b64;
-        pop3_barrier_send (self, cmd);
+        login_write (self, op, cmd);
       }
       break;
     case POPBELL_POP3_AUTH_AUTO:

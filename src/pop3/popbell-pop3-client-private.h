@@ -42,6 +42,7 @@ typedef enum {
   OP_RSET,
   OP_NOOP,
   OP_QUIT,
+  OP_INTERNAL,   /* no caller: a CAPA written ahead, or a command whose answer is void */
 } OpKind;
 
 typedef struct _Op  Op;
@@ -87,6 +88,9 @@ struct _Op
   const gchar       *oauth2_mechanism; /* "OAUTHBEARER" or "XOAUTH2" */
   gboolean           oauth2_error_step; /* the server sent its JSON failure challenge */
   gchar             *oauth2_status;  /* (nullable) "status" of that JSON */
+  gboolean           capa_with_auth; /* LOGIN: the CAPA after login went out with AUTH */
+  gboolean           ahead_open;     /* LOGIN: simple commands may follow it unanswered */
+  GError            *auth_error;     /* LOGIN: refused; reported once that CAPA is read */
 };
 
 /* The answer to STAT. */
@@ -107,6 +111,8 @@ struct _Cmd
   gboolean   allow_continuation;
   gboolean   is_stls;
   gboolean   is_quit;
+  gboolean   passable;            /* a barrier may start while it is unanswered */
+  gboolean   ahead;               /* written before the login was answered */
   gboolean   in_data;
   gboolean   line_start;
   guint      n_lines;
@@ -168,6 +174,11 @@ struct _PopbellPop3Client
   gboolean            out_writing;     /* a write is in progress (its WriteCall owns the octets) */
   gboolean            reading;
   gboolean            batch_written;   /* a write carried more than one command */
+  /* What the server advertised last time (set_remembered_capabilities);
+   * with PIPELINING, the session writes ahead (see popbell-pop3-queue.c). */
+  PopbellPop3Capabilities *remembered; /* (owned) (nullable) */
+  gboolean            writing_ahead;   /* this session writes ahead */
+  gboolean            remembered_contradicted; /* the server said otherwise now */
 
   GHashTable         *cancel_hooks;    /* (owned) GCancellable* -> CancelHook*, one
                                         * g_cancellable_connect() per cancellable */
@@ -227,6 +238,12 @@ gboolean pop3_queue_tls_mismatch      (PopbellPop3Client *self, const gchar *dat
 GError  *pop3_queue_tls_mismatch_error (PopbellPop3Client *self);
 void     pop3_queue_clear_cancel_hooks (PopbellPop3Client *self);
 void     pop3_queue_start_session_timer (PopbellPop3Client *self);
+/* Queue @cmd for writing at the end of this main loop turn. */
+void     pop3_queue_send              (PopbellPop3Client *self, Cmd *cmd);
+/* The login was refused: commands written ahead of its answer get a void
+ * answer, and their operations go back to the queue, in order. */
+void     pop3_queue_requeue_ahead     (PopbellPop3Client *self);
+Op      *pop3_op_new_internal         (PopbellPop3Client *self);
 
 /* Barriers (connect, login): a series of commands, alone on the wire. */
 Cmd  *pop3_barrier_cmd  (PopbellPop3Client *self, const gchar *line, const gchar *trace,
@@ -238,6 +255,8 @@ void  pop3_barrier_done (PopbellPop3Client *self, GError *error);
 
 Cmd *pop3_commands_make_cmd (Op *op);
 Cmd *pop3_capa_cmd          (PopbellPop3Client *self, void (*done) (Cmd *cmd));
+/* CAPA for @op (an internal one), answered into op->new_capa. */
+Cmd *pop3_capa_cmd_for      (Op *op, void (*done) (Cmd *cmd));
 
 /* --- connect (popbell-pop3-connect.c) --------------------------------------- */
 

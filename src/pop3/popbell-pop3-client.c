@@ -52,6 +52,7 @@ popbell_pop3_client_finalize (GObject *object)
   g_clear_object (&self->local_address);
   g_main_context_unref (self->context);
   popbell_pop3_capabilities_free (self->capa);
+  g_clear_pointer (&self->remembered, popbell_pop3_capabilities_free);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
   pop3_queue_out_clear (self);
@@ -159,6 +160,46 @@ popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client *self, PopbellP
 {
   g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
   self->preferred_auth = method;
+}
+
+void
+popbell_pop3_client_set_remembered_capabilities (PopbellPop3Client   *self,
+                                                 const gchar * const *capabilities)
+{
+  g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
+
+  g_clear_pointer (&self->remembered, popbell_pop3_capabilities_free);
+  if (capabilities == NULL)
+    return;
+  self->remembered = popbell_pop3_capabilities_new ();
+  for (const gchar * const *c = capabilities; *c != NULL; c++)
+    if (!popbell_pop3_capabilities_add_line (self->remembered, *c, strlen (*c), NULL))
+      g_debug ("POP3 %s: ignoring the remembered capability \"%s\"", self->host, *c);
+}
+
+gchar **
+popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
+
+  g_hash_table_iter_init (&iter, self->capa->caps);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_ptr_array_add (lines, *(const gchar *) value != '\0'
+                            ? g_strdup_printf ("%s %s", (const gchar *) key, (const gchar *) value)
+                            : g_strdup (key));
+  g_ptr_array_add (lines, NULL);
+  return (gchar **) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+gboolean
+popbell_pop3_client_get_remembered_contradicted (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), FALSE);
+  return self->remembered_contradicted;
 }
 
 PopbellPop3AuthMethod

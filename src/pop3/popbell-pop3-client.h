@@ -91,6 +91,16 @@ void popbell_pop3_client_set_pipelining_enabled  (PopbellPop3Client *self, gbool
  * check costs one login attempt. POPBELL_POP3_AUTH_AUTO: no preference. */
 void popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client     *self,
                                                     PopbellPop3AuthMethod  method);
+/* What the server advertised in the previous session of this account,
+ * as CAPA lines ("PIPELINING", "SASL PLAIN", ...; NULL: nothing
+ * remembered). With PIPELINING among them the session writes ahead: the
+ * CAPA after the greeting (never before STLS), a one-command login (APOP,
+ * AUTH PLAIN) with the CAPA after it, and the simple one-line operations
+ * already queued behind the login (STAT, UIDL n, LIST n, NOOP) in one
+ * write. Whatever this session's answers say wins; a refused login puts
+ * those operations back in the queue, answered after the login. */
+void popbell_pop3_client_set_remembered_capabilities (PopbellPop3Client   *self,
+                                                      const gchar * const *capabilities);
 /* Connect from this local address (tests: 127.0.0.2, which Dovecot does not
  * treat as a secured connection). NULL: any. */
 void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSocketAddress *address);
@@ -107,6 +117,12 @@ const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, c
 gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
 /* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
 gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
+/* (transfer full) the capabilities as CAPA lines, to remember for next
+ * time (after login: the list the server gave then). */
+gchar      **popbell_pop3_client_dup_capabilities (PopbellPop3Client *self);
+/* The session wrote ahead on a memory that the server's CAPA contradicted
+ * (no PIPELINING now): the caller should forget it. */
+gboolean     popbell_pop3_client_get_remembered_contradicted (PopbellPop3Client *self);
 /* The method that logged in (never AUTO after a successful login);
  * POPBELL_POP3_AUTH_AUTO before that. */
 PopbellPop3AuthMethod popbell_pop3_client_get_auth_method_used (PopbellPop3Client *self);

@@ -261,6 +261,21 @@ capa_data_line (Cmd *cmd, const guint8 *data, gsize len, gboolean complete, GErr
 }
 
 Cmd *
+pop3_capa_cmd_for (Op *op, void (*done) (Cmd *cmd))
+{
+  Cmd *cmd = g_new0 (Cmd, 1);
+
+  cmd->op = op;
+  cmd->line = g_strdup ("CAPA");
+  cmd->done = done;
+  cmd->multiline = TRUE;
+  cmd->data_line = capa_data_line;
+  g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
+  op->new_capa = popbell_pop3_capabilities_new ();
+  return cmd;
+}
+
+Cmd *
 pop3_capa_cmd (PopbellPop3Client *self, void (*done) (Cmd *cmd))
 {
   Cmd *cmd = pop3_barrier_cmd (self, "CAPA", NULL, done);

@@ -61,10 +61,48 @@ connect_capa_done (Cmd *cmd)
   connect_done (self);
 }
 
+/* The answer to a CAPA written ahead (the connect already ended on the
+ * remembered list): the server's word replaces the memory. */
+static void
+ahead_capa_done (Cmd *cmd)
+{
+  Op *op = cmd->op;
+  PopbellPop3Client *self = op->client;
+
+  if (self->state == STATE_AUTHORIZATION)
+    {
+      popbell_pop3_capabilities_free (self->capa);
+      if (cmd->reply->status == POPBELL_POP3_STATUS_OK)
+        self->capa = g_steal_pointer (&op->new_capa);
+      else
+        self->capa = popbell_pop3_capabilities_new ();
+    }
+  if (!popbell_pop3_capabilities_has (self->capa, "PIPELINING"))
+    self->remembered_contradicted = TRUE;
+  pop3_op_free (op);
+}
+
 void
 pop3_connect_send_capa (PopbellPop3Client *self)
 {
-  pop3_barrier_send (self, pop3_capa_cmd (self, connect_capa_done));
+  Cmd *capa;
+
+  /* Never ahead of STLS: on a starttls session only the CAPA after the
+   * handshake may be written ahead. */
+  self->writing_ahead = self->remembered != NULL && self->pipelining_enabled &&
+                        popbell_pop3_capabilities_has (self->remembered, "PIPELINING") &&
+                        (self->security != POPBELL_POP3_SECURITY_STARTTLS || self->encrypted);
+  if (!self->writing_ahead)
+    {
+      pop3_barrier_send (self, pop3_capa_cmd (self, connect_capa_done));
+      return;
+    }
+  capa = pop3_capa_cmd_for (pop3_op_new_internal (self), ahead_capa_done);
+  capa->passable = TRUE;
+  pop3_queue_send (self, capa);
+  popbell_pop3_capabilities_free (self->capa);
+  self->capa = popbell_pop3_capabilities_copy (self->remembered);
+  connect_done (self);
 }
 
 static void

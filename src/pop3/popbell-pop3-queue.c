@@ -138,6 +138,7 @@ pop3_op_free (Op *op)
   pop3_secret_free (op->password);
   pop3_secret_free (op->sasl_response);
   g_free (op->oauth2_status);
+  g_clear_error (&op->auth_error);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }
@@ -471,6 +472,9 @@ request_flush (PopbellPop3Client *self)
   if (self->flush_idle_id != 0 || self->out_writing || self->out_pending->len == 0)
     return;
   source = g_idle_source_new ();
+  /* After the default-priority sources of this turn (a GTask completing
+   * the connect runs its callback there, and may queue the login). */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT + 10);
   g_source_set_callback (source, flush_idle_cb, self, NULL);
   g_source_set_static_name (source, "popbell-pop3-flush");
   self->flush_idle_id = g_source_attach (source, self->context);
@@ -680,6 +684,87 @@ sent_bytes (PopbellPop3Client *self)
   return n;
 }
 
+/* Writing ahead (issue 9: an unchanged check in the fewest round trips).
+ * When the server advertised PIPELINING last time (the caller says so with
+ * set_remembered_capabilities()), the session does not wait where the
+ * answer is almost certainly known:
+ *
+ *  - the CAPA after the greeting (or after STLS: never before it) is
+ *    written and the connect ends at once, on the remembered list; the
+ *    answer replaces it when it comes (passable: a barrier may start);
+ *  - a login with a single command (APOP, AUTH PLAIN with its initial
+ *    response) is written together with the CAPA after login, and the
+ *    simple one-line commands already queued behind it (STAT, UIDL n,
+ *    LIST n, NOOP) follow in the same write (ahead).
+ *
+ * What this session's answers contradict is handled on the ordinary path
+ * in the same session: a refused login voids the answers to the commands
+ * written ahead and puts them back in the queue (no second session, and
+ * nothing but what the login rules allow was sent: the method is chosen
+ * as always). A missing PIPELINING is reported to the caller
+ * (get_remembered_capabilities_contradicted()). */
+
+static gboolean
+all_passable (PopbellPop3Client *self)
+{
+  for (GList *l = self->sent.head; l != NULL; l = l->next)
+    if (!((Cmd *) l->data)->passable)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+may_go_ahead (Op *op)
+{
+  return op->kind == OP_STAT || op->kind == OP_UIDL_ONE || op->kind == OP_LIST_ONE ||
+         op->kind == OP_NOOP;
+}
+
+static void
+void_done (Cmd *cmd)
+{
+  pop3_op_free (cmd->op);
+}
+
+void
+pop3_queue_requeue_ahead (PopbellPop3Client *self)
+{
+  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+
+  for (GList *l = self->sent.head; l != NULL; l = l->next)
+    {
+      Cmd *cmd = l->data;
+
+      if (!cmd->ahead)
+        continue;
+      g_ptr_array_add (ops, cmd->op);
+      cmd->op->sent = FALSE;
+      cmd->op = pop3_op_new_internal (self);
+      cmd->done = void_done;
+      cmd->ahead = FALSE;
+    }
+  for (guint i = ops->len; i > 0; i--)
+    g_queue_push_head (&self->pending, g_ptr_array_index (ops, i - 1));
+}
+
+Op *
+pop3_op_new_internal (PopbellPop3Client *self)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->client = self;
+  op->kind = OP_INTERNAL;
+  return op;
+}
+
+void
+pop3_queue_send (PopbellPop3Client *self, Cmd *cmd)
+{
+  send_cmd (self, cmd);
+  request_flush (self);
+  pop3_queue_reader_kick (self);
+}
+
 /* Start what may start: a barrier when nothing else is outstanding, or
  * simple commands (several at once when pipelining). */
 void
@@ -688,16 +773,20 @@ pop3_queue_schedule (PopbellPop3Client *self)
   guint batch = 0;
   Op *op;
 
-  if (self->barrier != NULL)
+  /* A running barrier holds everything back, except a login that opened
+   * the way ahead (see write ahead below). */
+  if (self->barrier != NULL && !self->barrier->ahead_open)
     return;
 
   while ((op = g_queue_peek_head (&self->pending)) != NULL)
     {
       Cmd *cmd;
 
+      if (self->barrier != NULL && !may_go_ahead (op))
+        break;
       if (op_is_barrier (op))
         {
-          if (g_queue_get_length (&self->sent) == 0)
+          if (all_passable (self))
             {
               g_queue_pop_head (&self->pending);
               self->barrier = op;
@@ -709,13 +798,14 @@ pop3_queue_schedule (PopbellPop3Client *self)
         break;
       if (g_queue_get_length (&self->sent) > 0)
         {
-          if (!pop3_queue_pipelining_active (self) ||
+          if (!(pop3_queue_pipelining_active (self) || self->barrier != NULL) ||
               g_queue_get_length (&self->sent) >= PIPELINE_MAX_COMMANDS ||
               sent_bytes (self) >= PIPELINE_MAX_BYTES)
             break;
         }
       g_queue_pop_head (&self->pending);
       cmd = pop3_commands_make_cmd (op);
+      cmd->ahead = self->barrier != NULL;
       send_cmd (self, cmd);
       batch++;
       if (cmd->is_quit)

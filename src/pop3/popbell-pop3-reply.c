@@ -456,3 +456,20 @@ popbell_pop3_capabilities_has_sasl (PopbellPop3Capabilities *capa, const gchar *
       return TRUE;
   return FALSE;
 }
+
+PopbellPop3Capabilities *
+popbell_pop3_capabilities_copy (const PopbellPop3Capabilities *capa)
+{
+  PopbellPop3Capabilities *copy = popbell_pop3_capabilities_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, capa->caps);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->caps, g_strdup (key), g_strdup (value));
+  copy->login_delay = capa->login_delay;
+  copy->login_delay_per_user = capa->login_delay_per_user;
+  copy->expire = capa->expire;
+  copy->expire_per_user = capa->expire_per_user;
+  return copy;
+}

@@ -78,6 +78,7 @@ typedef struct {
 
 PopbellPop3Capabilities *popbell_pop3_capabilities_new  (void);
 void                     popbell_pop3_capabilities_free (PopbellPop3Capabilities *capa);
+PopbellPop3Capabilities *popbell_pop3_capabilities_copy (const PopbellPop3Capabilities *capa);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellPop3Capabilities, popbell_pop3_capabilities_free)
 /* Add one CAPA line. Unknown capabilities are kept by name; a malformed
  * argument of a known one (LOGIN-DELAY, EXPIRE) is an error. */

@@ -22,7 +22,9 @@
 #define WATCHER_PATH     "/StatusNotifierWatcher"
 #define LABEL_GUIDE      "99+"
 
-const gint popbell_tray_sni_icon_sizes[5] = { 16, 22, 24, 32, 48 };
+/* The sizes published in IconPixmap: a host cannot ask for a size, it
+ * picks the nearest (16 … 48 covers panels from tiny to HiDPI). */
+static const gint icon_sizes[] = { 16, 22, 24, 32, 48 };
 
 static const gchar sni_xml[] =
   "<node>"
@@ -138,9 +140,9 @@ render_pixmaps (PopbellBadgeVariant variant,
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(iiay)"));
-  for (gsize i = 0; i < G_N_ELEMENTS (popbell_tray_sni_icon_sizes); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (icon_sizes); i++)
     {
-      gint size = popbell_tray_sni_icon_sizes[i];
+      gint size = icon_sizes[i];
       g_autoptr(GdkPixbuf) base = popbell_badge_load_base (variant, size);
       g_autoptr(GdkPixbuf) icon = popbell_badge_render (base, count, size);
 
@@ -158,12 +160,6 @@ emit (PopbellTraySni *self,
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->object_id == 0)
-    {
-      if (parameters != NULL)
-        g_variant_unref (g_variant_ref_sink (parameters));
-      return;
-    }
   if (!g_dbus_connection_emit_signal (self->bus, NULL, SNI_PATH, SNI_INTERFACE, signal,
                                       parameters, &error))
     g_debug ("Cannot emit %s: %s", signal, error->message);

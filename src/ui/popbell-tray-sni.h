@@ -20,8 +20,4 @@ G_DECLARE_FINAL_TYPE (PopbellTraySni, popbell_tray_sni, POPBELL, TRAY_SNI, GObje
 /* (transfer full) (nullable) NULL without a session bus. */
 PopbellTray *popbell_tray_sni_new (GActionGroup *actions);
 
-/* The icon sizes published in IconPixmap: SNI hosts cannot ask for a size,
- * they pick the nearest (16 … 48 covers panels from tiny to HiDPI). */
-extern const gint popbell_tray_sni_icon_sizes[5];
-
 G_END_DECLS

@@ -129,16 +129,13 @@ popbell_tray_new_for_session (GActionGroup *actions)
   return popbell_tray_auto_new (actions);
 }
 
-/* Any problem the user must see on the icon (SPEC §5 "Problems"): a failure
- * that waits on the user, or checks that keep failing (stale covers a first
- * check that never succeeded).
- * TODO: popbell_account_status_has_problem() once the engine offers it
- * (issue 8). */
+/* Any problem the user must see on the icon (SPEC §5 "Problems"): the
+ * engine decides when failures become one (three in a row or ten minutes;
+ * auth, certificate and configuration at once). */
 static gboolean
 account_has_problem (PopbellAccountStatus *status)
 {
-  return popbell_account_status_needs_attention (status) ||
-         popbell_account_status_is_stale (status);
+  return popbell_account_status_has_problem (status);
 }
 
 void

@@ -8,7 +8,8 @@
 # first check finish, then measures over SECONDS of idling, during which the
 # account is checked every INTERVAL seconds and finds nothing new:
 #   - CPU time, resident memory, threads;
-#   - context switches of all popbell's threads (a wakeup costs at least one);
+#   - context switches of all popbell's threads (a wakeup costs at least one),
+#     and of the tray host's (each tray signal makes it re-read the item);
 #   - D-Bus signals popbell sent (tray item, dbusmenu, anything else);
 # and prints them in total and per check. INTERVAL is at least 60 s by
 # default so that every check moves the clock times the tray shows, as
@@ -63,19 +64,19 @@ per_thread() {
     printf "%s %s\n" "$(cat "$t/comm")" "$(awk "/^(non)?voluntary_ctxt_switches/ {s += \$2} END {print s}" "$t/status")"
   done | awk "{s[\$1] += \$2} END {for (k in s) print k, s[k]}" | sort
 }
-switches() { cat /proc/$PID/task/*/status | awk "/^(non)?voluntary_ctxt_switches/ {s += \$2} END {print s}"; }
+switches() { cat /proc/${1:-$PID}/task/*/status | awk "/^(non)?voluntary_ctxt_switches/ {s += \$2} END {print s}"; }
 ticks() { awk "{print \$14 + \$15}" "/proc/$PID/stat"; }
 hz=$(getconf CLK_TCK)
-t0=$(ticks); w0=$(switches); c0=$(logins); s0=$(n_signals); m0=$(n_messages); l0=$(wc -l <"$XS_DIR/signals.txt"); per_thread >"$XS_DIR/threads0"
+t0=$(ticks); w0=$(switches); h0=$(switches "$XS_TRAY_PID"); c0=$(logins); s0=$(n_signals); m0=$(n_messages); l0=$(wc -l <"$XS_DIR/signals.txt"); per_thread >"$XS_DIR/threads0"
 sleep "$SECONDS_IDLE"
-t1=$(ticks); w1=$(switches); c1=$(logins); s1=$(n_signals); m1=$(n_messages); l1=$(wc -l <"$XS_DIR/signals.txt"); per_thread >"$XS_DIR/threads1"
+t1=$(ticks); w1=$(switches); h1=$(switches "$XS_TRAY_PID"); c1=$(logins); s1=$(n_signals); m1=$(n_messages); l1=$(wc -l <"$XS_DIR/signals.txt"); per_thread >"$XS_DIR/threads1"
 rss=$(awk "/^VmRSS/ {print \$2}" /proc/$PID/status)
 threads=$(awk "/^Threads/ {print \$2}" /proc/$PID/status)
 kill -TERM $PID; wait $PID 2>/dev/null || true
 checks=$((c1 - c0))
 per() { if [ "$checks" -gt 0 ]; then awk -v a="$1" -v c="$checks" "BEGIN {printf \"%.1f\", a / c}"; else echo -; fi; }
 echo "idle ${SECONDS_IDLE} s, ${checks} checks (interval ${INTERVAL} s, nothing new): CPU $(( (t1 - t0) * 1000 / hz )) ms, RSS ${rss} KiB, threads ${threads}"
-echo "context switches: $((w1 - w0)) total, $(per $((w1 - w0))) per check"
+echo "context switches: $((w1 - w0)) total, $(per $((w1 - w0))) per check; the tray host (gtk-sni-tray): $((h1 - h0)) total, $(per $((h1 - h0))) per check"
 echo "D-Bus signals sent: $((s1 - s0)) total, $(per $((s1 - s0))) per check; all D-Bus messages sent: $((m1 - m0)) total, $(per $((m1 - m0))) per check"
 echo "context switches by thread (threads that ended during the run are missing):"
 join -a 2 "$XS_DIR/threads0" "$XS_DIR/threads1" | awk "{d = (NF == 3 ? \$3 - \$2 : \$2); print \"  \" \$1 \": \" d}"

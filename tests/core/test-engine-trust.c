@@ -152,6 +152,41 @@ test_announce_during_check (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_unannounced (state), ==, 0);
 }
 
+/* "Mark all as seen" while a check runs marks what the user saw; what the
+ * check brings is new and stays unseen. */
+static void
+test_mark_all_seen_during_check (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) unseen = NULL;
+
+  add_message (f->server, "uid-1", "0");
+  write_accounts (f, popbell_fake_server_get_port (f->server), 3600);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  run_until_results (f, 1, 5000);
+  add_message (f->server, "uid-2", "1");
+  check_now_and_wait (f);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 1);
+
+  add_message (f->server, "uid-3", "2");
+  popbell_engine_check_now (f->engine);
+  for (;;)
+    {
+      g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (f->engine, "work");
+
+      if (popbell_account_status_get_next_reason (status) == POPBELL_NEXT_CHECK_RUNNING)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  popbell_engine_mark_all_seen (f->engine);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (f->engine), ==, 0);
+  run_until_results (f, 3, 5000);
+  g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 2)), ==, 1);
+  unseen = popbell_engine_list_unseen (f->engine);
+  g_assert_cmpuint (unseen->len, ==, 1);
+  g_assert_cmpstr (popbell_mail_summary_get_uid (unseen->pdata[0]), ==, "uid-3");
+}
+
 /* --check-once prints what it found: that is the announcement. */
 static void
 test_check_once_counts_as_announced (Fixture *f, gconstpointer data)
@@ -363,6 +398,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/announce/after-restart", test_announce_after_restart);
   ADD ("/core/engine/announce/during-check", test_announce_during_check);
   ADD ("/core/engine/announce/check-once", test_check_once_counts_as_announced);
+  ADD ("/core/engine/mark-all-seen-during-check", test_mark_all_seen_during_check);
   ADD ("/core/engine/save-failure-keeps-memory", test_save_failure_keeps_memory);
   ADD ("/core/engine/remove-during-check", test_remove_during_check);
   ADD ("/core/engine/probe-session", test_probe_session);

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "popbell-pop3-client.h"
+#include "popbell-pop3-reply.h"
 #include "popbell-state-store.h"
 
 typedef struct {
@@ -169,6 +171,31 @@ test_roundtrip (Fixture *f, gconstpointer data)
   /* One file, no temporaries left. */
   g_assert_cmpuint (count_files (f->dir, ".tmp-"), ==, 0);
   g_assert_cmpuint (count_files (f->dir, ".state"), ==, 1);
+}
+
+/* Whatever UID the POP3 layer accepts (issue 7: lenient up to its cap,
+ * 8-bit octets as %XX) loads again: one odd UID must not make the state
+ * "corrupt" and every check a baseline. */
+static void
+test_lenient_uids (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 3);
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  gchar longest[POPBELL_POP3_MAX_UID_LENGTH + 1];
+  gboolean recovered = TRUE;
+
+  memset (longest, 'x', POPBELL_POP3_MAX_UID_LENGTH);
+  longest[POPBELL_POP3_MAX_UID_LENGTH] = '\0';
+  g_assert_true (popbell_pop3_uid_is_valid (longest, strlen (longest)));
+  g_hash_table_add (state->seen, g_strdup (longest));
+  g_hash_table_add (state->seen, popbell_pop3_uid_normalize ("\xc3\x84rger<1>%", 9));
+  g_hash_table_add (state->seen, g_strdup ("~!\"#$%&'()*+,-./:;=?@[\\]^_`{|}"));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  loaded = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_false (recovered);
+  assert_states_equal (state, loaded);
 }
 
 static void
@@ -748,6 +775,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/core/state/roundtrip", test_roundtrip);
   ADD ("/core/state/missing", test_missing);
+  ADD ("/core/state/lenient-uids", test_lenient_uids);
   ADD ("/core/state/corrupt", test_corrupt);
   ADD ("/core/state/name-escaping", test_name_escaping);
   ADD ("/core/state/save-failure", test_save_failure);

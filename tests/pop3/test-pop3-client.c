@@ -1411,6 +1411,120 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
+/* --- writing ahead on remembered capabilities (issue 9) ------------------------------ */
+
+typedef enum { AHEAD_UNCHANGED, AHEAD_LOGIN_REFUSED, AHEAD_STARTTLS, AHEAD_NO_PIPELINING } Ahead;
+
+static const gchar *const remembered_capa[] = { "USER", "SASL PLAIN", "PIPELINING", "UIDL", NULL };
+
+/* connect, login (AUTH PLAIN), STAT and UIDL n queued at once: after the
+ * greeting one write carries CAPA, AUTH, CAPA, STAT and UIDL n. */
+static void
+test_write_ahead (Fixture *f, gconstpointer data)
+{
+  Ahead mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) r_connect = NULL, r_login = NULL, r_stat = NULL, r_uidl = NULL;
+  g_autoptr(PopbellPop3ListEntry) last = NULL;
+  g_autofree gchar *ca = write_ca_file (f);
+  const gchar *auth = "AUTH PLAIN AGFsaWNlAHNlY3JldA==";
+  guint count = 0;
+  guint64 size = 0;
+  gboolean ok;
+
+  if (mode == AHEAD_STARTTLS)
+    {
+      /* STLS first, always: nothing is written ahead of it. */
+      script_hello (f->server, "+OK hi\r\n", "+OK\r\nSTLS\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n");
+      popbell_fake_server_expect (f->server, "STLS", "+OK go\r\n");
+      popbell_fake_server_start_tls (f->server);
+    }
+  else
+    popbell_fake_server_send (f->server, "+OK hi\r\n");
+  popbell_fake_server_expect (f->server, "CAPA", NULL);
+  popbell_fake_server_expect (f->server, auth, NULL);
+  popbell_fake_server_expect (f->server, "CAPA", NULL);
+  popbell_fake_server_expect (f->server, "STAT", NULL);
+  if (mode == AHEAD_LOGIN_REFUSED)
+    {
+      popbell_fake_server_expect (f->server, "UIDL 3",
+                                  "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n"
+                                  "-ERR [AUTH] no\r\n"
+                                  "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n"
+                                  "-ERR not logged in\r\n-ERR not logged in\r\n");
+      /* The operations written ahead go again, after the failed login
+       * (the session is in the AUTHORIZATION state: -ERR). */
+      popbell_fake_server_expect (f->server, "STAT", "-ERR not logged in\r\n");
+      popbell_fake_server_expect (f->server, "UIDL 3", "-ERR not logged in\r\n");
+    }
+  else
+    popbell_fake_server_expect (f->server, "UIDL 3",
+                                mode == AHEAD_NO_PIPELINING
+                                ? "+OK\r\nSASL PLAIN\r\n.\r\n+OK\r\n+OK\r\nUIDL\r\n.\r\n"
+                                  "+OK 3 300\r\n+OK 3 u3\r\n"
+                                : "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n+OK\r\n"
+                                  "+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n+OK 3 300\r\n+OK 3 u3\r\n");
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, mode == AHEAD_STARTTLS ? POPBELL_POP3_SECURITY_STARTTLS : POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_tls_ca_file (f->client, ca);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  popbell_pop3_client_set_remembered_capabilities (f->client, remembered_capa);
+  popbell_pop3_client_connect_async (f->client, NULL, store_result, &r_connect);
+  popbell_pop3_client_login_async (f->client, "alice", "secret", POPBELL_POP3_AUTH_SASL_PLAIN,
+                                   NULL, store_result, &r_login);
+  popbell_pop3_client_stat_async (f->client, NULL, store_result, &r_stat);
+  popbell_pop3_client_uidl_one_async (f->client, 3, NULL, store_result, &r_uidl);
+
+  g_assert_true (popbell_pop3_client_connect_finish (f->client, wait_for (&r_connect), &error));
+  g_assert_no_error (error);
+  ok = popbell_pop3_client_login_finish (f->client, wait_for (&r_login), &error);
+  if (mode == AHEAD_LOGIN_REFUSED)
+    {
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_clear_error (&error);
+      g_assert_false (popbell_pop3_client_stat_finish (f->client, wait_for (&r_stat), &count, &size, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED);
+      g_clear_error (&error);
+      last = popbell_pop3_client_uidl_one_finish (f->client, wait_for (&r_uidl), &error);
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED);
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_true (popbell_pop3_client_stat_finish (f->client, wait_for (&r_stat), &count, &size, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (count, ==, 3);
+      last = popbell_pop3_client_uidl_one_finish (f->client, wait_for (&r_uidl), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (last->uid, ==, "u3");
+      g_assert_true (popbell_pop3_client_has_capability (f->client, "UIDL"));
+    }
+  g_assert_cmpint (popbell_pop3_client_get_remembered_contradicted (f->client), ==,
+                   mode == AHEAD_NO_PIPELINING);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+  /* The turns: CAPA..UIDL 3 in one write, then QUIT (STARTTLS: CAPA and
+   * STLS before; a refused login: STAT and UIDL 3 again, one at a time:
+   * not logged in, nothing is pipelined). */
+  switch (mode)
+    {
+    case AHEAD_UNCHANGED:
+    case AHEAD_NO_PIPELINING:
+      g_assert_cmpuint (popbell_fake_server_get_n_reads (f->server), ==, 2);
+      break;
+    case AHEAD_STARTTLS:
+    case AHEAD_LOGIN_REFUSED:
+    default:
+      g_assert_cmpuint (popbell_fake_server_get_n_reads (f->server), ==, 4);
+      break;
+    }
+}
+
 /* --- "cannot reach the server": which ---------------------------------------------- */
 
 /* TLS on a plain-text port, and plain text expected from a TLS port. */
@@ -1770,6 +1884,10 @@ main (int argc, char **argv)
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
   ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
   ADD_DATA ("oauth2/oauthbearer", OAUTH_BEARER, test_oauth2);
+  ADD_DATA ("ahead/unchanged", AHEAD_UNCHANGED, test_write_ahead);
+  ADD_DATA ("ahead/login-refused", AHEAD_LOGIN_REFUSED, test_write_ahead);
+  ADD_DATA ("ahead/starttls-first", AHEAD_STARTTLS, test_write_ahead);
+  ADD_DATA ("ahead/no-pipelining-now", AHEAD_NO_PIPELINING, test_write_ahead);
   ADD_DATA ("reach/tls-to-plain-port", MISMATCH_TLS_TO_PLAIN, test_tls_mismatch);
   ADD_DATA ("reach/tls-greeting", MISMATCH_TLS_GREETING, test_tls_mismatch);
   ADD_DATA ("reach/tls-alert-no-newline", MISMATCH_TLS_ALERT_NO_LF, test_tls_mismatch);

@@ -10,17 +10,22 @@ deleted" is a fact of the stream, not a guess from clocks.
 
 Each message carries the token "soak-<seq>" in its subject. A notification
 names its messages: one message → its subject; several → "N new messages in
-ACCOUNT" and the first few "sender — subject" lines, then "and K more". The K
-unnamed ones are, in server order, the K messages after the last named one
-that are on the server (the driver names files so that Dovecot's order is the
-delivery order, and checks that at the end). A count that cannot be explained
-that way is a violation of its own ("unexplained").
+ACCOUNT" and the first few "sender — subject" lines, then "and K more". What
+a check finds new is a run of neighbours in server order (everything older
+was seen before); the driver names files so that Dovecot's order is the
+delivery order, and checks that at the end. The named ones are the first of
+the messages whose headers were read, and headers are read for the newest
+MAX_HEADERS of a check only (popbell-checker.h): so the run starts at the
+first named message, or, for a bigger count, ends MAX_HEADERS - 1 messages
+after it. A count that cannot be explained that way is a violation of its
+own ("unexplained").
 """
 import re
 
 TOKEN = re.compile(r"soak-(\d+)")
 ONE = re.compile(r"^New mail from ")
 MANY = re.compile(r"^(\d+) new messages? in ")
+MAX_HEADERS = 30     # POPBELL_CHECKER_MAX_HEADERS
 
 
 class Message:
@@ -72,8 +77,22 @@ class Ledger:
         elif ev == "applet-kill":
             self.kill_epoch += 1
 
-    def _present_after(self, seq):
-        return sorted(s for s, msg in self.msgs.items() if s > seq and not msg.deleted)
+    def _run_around(self, listed, count):
+        """The @count neighbours on the server that a check with these named
+        messages found new (see the module comment); None if there are none."""
+        present = sorted(s for s, msg in self.msgs.items() if not msg.deleted)
+        try:
+            first = present.index(listed[0])
+        except ValueError:
+            return None
+        if count > MAX_HEADERS:
+            start = first + MAX_HEADERS - count
+        else:
+            start = first
+        if start < 0 or start + count > len(present):
+            return None
+        run = present[start:start + count]
+        return run if all(s in run for s in listed) else None
 
     def _notify(self, n):
         if n.get("app_name") != "Popbell":
@@ -110,18 +129,18 @@ class Ledger:
             self.unexplained.append((number, "names %d messages but counts %d" % (len(listed), count)))
             return
         inferred = []
-        missing = count - len(listed)
-        if missing > 0:
+        if count > len(listed):
             if listed:
-                candidates = self._present_after(max(listed))
+                run = self._run_around(listed, count)
             else:
-                candidates = sorted(s for s, msg in self.msgs.items()
-                                    if not msg.deleted and not msg.old and not msg.announcements)
-            if len(candidates) < missing:
-                self.unexplained.append((number, "counts %d, names %s, but only %d more on the server"
-                                         % (count, listed, len(candidates))))
+                # No headers at all: the oldest messages nothing announced yet.
+                run = sorted(s for s, msg in self.msgs.items()
+                             if not msg.deleted and not msg.old and not msg.announcements)[:count]
+            if run is None or len(run) < count:
+                self.unexplained.append((number, "counts %d and names %s: no %d neighbours on the "
+                                         "server fit" % (count, listed, count)))
                 return
-            inferred = candidates[:missing]
+            inferred = [s for s in run if s not in listed]
         for s in listed + inferred:
             msg = self.msgs[s]
             msg.announcements.append((number, self.kill_epoch, msg.deleted, s in inferred))
@@ -215,3 +234,20 @@ def _runs(items):
         else:
             runs.append([seq, seq, flag])
     return [tuple(r) for r in runs]
+
+
+if __name__ == "__main__":
+    # Judge a kept capture again:  ledger.py WORKDIR/notifications.dbus
+    import json
+    import os
+    import sys
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bus_stream import CaptureTail
+    ledger = Ledger("alice")
+    for record in CaptureTail(sys.argv[1]).poll():
+        ledger.feed(record)
+    figures, violations = ledger.verdict()
+    print(json.dumps(figures, indent=1))
+    print("\n".join(violations))
+    sys.exit(1 if violations else 0)

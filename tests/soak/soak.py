@@ -545,7 +545,7 @@ class Soak:
                                 self.opt.timeout + 1.5, self.on_session)
         await self.proxy.start()
         self.write_account()
-        self.watch = StateWatch(self.state_dir, ACCOUNT + ".state")
+        self.watch = StateWatch(self.state_dir, ACCOUNT)
         monitors = [asyncio.create_task(self.pump_capture()), asyncio.create_task(self.sample_rss())]
         try:
             await self.applet_start()
@@ -749,12 +749,14 @@ def main():
             print("  VIOLATION: %s" % v)
         if len(soak.violations) > 60:
             print("  ... and %d more (see %s)" % (len(soak.violations) - 60, report))
+    # The capture, to judge again with `ledger.py notifications.dbus`.
+    shutil.copy(os.path.join(os.environ["XS_DIR"], "notifications.dbus"), soak.work)
     out = os.environ.get("POPBELL_TEST_OUTDIR")
     if out and (opt.keep or soak.violations):
         dest = os.path.join(out, "soak-%d" % opt.seed)
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(soak.work, dest, ignore=shutil.ignore_patterns("mail"))
-        print("# soak: events.jsonl, popbell.log and report.json are in %s" % dest)
+        print("# soak: events.jsonl, popbell.log, notifications.dbus and report.json are in %s" % dest)
     if opt.keep:
         print("# soak: kept %s" % soak.work)
     else:

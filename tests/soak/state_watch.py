@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright 2026 The Popbell developers
 """Watches popbell's state folder with inotify and, when armed, sends SIGKILL
-to the applet the moment a state file that mentions a new UID is renamed
-into place: the window in which a new message may be saved as seen while
-its announcement has not left the process yet. (Saves that only record a
-failed login or a backoff step are not aimed at.)
+to the applet the moment a save mentions a new UID: the window in which a
+new message may be saved as seen while its announcement has not left the
+process yet. (Saves that only record a failed login or a backoff step are
+not aimed at.) A save is a snapshot renamed into place (ACCOUNT.state) or a
+record appended to the journal beside it (ACCOUNT.journal, closed after
+each append).
 
 The kill is sent from the watching thread itself, a few microseconds after
 the rename, not after a round trip through the driver's event loop.
@@ -25,11 +27,12 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 class StateWatch:
-    def __init__(self, folder, state_name):
+    def __init__(self, folder, account):
         self.folder = folder
-        self.state_name = state_name.encode()
+        self.state_name = (account + ".state").encode()
+        self.journal_name = (account + ".journal").encode()
         self.saves = 0
-        self._uid_lines = frozenset()
+        self._uids = frozenset()
         self.last_save = None
         self._armed_pid = None
         self._killed = threading.Event()
@@ -80,7 +83,8 @@ class StateWatch:
                 _wd, mask, _cookie, length = struct.unpack_from("iIII", data, pos)
                 name = data[pos + 16:pos + 16 + length].rstrip(b"\0")
                 pos += 16 + length
-                if name == self.state_name and mask & IN_MOVED_TO:
+                if ((name == self.state_name and mask & IN_MOVED_TO) or
+                        (name == self.journal_name and mask & IN_CLOSE_WRITE)):
                     pid = self._armed_pid
                     if self._mentions_new_uid() and pid is not None:
                         self._armed_pid = None
@@ -95,15 +99,21 @@ class StateWatch:
                         self._saved.notify_all()
 
     def _mentions_new_uid(self):
-        """Lines that carry a UID ("u UID", "n UID ..."): does this save add one?"""
-        try:
-            with open(os.path.join(self.folder, self.state_name.decode()), "rb") as f:
-                lines = frozenset(l.split(b"\t", 1)[0] for l in f.read().split(b"\n")
-                                  if l[:2] in (b"u ", b"n "))
-        except OSError:
-            return False
-        new = bool(lines - self._uid_lines)
-        self._uid_lines = lines
+        """Does the state on disk (snapshot and journal) name a UID it did
+        not name at the previous save? Lines "u UID", "n UID<TAB>...",
+        "+ UID" carry one."""
+        uids = set()
+        for name in (self.state_name, self.journal_name):
+            try:
+                with open(os.path.join(self.folder.encode(), name), "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            for line in data.split(b"\n"):
+                if line[:2] in (b"u ", b"n ", b"+ "):
+                    uids.add(line[2:].split(b"\t", 1)[0])
+        new = bool(uids - self._uids)
+        self._uids = frozenset(uids)
         return new
 
     def close(self):

@@ -108,7 +108,13 @@ class LedgerTest(unittest.TestCase):
 
     def test_count_beyond_the_server_is_unexplained(self):
         _f, v = judge(*deliver(3, 4, 5), many([3, 4, 5], count=6))
-        self.assertTrue(any("only 0 more on the server" in x for x in v), v)
+        self.assertTrue(any("no 6 neighbours on the server fit" in x for x in v), v)
+
+    def test_headers_of_the_newest_only(self):
+        # 40 new (3..42): headers for the newest 30 (13..42), so 13, 14, 15 are named
+        f, v = judge(*deliver(*range(3, 43)), many([13, 14, 15], count=40))
+        self.assertEqual(v, [])
+        self.assertEqual((f["announced_once"], f["inferred"]), (40, 37))
 
     def test_names_an_undelivered_message(self):
         _f, v = judge(*deliver(3), one(4))

@@ -76,6 +76,7 @@ struct _PopbellFakeServer
   gboolean        byte_by_byte;
   gboolean        break_pipelining;
   guint           n_batches;       /* reads that carried more than one command */
+  guint           n_reads;         /* reads that carried commands: the client's turns */
 
   GPtrArray      *commands;        /* (owned) gchar* */
   GArray         *login_times;     /* gint64 */
@@ -467,6 +468,8 @@ conn_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_strchomp (line);
   g_ptr_array_add (self->commands, g_strdup (line));
   batched = conn->in_batch;
+  if (!batched)
+    self->n_reads++;
   conn->in_batch = more_buffered (conn);
   if (conn->in_batch && !batched)
     self->n_batches++;
@@ -1285,6 +1288,12 @@ guint
 popbell_fake_server_get_n_batches (PopbellFakeServer *self)
 {
   return self->n_batches;
+}
+
+guint
+popbell_fake_server_get_n_reads (PopbellFakeServer *self)
+{
+  return self->n_reads;
 }
 
 guint

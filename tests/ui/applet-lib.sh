@@ -144,8 +144,10 @@ sni_signals() { grep -cE '^signal .*interface=(org\.kde\.StatusNotifierItem|com\
 # popbell's own account of its tray updates ("Tray item updated: N signals").
 tray_updates() { grep -c 'Tray item updated:' "$LOG" || true; }
 # The update that follows the last completed POP3 session has happened.
-updated_after_last_session() {
-  awk '/S: \+OK Logging out/ { s = NR } /Tray item updated:/ { u = NR } END { exit !(s > 0 && u > s) }' "$LOG"
+updated_after_last_session() { updated_after 'S: [+]OK Logging out'; }
+# A tray update follows the last log line matching the regex $1.
+updated_after() {
+  awk -v re="$1" '$0 ~ re { s = NR } /Tray item updated:/ { u = NR } END { exit !(s > 0 && u > s) }' "$LOG"
 }
 
 # A loopback port nobody listens on (connection refused).

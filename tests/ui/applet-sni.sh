@@ -207,6 +207,9 @@ if [ "$XS_TRAY" = own ]; then
     fail "menu after the restart: $($SNI menu | json_get '[e["label"] for e in j]')"
 fi
 
+# Popping the menu without an event, switching, re-registering: quietly.
+grep -E "CRITICAL|WARNING" "$LOG" && fail "warnings in the log"
+
 step "Quit from the menu; --check-now then says nobody runs"
 $SNI click "Quit" >/dev/null || fail "menu Quit"
 for _ in $(seq 100); do kill -0 "$POPBELL_PID" 2>/dev/null || break; sleep 0.05; done
@@ -223,6 +226,17 @@ printf '[account broken]\nhost=127.0.0.1\nport=%s\nsecurity=none\nallow-insecure
   "$port" >>"$XDG_CONFIG_HOME/popbell/accounts.ini"
 printf 'bobpw\n' | "$POPBELL" --set-password broken >/dev/null || fail "--set-password broken"
 start_popbell
+# SPEC §5: a problem once checks failed three times in a row (or for ten
+# minutes); "Check now" hurries the second and third failure along.
+failures() { grep -c 'account broken: transient failure' "$LOG" || true; }
+failed() { [ "$(failures)" -ge "$1" ]; }
+wait_for 15 failed 1 || fail "the closed port did not fail"
+wait_for 10 updated_after 'account broken: transient failure 1' || fail "no tray update after the failure"
+[ "$(prop Status)" = Active ] || fail "one failed check is not yet a problem: $(prop Status)"
+for n in 2 3; do
+  "$POPBELL" --check-now || fail "--check-now"
+  wait_for 15 failed $n || fail "no failed check $n"
+done
 item=$($SNI wait-prop Status NeedsAttention --timeout 15) || fail "no problem status: $(prop Status)"
 check "$item" '
 assert p["IconName"] == p["AttentionIconName"] == "popbell-tray-attention", p
