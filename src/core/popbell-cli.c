@@ -438,6 +438,16 @@ typedef struct {
 static void show_close (ShowNewest *run, gboolean quit);
 
 static void
+show_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ShowNewest *run = user_data;
+
+  /* No cancellable was given: parsing always gives a message. */
+  run->message = popbell_message_new_from_bytes_finish (result, NULL);
+  show_close (run, TRUE);
+}
+
+static void
 show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ShowNewest *run = user_data;
@@ -447,9 +457,15 @@ show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 
   raw = complete ? popbell_pop3_client_retr_finish (client, result, &run->error)
                  : popbell_pop3_client_top_finish (client, result, &run->error);
-  if (raw != NULL)
-    run->message = popbell_message_new_from_bytes (raw, run->uid, run->size, complete);
-  show_close (run, raw != NULL);
+  if (raw == NULL)
+    {
+      show_close (run, FALSE);
+      return;
+    }
+  /* Parsed in a worker thread (megabytes of MIME are no work for the
+   * thread that drives the POP3 session). */
+  popbell_message_new_from_bytes_async (raw, run->uid, run->size, complete, NULL,
+                                        show_parsed, run);
 }
 
 static void

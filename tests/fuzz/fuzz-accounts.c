@@ -96,7 +96,13 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     g_error ("saving again failed: %s", error->message);
   if (!g_file_get_contents (path, &saved_again, NULL, &error))
     g_error ("%s", error->message);
-  FUZZ_CHECK (g_strcmp0 (saved, saved_again) == 0, "a second save writes the same file");
+  if (g_strcmp0 (saved, saved_again) != 0)
+    {
+      g_autofree gchar *first = g_strescape (saved, NULL);
+      g_autofree gchar *second = g_strescape (saved_again, NULL);
+
+      g_error ("a second save writes another file:\n%s\n---\n%s", first, second);
+    }
   fuzz_clear_dir (fuzz_tmpdir ());
   return 0;
 }

@@ -25,7 +25,12 @@ quiet_log (const gchar *domain, GLogLevelFlags level, const gchar *message, gpoi
    * would drown the fuzzer's own output. Warnings and worse are printed
    * (and then abort: g_log_set_always_fatal). */
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-    g_log_default_handler (domain, level, message, user_data);
+    {
+      g_log_default_handler (domain, level, message, user_data);
+      /* GLib ends a fatal message with SIGTRAP, which libFuzzer does not
+       * catch (no crash input would be saved): abort() it is. */
+      abort ();
+    }
 }
 
 void
