@@ -14,10 +14,12 @@
 #   gir1.2-gdkpixbuf-2.0  applet-xembed.sh counts tray pixels from Python
 #   notification-daemon   the second, body-markup notification server
 #   fonts-dejavu-core  the font dunst is configured with; text in screenshots
+#   libgoa-1.0-dev     oauth2-source=goa (the tests' fake GOA service is
+#                      python3-gi on the private bus)
 POPBELL_PACKAGES=(
   meson ninja-build pkg-config gcc
-  libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
-  libgmime-3.0-dev libjson-glib-dev libxml2-dev glib-networking librsvg2-common
+  libgtk-3-dev libnotify-dev libsecret-1-dev libdbusmenu-gtk3-dev
+  libgmime-3.0-dev libjson-glib-dev libxml2-dev libgoa-1.0-dev glib-networking librsvg2-common
   gettext desktop-file-utils appstream
   dovecot-core dovecot-pop3d openssl python3 python3-gi gir1.2-gdkpixbuf-2.0 procps
   dbus dbus-bin libglib2.0-bin gnome-keyring libsecret-tools
@@ -29,8 +31,8 @@ POPBELL_PACKAGES=(
 # what the applet itself needs at run time in your session.
 POPBELL_DEMO_PACKAGES=(
   meson ninja-build pkg-config gcc
-  libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
-  libgmime-3.0-dev libjson-glib-dev libxml2-dev glib-networking librsvg2-common
+  libgtk-3-dev libnotify-dev libsecret-1-dev libdbusmenu-gtk3-dev
+  libgmime-3.0-dev libjson-glib-dev libxml2-dev libgoa-1.0-dev glib-networking librsvg2-common
   gettext desktop-file-utils appstream
   dovecot-core dovecot-pop3d openssl python3 procps dbus libglib2.0-bin gnome-keyring libsecret-tools
 )

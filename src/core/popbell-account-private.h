@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 #define POPBELL_ACCOUNT_KEY_ALLOW_INSECURE "allow-insecure-auth"
 #define POPBELL_ACCOUNT_KEY_CA_FILE       "tls-ca-file"
 #define POPBELL_ACCOUNT_KEY_PINNED_SHA256 "tls-pinned-sha256"
+/* auth=oauth2 (SPEC §3): every key that starts with this prefix and is in
+ * popbell_account_oauth2_keys() is an OAuth 2.0 setting. */
+#define POPBELL_ACCOUNT_KEY_OAUTH2_PREFIX "oauth2-"
 /* Never read, never written: its presence is a configuration error. */
 #define POPBELL_ACCOUNT_KEY_PASSWORD      "password"
 

@@ -19,6 +19,9 @@ PopbellAccountStatus *popbell_account_status_new (const gchar            *name,
                                                   const GError           *error,
                                                   gboolean                needs_attention,
                                                   const gchar            *certificate_sha256,
-                                                  gboolean                stale);
+                                                  gboolean                stale,
+                                                  gboolean                has_problem,
+                                                  guint                   problem_episode,
+                                                  const GError           *save_error);
 
 G_END_DECLS

@@ -19,6 +19,9 @@ struct _PopbellAccountStatus
   gboolean                needs_attention;
   gchar                  *certificate_sha256;
   gboolean                stale;
+  gboolean                has_problem;
+  guint                   problem_episode;
+  GError                 *save_error;    /* (owned) (nullable) */
 };
 
 G_DEFINE_BOXED_TYPE (PopbellAccountStatus, popbell_account_status,
@@ -46,7 +49,10 @@ popbell_account_status_new (const gchar            *name,
                             const GError           *error,
                             gboolean                needs_attention,
                             const gchar            *certificate_sha256,
-                            gboolean                stale)
+                            gboolean                stale,
+                            gboolean                has_problem,
+                            guint                   problem_episode,
+                            const GError           *save_error)
 {
   PopbellAccountStatus *self = g_new0 (PopbellAccountStatus, 1);
 
@@ -62,6 +68,9 @@ popbell_account_status_new (const gchar            *name,
   self->needs_attention = needs_attention;
   self->certificate_sha256 = g_strdup (certificate_sha256);
   self->stale = stale;
+  self->has_problem = has_problem;
+  self->problem_episode = problem_episode;
+  self->save_error = save_error != NULL ? g_error_copy (save_error) : NULL;
   return self;
 }
 
@@ -84,6 +93,7 @@ popbell_account_status_unref (PopbellAccountStatus *self)
   g_clear_pointer (&self->next_check, g_date_time_unref);
   g_clear_error (&self->error);
   g_free (self->certificate_sha256);
+  g_clear_error (&self->save_error);
   g_free (self);
 }
 
@@ -162,4 +172,25 @@ popbell_account_status_is_stale (PopbellAccountStatus *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   return self->stale;
+}
+
+gboolean
+popbell_account_status_has_problem (PopbellAccountStatus *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->has_problem;
+}
+
+guint
+popbell_account_status_get_problem_episode (PopbellAccountStatus *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->problem_episode;
+}
+
+const GError *
+popbell_account_status_get_save_error (PopbellAccountStatus *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->save_error;
 }

@@ -462,7 +462,7 @@ parse_account (GKeyFile     *keyfile,
           PopbellPop3AuthMethod auth;
 
           if (!popbell_account_auth_from_string (value, &auth))
-            FAIL (key, _("key “%s”: “%s” is not one of auto, user, apop or sasl-plain."),
+            FAIL (key, _("key “%s”: “%s” is not one of auto, user, apop, sasl-plain or oauth2."),
                   key, value);
           popbell_account_set_auth (account, auth);
         }
@@ -502,6 +502,9 @@ parse_account (GKeyFile     *keyfile,
           if (!popbell_account_check_key (account, key, &reason))
             FAIL (key, _("key “%s”: %s."), key, reason);
         }
+      else if (g_str_has_prefix (key, POPBELL_ACCOUNT_KEY_OAUTH2_PREFIX) &&
+               g_strv_contains (popbell_account_oauth2_keys (), key))
+        popbell_account_set_oauth2 (account, key, value);
       else
         g_debug ("%s: [%s] unknown key “%s” kept as it is", path, group, key);
     }
@@ -736,6 +739,14 @@ write_account (GKeyFile       *keyfile,
   if (CHANGED_STR (popbell_account_get_tls_pinned_sha256))
     write_string (keyfile, group, POPBELL_ACCOUNT_KEY_PINNED_SHA256,
                   popbell_account_get_tls_pinned_sha256 (account));
+  for (const gchar * const *key = popbell_account_oauth2_keys (); *key != NULL; key++)
+    {
+      const gchar *value = popbell_account_get_oauth2 (account, *key);
+
+      if (before == NULL ? value != NULL
+                         : g_strcmp0 (value, popbell_account_get_oauth2 (before, *key)) != 0)
+        write_string (keyfile, group, *key, value);
+    }
 
 #undef CHANGED
 #undef CHANGED_STR

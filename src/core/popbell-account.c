@@ -8,6 +8,7 @@
 
 #include "popbell-account-private.h"
 #include "popbell-error.h"
+#include "popbell-oauth2-token-source.h"
 
 struct _PopbellAccount
 {
@@ -25,6 +26,8 @@ struct _PopbellAccount
   gboolean               allow_insecure_auth;
   gchar                 *tls_ca_file;        /* (owned) (nullable) */
   gchar                 *tls_pinned_sha256;  /* (owned) (nullable) as given */
+  /* (owned) oauth2-* key → value, only the keys that are set */
+  GHashTable            *oauth2;
 };
 
 G_DEFINE_TYPE (PopbellAccount, popbell_account, G_TYPE_OBJECT)
@@ -39,6 +42,7 @@ popbell_account_finalize (GObject *object)
   g_free (self->username);
   g_free (self->tls_ca_file);
   g_free (self->tls_pinned_sha256);
+  g_hash_table_unref (self->oauth2);
 
   G_OBJECT_CLASS (popbell_account_parent_class)->finalize (object);
 }
@@ -59,6 +63,7 @@ popbell_account_init (PopbellAccount *self)
   self->interval = POPBELL_ACCOUNT_DEFAULT_INTERVAL;
   self->timeout = POPBELL_ACCOUNT_DEFAULT_TIMEOUT;
   self->enabled = TRUE;
+  self->oauth2 = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 }
 
 PopbellAccount *
@@ -92,6 +97,8 @@ popbell_account_copy (PopbellAccount *self)
   copy->allow_insecure_auth = self->allow_insecure_auth;
   popbell_account_set_tls_ca_file (copy, self->tls_ca_file);
   popbell_account_set_tls_pinned_sha256 (copy, self->tls_pinned_sha256);
+  for (const gchar * const *key = popbell_account_oauth2_keys (); *key != NULL; key++)
+    popbell_account_set_oauth2 (copy, *key, popbell_account_get_oauth2 (self, *key));
   return copy;
 }
 
@@ -241,7 +248,7 @@ popbell_account_set_auth (PopbellAccount        *self,
                           PopbellPop3AuthMethod  auth)
 {
   g_return_if_fail (POPBELL_IS_ACCOUNT (self));
-  g_return_if_fail (auth <= POPBELL_POP3_AUTH_SASL_PLAIN);
+  g_return_if_fail (auth <= POPBELL_POP3_AUTH_OAUTH2);
   self->auth = auth;
 }
 
@@ -293,6 +300,54 @@ popbell_account_set_tls_pinned_sha256 (PopbellAccount *self,
   set_string (&self->tls_pinned_sha256, hex, TRUE);
 }
 
+const gchar * const *
+popbell_account_oauth2_keys (void)
+{
+  static const gchar * const keys[] = {
+    "oauth2-source", "oauth2-command", "oauth2-goa-id", "oauth2-provider",
+    "oauth2-client-id", "oauth2-client-secret", "oauth2-auth-url", "oauth2-token-url",
+    "oauth2-scope", NULL,
+  };
+  return keys;
+}
+
+/* The static spelling of @key, or NULL when it is not an OAuth 2.0 key: the
+ * table's keys point at it, so no copy of a key is ever needed. */
+static const gchar *
+oauth2_intern_key (const gchar *key)
+{
+  for (const gchar * const *k = popbell_account_oauth2_keys (); key != NULL && *k != NULL; k++)
+    if (g_str_equal (*k, key))
+      return *k;
+  return NULL;
+}
+
+const gchar *
+popbell_account_get_oauth2 (PopbellAccount *self,
+                            const gchar    *key)
+{
+  g_return_val_if_fail (POPBELL_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (oauth2_intern_key (key) != NULL, NULL);
+  return g_hash_table_lookup (self->oauth2, key);
+}
+
+void
+popbell_account_set_oauth2 (PopbellAccount *self,
+                            const gchar    *key,
+                            const gchar    *value)
+{
+  const gchar *interned = oauth2_intern_key (key);
+  g_autofree gchar *stripped = value != NULL ? g_strstrip (g_strdup (value)) : NULL;
+
+  g_return_if_fail (POPBELL_IS_ACCOUNT (self));
+  g_return_if_fail (interned != NULL);
+
+  if (stripped == NULL || *stripped == '\0')
+    g_hash_table_remove (self->oauth2, interned);
+  else
+    g_hash_table_replace (self->oauth2, (gpointer) interned, g_steal_pointer (&stripped));
+}
+
 gchar *
 popbell_account_dup_settings_digest (PopbellAccount *self)
 {
@@ -318,6 +373,18 @@ popbell_account_dup_settings_digest (PopbellAccount *self)
     /* Each part with its NUL: no value contains one, so no two settings collide. */
     for (gsize i = 0; i < G_N_ELEMENTS (parts); i++)
       g_checksum_update (checksum, (const guchar *) parts[i], strlen (parts[i]) + 1);
+    /* Another token source or client is another login: it lifts a hold.
+     * Only keys that are set count, so the digests of accounts without
+     * OAuth 2.0 settings (and their holds) stay what they were. */
+    for (const gchar * const *key = popbell_account_oauth2_keys (); *key != NULL; key++)
+      {
+        const gchar *value = g_hash_table_lookup (self->oauth2, *key);
+
+        if (value == NULL)
+          continue;
+        g_checksum_update (checksum, (const guchar *) *key, strlen (*key) + 1);
+        g_checksum_update (checksum, (const guchar *) value, strlen (value) + 1);
+      }
   }
   return g_strdup (g_checksum_get_string (checksum));
 }
@@ -392,6 +459,7 @@ popbell_account_auth_to_string (PopbellPop3AuthMethod auth)
     case POPBELL_POP3_AUTH_USER:       return "user";
     case POPBELL_POP3_AUTH_APOP:       return "apop";
     case POPBELL_POP3_AUTH_SASL_PLAIN: return "sasl-plain";
+    case POPBELL_POP3_AUTH_OAUTH2:     return "oauth2";
     default:                           g_return_val_if_reached ("auto");
     }
 }
@@ -402,7 +470,7 @@ popbell_account_auth_from_string (const gchar           *text,
 {
   static const PopbellPop3AuthMethod all[] = {
     POPBELL_POP3_AUTH_AUTO, POPBELL_POP3_AUTH_USER,
-    POPBELL_POP3_AUTH_APOP, POPBELL_POP3_AUTH_SASL_PLAIN,
+    POPBELL_POP3_AUTH_APOP, POPBELL_POP3_AUTH_SASL_PLAIN, POPBELL_POP3_AUTH_OAUTH2,
   };
 
   for (gsize i = 0; text != NULL && i < G_N_ELEMENTS (all); i++)
@@ -520,6 +588,9 @@ popbell_account_validate (PopbellAccount  *self,
           return FALSE;
         }
     }
+  /* auth=oauth2: the token source and what it needs (SPEC §3). */
+  if (self->auth == POPBELL_POP3_AUTH_OAUTH2)
+    return popbell_oauth2_check_account (self, error);
   return TRUE;
 }
 

@@ -47,6 +47,16 @@ void popbell_account_set_allow_insecure_auth (PopbellAccount *self, gboolean all
 void popbell_account_set_tls_ca_file (PopbellAccount *self, const gchar *path);
 void popbell_account_set_tls_pinned_sha256 (PopbellAccount *self, const gchar *hex);
 
+/* The OAuth 2.0 settings of SPEC §3, read and written like the other keys
+ * but kept as text: what they mean is for the token sources
+ * (popbell-oauth2-token-source.h). @key is one of popbell_account_oauth2_keys()
+ * ("oauth2-source", "oauth2-command", ...). (nullable) when unset. */
+const gchar         *popbell_account_get_oauth2 (PopbellAccount *self, const gchar *key);
+void                 popbell_account_set_oauth2 (PopbellAccount *self, const gchar *key,
+                                                 const gchar *value /* nullable: unset */);
+/* NULL-terminated, in the order they are written to a new group. */
+const gchar * const *popbell_account_oauth2_keys (void);
+
 /* A fingerprint of the settings that matter for logging in (host, port,
  * security, username, auth, TLS options): an auth hold is lifted when it
  * changes. */
@@ -64,7 +74,7 @@ gboolean popbell_account_name_is_valid (const gchar *name);
 guint popbell_account_get_min_interval (void);
 
 /* The accounts.ini spellings: "tls", "starttls", "none" and "auto", "user",
- * "apop", "sasl-plain". _from_string returns FALSE for anything else. */
+ * "apop", "sasl-plain", "oauth2". _from_string returns FALSE for anything else. */
 const gchar *popbell_account_security_to_string (PopbellPop3Security security);
 gboolean     popbell_account_security_from_string (const gchar *text, PopbellPop3Security *out);
 const gchar *popbell_account_auth_to_string (PopbellPop3AuthMethod auth);

@@ -9,6 +9,10 @@
 #include "popbell-error.h"
 #include "popbell-mail-summary.h"
 
+/* Up to this many new messages get "LIST n" each (pipelined); more get
+ * one LIST. */
+#define LIST_ONE_MAX 8
+
 /* ======================================================================== */
 /* PopbellChecker                                                           */
 /* ======================================================================== */
@@ -19,6 +23,7 @@ struct _PopbellChecker
 
   PopbellStateStore  *store;        /* (owned) */
   PopbellCredentials *credentials;  /* (owned) */
+  PopbellTokenSourceCache *token_sources;  /* (owned) auth=oauth2 */
   guint               max_headers;
   guint               lock_timeout_ms;
 };
@@ -32,6 +37,7 @@ popbell_checker_dispose (GObject *object)
 
   g_clear_object (&self->store);
   g_clear_object (&self->credentials);
+  g_clear_object (&self->token_sources);
   G_OBJECT_CLASS (popbell_checker_parent_class)->dispose (object);
 }
 
@@ -46,6 +52,7 @@ popbell_checker_init (PopbellChecker *self)
 {
   self->max_headers = POPBELL_CHECKER_MAX_HEADERS;
   self->lock_timeout_ms = 120 * 1000;
+  self->token_sources = popbell_token_source_cache_new (NULL);
 }
 
 PopbellChecker *
@@ -74,6 +81,13 @@ popbell_checker_get_credentials (PopbellChecker *self)
 {
   g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
   return self->credentials;
+}
+
+PopbellTokenSourceCache *
+popbell_checker_get_token_sources (PopbellChecker *self)
+{
+  g_return_val_if_fail (POPBELL_IS_CHECKER (self), NULL);
+  return self->token_sources;
 }
 
 void
@@ -122,12 +136,21 @@ popbell_check_outcome_free (PopbellCheckOutcome *outcome)
 typedef struct {
   PopbellAccount      *account;
   PopbellSessionFlags  flags;
+  PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's unsaved state */
   PopbellSession      *session;     /* (owned) the current attempt */
   gboolean             retried;     /* the session was redone without pipelining */
   gboolean             retry_pending;
 
   guint                count;       /* STAT */
   guint64              size;
+  /* "UIDL n" for the remembered n, written with STAT when pipelining (one
+   * round trip for an unchanged mailbox instead of two). */
+  gboolean             uidl_ahead;
+  gboolean             uidl_ahead_done;
+  gboolean             stat_waits;  /* STAT unchanged: waiting for that answer */
+  PopbellPop3ListEntry *ahead_entry; /* (owned) (nullable) its answer */
+  GError              *ahead_error; /* (owned) (nullable) */
+  guint                ahead_generation; /* a retried session ignores the old answer */
   GPtrArray           *listing;     /* (element-type PopbellPop3ListEntry) UIDL, or LIST without UIDL */
   gboolean             no_uidl;
   gboolean             first_check;
@@ -147,12 +170,15 @@ static void
 check_data_free (CheckData *data)
 {
   g_clear_object (&data->account);
+  g_clear_pointer (&data->unsaved, popbell_account_state_free);
   g_clear_object (&data->session);
   g_clear_pointer (&data->listing, g_ptr_array_unref);
   g_free (data->note);
   g_clear_pointer (&data->new_entries, g_ptr_array_unref);
   g_clear_pointer (&data->summaries, g_ptr_array_unref);
   g_clear_error (&data->batch_error);
+  g_clear_pointer (&data->ahead_entry, popbell_pop3_list_entry_free);
+  g_clear_error (&data->ahead_error);
   g_clear_pointer (&data->result, popbell_check_result_unref);
   g_clear_error (&data->save_error);
   g_free (data);
@@ -162,6 +188,9 @@ static void check_open (GTask *task);
 static void check_opened (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_last_uid_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_last_uid (GTask *task, PopbellPop3ListEntry *entry, const GError *error);
+static void uidl_ahead_start (GTask *task);
+static void uidl_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_full_listing (GTask *task);
 static void check_uidl_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_list_done (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -180,6 +209,18 @@ popbell_checker_check_async (PopbellChecker      *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
+  popbell_checker_check_full_async (self, account, flags, NULL, cancellable, callback, user_data);
+}
+
+void
+popbell_checker_check_full_async (PopbellChecker            *self,
+                                  PopbellAccount            *account,
+                                  PopbellSessionFlags        flags,
+                                  const PopbellAccountState *unsaved,
+                                  GCancellable              *cancellable,
+                                  GAsyncReadyCallback        callback,
+                                  gpointer                   user_data)
+{
   g_autoptr(GTask) task = NULL;
   CheckData *data;
 
@@ -191,6 +232,7 @@ popbell_checker_check_async (PopbellChecker      *self,
   data = g_new0 (CheckData, 1);
   data->account = g_object_ref (account);
   data->flags = flags;
+  data->unsaved = unsaved != NULL ? popbell_account_state_copy (unsaved) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   check_open (g_steal_pointer (&task));
@@ -229,7 +271,9 @@ check_open (GTask *task)
   CheckData *data = g_task_get_task_data (task);
 
   g_clear_object (&data->session);
-  data->session = popbell_session_new (task_checker (task), data->account, data->flags);
+  data->session = popbell_session_new (task_checker (task), data->account,
+                                       data->flags | (data->retried ? POPBELL_SESSION_NO_PIPELINING : 0));
+  popbell_session_set_unsaved_state (data->session, data->unsaved);
   popbell_session_open_async (data->session, g_task_get_cancellable (task), check_opened, task);
 }
 
@@ -253,6 +297,62 @@ check_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   client = popbell_session_get_client (data->session);
   data->expire_zero = popbell_pop3_client_get_expire (client) == 0;
   popbell_pop3_client_stat_async (client, g_task_get_cancellable (task), check_stat_done, task);
+  uidl_ahead_start (task);
+}
+
+/* With pipelining, ask for the UID of the remembered last message in the
+ * same write as STAT: when the mailbox is unchanged (the common case) the
+ * answer is there when STAT's is; when it changed, the answer is dropped.
+ * Its callback holds its own reference: the check may end first. */
+typedef struct {
+  GTask *task;        /* (owned) */
+  guint  generation;
+} AheadCall;
+
+static void
+uidl_ahead_start (GTask *task)
+{
+  AheadCall *call;
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = task_state (task);
+  PopbellPop3Client *client = task_client (task);
+
+  data->uidl_ahead = data->uidl_ahead_done = data->stat_waits = FALSE;
+  g_clear_pointer (&data->ahead_entry, popbell_pop3_list_entry_free);
+  g_clear_error (&data->ahead_error);
+  if (!popbell_pop3_client_is_pipelining (client) || state->mailbox_id == NULL ||
+      state->no_uidl || state->last_count == 0 || state->last_uid == NULL)
+    return;
+  data->uidl_ahead = TRUE;
+  call = g_new0 (AheadCall, 1);
+  call->task = g_object_ref (task);
+  call->generation = ++data->ahead_generation;
+  popbell_pop3_client_uidl_one_async (client, state->last_count, g_task_get_cancellable (task),
+                                      uidl_ahead_done, call);
+}
+
+static void
+uidl_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree AheadCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  CheckData *data = g_task_get_task_data (task);
+
+  if (call->generation != data->ahead_generation)
+    {
+      /* The session it belonged to was given up (pipelining retry). */
+      g_autoptr(PopbellPop3ListEntry) stale =
+        popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, NULL);
+      return;
+    }
+  data->ahead_entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result,
+                                                           &data->ahead_error);
+  data->uidl_ahead_done = TRUE;
+  if (data->stat_waits)
+    {
+      data->stat_waits = FALSE;
+      check_last_uid (task, data->ahead_entry, data->ahead_error);
+    }
 }
 
 static void
@@ -284,6 +384,15 @@ check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data)
           check_succeeded (task);
           return;
         }
+      if (data->uidl_ahead)
+        {
+          /* Asked with STAT, for the same n (count unchanged). */
+          if (data->uidl_ahead_done)
+            check_last_uid (task, data->ahead_entry, data->ahead_error);
+          else
+            data->stat_waits = TRUE;
+          return;
+        }
       popbell_pop3_client_uidl_one_async (POPBELL_POP3_CLIENT (source), data->count,
                                           g_task_get_cancellable (task),
                                           check_last_uid_done, task);
@@ -296,11 +405,19 @@ static void
 check_last_uid_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
-  PopbellAccountState *state = task_state (task);
   g_autoptr(PopbellPop3ListEntry) entry = NULL;
   g_autoptr(GError) error = NULL;
 
   entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  check_last_uid (task, entry, error);
+}
+
+/* The answer to "UIDL n" for an unchanged STAT. */
+static void
+check_last_uid (GTask *task, PopbellPop3ListEntry *entry, const GError *error)
+{
+  PopbellAccountState *state = task_state (task);
+
   if (entry == NULL && !g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
     {
       check_failed (task, error);
@@ -480,6 +597,43 @@ size_done (GObject *source, GAsyncResult *result, gpointer user_data)
   batch_finished_one (task, error, check_headers);
 }
 
+/* One LIST for many new messages: its answer is ~10 octets a message,
+ * while "LIST n" each would be as many commands (issue 9: bound the work,
+ * not only the sizes). */
+static void
+sizes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) listing = NULL;
+  g_autoptr(GError) error = NULL;
+  guint j = 0;
+
+  listing = popbell_pop3_client_list_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (listing == NULL)
+    {
+      if (!g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+        {
+          check_failed (task, error);
+          return;
+        }
+      check_headers (task);   /* no sizes: still a right count */
+      return;
+    }
+  /* Both in ascending message number: one merge walk. */
+  for (guint i = 0; i < data->new_entries->len; i++)
+    {
+      PopbellUnseenEntry *entry = data->new_entries->pdata[i];
+
+      while (j < listing->len &&
+             ((PopbellPop3ListEntry *) listing->pdata[j])->index < entry->index)
+        j++;
+      if (j < listing->len && ((PopbellPop3ListEntry *) listing->pdata[j])->index == entry->index)
+        entry->size = ((PopbellPop3ListEntry *) listing->pdata[j])->size;
+    }
+  check_headers (task);
+}
+
 static void
 check_sizes (GTask *task)
 {
@@ -487,6 +641,12 @@ check_sizes (GTask *task)
 
   if (data->new_entries->len == 0)
     { check_headers (task); return; }
+  if (data->new_entries->len > LIST_ONE_MAX)
+    {
+      popbell_pop3_client_list_async (task_client (task), g_task_get_cancellable (task),
+                                      sizes_listed, task);
+      return;
+    }
 
   data->pending = data->new_entries->len;
   for (guint i = 0; i < data->new_entries->len; i++)
@@ -625,7 +785,15 @@ apply_success (GTask *task)
     g_ptr_array_set_size (state->unseen, 0);
   else if (data->new_entries != NULL)
     for (guint i = 0; i < data->new_entries->len; i++)
-      g_ptr_array_add (state->unseen, popbell_unseen_entry_copy (data->new_entries->pdata[i]));
+      {
+        PopbellUnseenEntry *entry = popbell_unseen_entry_copy (data->new_entries->pdata[i]);
+
+        /* Issue 7: "announced" only once the caller handed the news on
+         * (popbell_engine_mark_announced()); a caller that announces by
+         * printing the result (--check-once) counts as done. */
+        entry->announced = !(data->flags & POPBELL_SESSION_DEFER_ANNOUNCE);
+        g_ptr_array_add (state->unseen, entry);
+      }
 
   if (data->listing != NULL)
     {
@@ -641,6 +809,10 @@ apply_success (GTask *task)
   state->mailbox_id = popbell_session_dup_mailbox_id (data->account);
   state->last_success = now_us ();
   state->backoff_step = 0;
+  /* A session that pipelined (not the retry without it) and went well
+   * ends a run of strikes. */
+  if (!data->retried && !state->pipelining_broken)
+    state->pipelining_strikes = 0;
 }
 
 static void
@@ -678,9 +850,16 @@ check_failed (GTask *task, const GError *error)
 
   if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING) && state != NULL)
     {
-      /* Remember for every later session of this account; redo this one
-       * at once unless that would break the server's LOGIN-DELAY. */
-      state->pipelining_broken = TRUE;
+      /* One stall is no proof (issue 7): count it, and mark pipelining
+       * broken for later sessions only on repeated evidence (the mark
+       * expires, popbell-session.c). Redo this check at once without
+       * pipelining unless that would break the server's LOGIN-DELAY. */
+      state->pipelining_strikes++;
+      if (state->pipelining_strikes >= POPBELL_PIPELINING_STRIKES && !state->pipelining_broken)
+        {
+          state->pipelining_broken = TRUE;
+          state->pipelining_broken_at = now_us ();
+        }
       if (!data->retried && state->login_delay == 0)
         {
           g_debug ("account %s: pipelining misbehaved; retrying without it",

@@ -8,6 +8,7 @@
 #include "popbell-account.h"
 #include "popbell-check-result.h"
 #include "popbell-credentials.h"
+#include "popbell-oauth2-token-source.h"
 #include "popbell-session.h"
 #include "popbell-state-store.h"
 
@@ -32,6 +33,8 @@ PopbellChecker *popbell_checker_new (PopbellStateStore  *store,
                                      PopbellCredentials *credentials);
 PopbellStateStore  *popbell_checker_get_store       (PopbellChecker *self);
 PopbellCredentials *popbell_checker_get_credentials (PopbellChecker *self);
+/* auth=oauth2: the accounts' token sources, kept across checks. (transfer none) */
+PopbellTokenSourceCache *popbell_checker_get_token_sources (PopbellChecker *self);
 /* Headers fetched per check at most (default POPBELL_CHECKER_MAX_HEADERS). */
 void popbell_checker_set_max_headers (PopbellChecker *self, guint max_headers);
 /* How long to wait for another process's check of the same account
@@ -68,6 +71,15 @@ void                 popbell_checker_check_async  (PopbellChecker      *self,
                                                    GCancellable        *cancellable,
                                                    GAsyncReadyCallback  callback,
                                                    gpointer             user_data);
+/* The same, starting from @unsaved (nullable), the caller's state when its
+ * last save failed (see popbell_session_set_unsaved_state()). */
+void                 popbell_checker_check_full_async (PopbellChecker            *self,
+                                                       PopbellAccount            *account,
+                                                       PopbellSessionFlags        flags,
+                                                       const PopbellAccountState *unsaved,
+                                                       GCancellable              *cancellable,
+                                                       GAsyncReadyCallback        callback,
+                                                       gpointer                   user_data);
 PopbellCheckOutcome *popbell_checker_check_finish (PopbellChecker      *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);

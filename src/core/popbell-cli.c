@@ -4,6 +4,7 @@
 #include "popbell-config.h"
 
 #include <glib/gi18n-lib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "popbell-error.h"
 #include "popbell-json.h"
 #include "popbell-message.h"
+#include "popbell-oauth2-sign-in.h"
 #include "popbell-secret-credentials.h"
 #include "popbell-state-store.h"
 
@@ -224,6 +226,44 @@ popbell_cli_check_once (const gchar *account_name, gboolean json)
 /* --set-password                                                           */
 /* ======================================================================== */
 
+/* While the echo is off, a signal that ends the process (^C, a logout's
+ * SIGHUP, kill) must turn it back on first: the terminal belongs to the
+ * user's shell. Only async-signal-safe calls in the handler. */
+static struct termios prompt_termios;
+static volatile sig_atomic_t prompt_echo_off;
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void
+prompt_signal_handler (int sig)
+{
+  if (prompt_echo_off)
+    tcsetattr (STDIN_FILENO, TCSANOW, &prompt_termios);
+  (void) !write (STDERR_FILENO, "\n", 1);
+  /* Die of the signal, as without the handler: the shell sees why. */
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static void
+prompt_echo_restore_on_signal (struct sigaction *old_actions)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_handler = prompt_signal_handler;
+  sigemptyset (&action.sa_mask);
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaddset (&action.sa_mask, prompt_signals[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaction (prompt_signals[i], &action, &old_actions[i]);
+}
+
+static void
+prompt_signals_reset (const struct sigaction *old_actions)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (prompt_signals); i++)
+    sigaction (prompt_signals[i], &old_actions[i], NULL);
+}
+
 /* One line from stdin, without its line end; the terminal does not echo
  * it. NULL at once-EOF or for an over-long line. */
 static gchar *
@@ -231,6 +271,7 @@ read_password_line (void)
 {
   gboolean tty = isatty (STDIN_FILENO);
   struct termios saved, quiet;
+  struct sigaction old_actions[G_N_ELEMENTS (prompt_signals)];
   gboolean echo_off = FALSE;
   GString *line = g_string_sized_new (64);
   gboolean got_any = FALSE;
@@ -243,7 +284,12 @@ read_password_line (void)
         {
           quiet = saved;
           quiet.c_lflag &= ~(ECHO | ECHONL);
+          prompt_termios = saved;
+          prompt_echo_restore_on_signal (old_actions);
           echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+          prompt_echo_off = echo_off;
+          if (!echo_off)
+            prompt_signals_reset (old_actions);
         }
     }
 
@@ -261,7 +307,11 @@ read_password_line (void)
     }
 
   if (echo_off)
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      prompt_echo_off = FALSE;
+      prompt_signals_reset (old_actions);
+    }
   if (tty)
     g_printerr ("\n");
 
@@ -583,4 +633,64 @@ popbell_cli_show_newest (const gchar *account_name)
   g_free (run.uid);
   g_clear_object (&run.session);
   return status;
+}
+
+/* ======================================================================== */
+/* --sign-in                                                                */
+/* ======================================================================== */
+
+static void
+print_sign_in_uri (const gchar *uri, gpointer user_data)
+{
+  const gchar *name = user_data;
+
+  /* On stdout, flushed at once: the user may have to open it by hand. */
+  g_print (_("To sign in account “%s”, open this address in your browser (Popbell tries to "
+             "open it for you):\n%s\n"), name, uri);
+  fflush (stdout);
+}
+
+int
+popbell_cli_sign_in (const gchar *account_name)
+{
+  g_autoptr(PopbellAccountStore) store = NULL;
+  g_autoptr(PopbellCredentials) refresh_tokens = NULL;
+  g_autoptr(PopbellStateStore) state_store = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  PopbellAccount *account;
+
+  store = load_accounts ();
+  if (store == NULL)
+    return 2;
+  account = lookup_account (store, account_name);
+  if (account == NULL)
+    return 2;
+  if (popbell_account_get_auth (account) != POPBELL_POP3_AUTH_OAUTH2 ||
+      g_strcmp0 (popbell_account_get_oauth2 (account, "oauth2-source"), "builtin") != 0)
+    {
+      g_printerr (_("popbell: account “%s” does not use Popbell's own sign-in; set auth=oauth2 "
+                    "and oauth2-source=builtin first\n"), account_name);
+      return 2;
+    }
+
+  refresh_tokens = popbell_secret_credentials_new_oauth2 ();
+  popbell_oauth2_sign_in_async (account, refresh_tokens, TRUE, print_sign_in_uri,
+                                (gpointer) account_name, NULL, async_done, &result);
+  if (!popbell_oauth2_sign_in_finish (wait_result (&result), &error))
+    {
+      g_printerr ("popbell: %s\n", error->message);
+      return g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ? 2 : 1;
+    }
+
+  /* A new sign-in is the user's answer to an authentication failure. */
+  state_store = popbell_state_store_new (NULL);
+  if (!clear_auth_hold (state_store, account_name, &error))
+    {
+      g_printerr (_("popbell: account “%s” is signed in, but its state could not be updated: "
+                    "%s\n"), account_name, error->message);
+      return 1;
+    }
+  g_print (_("Account “%s” is signed in; its refresh token is in the keyring.\n"), account_name);
+  return 0;
 }

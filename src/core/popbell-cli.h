@@ -15,5 +15,8 @@ int popbell_cli_check_once   (const gchar *account_name /* nullable: all enabled
                               gboolean     json);
 int popbell_cli_set_password (const gchar *account_name);   /* reads stdin */
 int popbell_cli_show_newest  (const gchar *account_name);
+/* auth=oauth2, oauth2-source=builtin: the browser sign-in (prints the
+ * address too), then the refresh token goes to the keyring. */
+int popbell_cli_sign_in      (const gchar *account_name);
 
 G_END_DECLS

@@ -116,14 +116,24 @@ popbell_credentials_clear_finish (PopbellCredentials  *self,
 }
 
 void
-popbell_credentials_free_password (gchar *password)
+popbell_credentials_wipe_password (gchar *password)
 {
+  gsize len;
+
   if (password == NULL)
     return;
+  len = strlen (password);
   /* A volatile pointer so the compiler cannot drop the wipe as a dead store
-   * before free(). */
-  for (volatile gchar *p = password; *p != '\0'; p++)
+   * before free(). (Stopping at the first zero byte written, as a loop on
+   * *p did, is the same here; the length first makes the intent plain.) */
+  for (volatile gchar *p = password; len > 0; p++, len--)
     *p = '\0';
+}
+
+void
+popbell_credentials_free_password (gchar *password)
+{
+  popbell_credentials_wipe_password (password);
   g_free (password);
 }
 

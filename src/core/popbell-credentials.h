@@ -123,6 +123,9 @@ gboolean  popbell_credentials_clear_finish  (PopbellCredentials  *self,
 
 /* Overwrites the password's memory, then frees it. NULL is fine. */
 void      popbell_credentials_free_password (gchar *password);
+/* Overwrites every byte of @password (nullable) up to its terminator with
+ * zeros, in a way the compiler cannot drop. free_password() wipes with it. */
+void      popbell_credentials_wipe_password (gchar *password);
 
 /* Emits ::unlocked. For implementations. */
 void      popbell_credentials_emit_unlocked (PopbellCredentials *self);

@@ -18,7 +18,7 @@ password_stored (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   PopbellEngine *self = g_task_get_source_object (task);
   const gchar *name = g_task_get_task_data (task);
-  Entry *entry = popbell_engine_lookup_entry (self, name);
+  PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, name);
   g_autoptr(GError) error = NULL;
 
   if (!popbell_credentials_store_finish (POPBELL_CREDENTIALS (source), result, &error))
@@ -27,22 +27,16 @@ password_stored (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  if (entry != NULL)
+  if (runner != NULL)
     {
-      /* The hold lives in the file too; the next check (flag below) lifts
-       * it there under the lock, and a check that still fails sets it
-       * again. */
-      entry->held = FALSE;
-      entry->keyring_wait = FALSE;
-      entry->failures = 0;
-      entry->state->auth_hold = FALSE;
-      g_clear_error (&entry->error);
-      entry->next_flags |= POPBELL_SESSION_IGNORE_AUTH_HOLD;
-      if (entry->running != NULL)
-        entry->check_again = TRUE;
+      g_object_ref (runner);
+      popbell_account_runner_lift_hold (runner);
+      if (popbell_account_runner_is_busy (runner))
+        popbell_account_runner_request_check (runner, POPBELL_SESSION_IGNORE_AUTH_HOLD);
       else
-        popbell_engine_entry_plan (entry, 0);
-      popbell_engine_emit_status_changed (entry);
+        popbell_engine_runner_plan (runner, 0);
+      popbell_engine_emit_status_changed (runner);
+      g_object_unref (runner);
     }
   g_task_return_boolean (task, TRUE);
 }
@@ -83,6 +77,7 @@ gboolean
 popbell_engine_set_password_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -129,6 +124,7 @@ popbell_engine_forget_password_async (PopbellEngine       *self,
                                       gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  PopbellCredentials *store;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (POPBELL_IS_ACCOUNT (account));
@@ -144,7 +140,13 @@ popbell_engine_forget_password_async (PopbellEngine       *self,
       g_task_return_int (task, FALSE);
       return;
     }
-  popbell_credentials_clear_async (self->credentials, popbell_account_get_host (account),
+  /* auth=oauth2: what the keyring holds is the built-in sign-in's refresh
+   * token (SPEC §3, io.github.popbell.OAuth2). */
+  store = popbell_account_get_auth (account) == POPBELL_POP3_AUTH_OAUTH2
+            ? popbell_token_source_cache_get_refresh_tokens (
+                popbell_checker_get_token_sources (self->checker))
+            : self->credentials;
+  popbell_credentials_clear_async (store, popbell_account_get_host (account),
                                    popbell_account_get_username (account), cancellable,
                                    password_cleared, g_steal_pointer (&task));
 }
@@ -159,6 +161,7 @@ popbell_engine_forget_password_finish (PopbellEngine  *self,
   gssize cleared;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   cleared = g_task_propagate_int (G_TASK (result), &local);
   if (local != NULL)
     {
@@ -172,114 +175,83 @@ popbell_engine_forget_password_finish (PopbellEngine  *self,
 
 /* --- test connection ------------------------------------------------------------- */
 
+/* A probe session (POPBELL_SESSION_PROBE): the account lock, LOGIN-DELAY
+ * and the session limit like every session; no hold, no baseline. */
+
 typedef struct {
-  PopbellAccount    *account;
-  PopbellPop3Client *client;
-  gchar             *password;
-} TestData;
+  PopbellSession *session;   /* (owned) */
+  GError         *failure;   /* (owned) (nullable) what the probe found */
+} ProbeData;
 
 static void
-test_data_free (TestData *data)
+probe_data_free (ProbeData *probe)
 {
-  g_clear_object (&data->account);
-  if (data->client != NULL)
-    popbell_pop3_client_close (data->client);
-  g_clear_object (&data->client);
-  popbell_credentials_free_password (data->password);
-  g_free (data);
+  g_clear_object (&probe->session);
+  g_clear_error (&probe->failure);
+  g_free (probe);
 }
 
 static void
-test_fail (GTask *task, GError *error)
+test_closed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  TestData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  ProbeData *probe = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
 
-  g_task_return_error (task, popbell_error_from_pop3 (error, popbell_account_get_name (data->account)));
-  g_error_free (error);
-  g_object_unref (task);
+  /* A state that cannot be saved does not make the connection bad. */
+  if (!popbell_session_close_finish (POPBELL_SESSION (source), result, &error))
+    g_debug ("%s", error->message);
+  if (probe->failure != NULL)
+    g_task_return_error (task, g_steal_pointer (&probe->failure));
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
-test_quit (GObject *source, GAsyncResult *result, gpointer user_data)
+test_end (GTask *task, GError *error)
 {
-  GTask *task = user_data;
+  ProbeData *probe = g_task_get_task_data (task);
+  gboolean ok = error == NULL;
 
-  popbell_pop3_client_quit_finish (POPBELL_POP3_CLIENT (source), result, NULL);
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
+  if (!ok)
+    {
+      PopbellAccount *account = popbell_session_get_account (probe->session);
+
+      probe->failure = popbell_error_from_pop3 (error, popbell_account_get_name (account));
+      g_error_free (error);
+    }
+  popbell_session_close_async (probe->session, ok, NULL, test_closed, task);
 }
 
 static void
 test_stat (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
+  g_autoptr(GTask) task = user_data;
   GError *error = NULL;
   guint count;
   guint64 size;
 
-  if (!popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result, &count, &size, &error))
-    { test_fail (task, error); return; }
-  popbell_pop3_client_quit_async (POPBELL_POP3_CLIENT (source), g_task_get_cancellable (task),
-                                  test_quit, task);
+  popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result, &count, &size, &error);
+  test_end (g_steal_pointer (&task), error);
 }
 
 static void
-test_login (GObject *source, GAsyncResult *result, gpointer user_data)
+test_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  TestData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *session = POPBELL_SESSION (source);
+  /* Not in the argument list below: the order in which arguments are
+   * evaluated is unspecified (g_steal_pointer). */
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
-  g_clear_pointer (&data->password, popbell_credentials_free_password);
-  if (!popbell_pop3_client_login_finish (POPBELL_POP3_CLIENT (source), result, &error))
-    { test_fail (task, error); return; }
-  popbell_pop3_client_stat_async (POPBELL_POP3_CLIENT (source), g_task_get_cancellable (task),
-                                  test_stat, task);
-}
-
-static void
-test_connected (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TestData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!popbell_pop3_client_connect_finish (POPBELL_POP3_CLIENT (source), result, &error))
-    { test_fail (task, error); return; }
-  popbell_pop3_client_login_async (data->client, popbell_account_get_username (data->account),
-                                   data->password, popbell_account_get_auth (data->account),
-                                   g_task_get_cancellable (task), test_login, task);
-}
-
-static void
-test_connect (GTask *task)
-{
-  TestData *data = g_task_get_task_data (task);
-
-  data->client = popbell_account_create_client (data->account);
-  popbell_pop3_client_connect_async (data->client, g_task_get_cancellable (task),
-                                     test_connected, task);
-}
-
-static void
-test_password (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TestData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  data->password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (source), result, &error);
-  if (data->password == NULL)
+  if (!popbell_session_open_finish (session, result, &error))
     {
-      if (error == NULL)
-        g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
-                     "no password");
-      g_task_return_error (task, popbell_credentials_error_to_popbell (
-                                   error, popbell_account_get_name (data->account)));
-      g_object_unref (task);
+      test_end (g_steal_pointer (&task), error);
       return;
     }
-  test_connect (task);
+  popbell_pop3_client_stat_async (popbell_session_get_client (session), cancellable, test_stat,
+                                  g_steal_pointer (&task));
 }
 
 void
@@ -290,38 +262,34 @@ popbell_engine_test_account_async (PopbellEngine       *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  GTask *task;
-  TestData *data;
+  g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
+  ProbeData *probe;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (POPBELL_IS_ACCOUNT (account));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, popbell_engine_test_account_async);
-  data = g_new0 (TestData, 1);
-  data->account = g_object_ref (account);
-  data->password = g_strdup (password);
-  g_task_set_task_data (task, data, (GDestroyNotify) test_data_free);
 
   if (!popbell_account_validate (account, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
       return;
     }
+  probe = g_new0 (ProbeData, 1);
+  probe->session = popbell_session_new (self->checker, account,
+                                        POPBELL_SESSION_PROBE | POPBELL_SESSION_URGENT);
   if (password != NULL)
-    test_connect (task);
-  else
-    popbell_credentials_lookup_async (self->credentials, popbell_account_get_host (account),
-                                      popbell_account_get_username (account), cancellable,
-                                      test_password, task);
+    popbell_session_set_password (probe->session, password);
+  g_task_set_task_data (task, probe, (GDestroyNotify) probe_data_free);
+  popbell_session_open_async (probe->session, cancellable, test_opened, g_steal_pointer (&task));
 }
 
 gboolean
 popbell_engine_test_account_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
-

@@ -18,78 +18,78 @@
 
 /* --- operations that need the account's session (preview, delete) ------------- */
 
-/* A queued operation: started with the session free (entry->running is
- * then its cancellable); it ends through op_close() or op_fail(), whose
- * op_finish() frees the session for the next one. */
-typedef void (*OpStart) (GTask *task, Entry *entry);
+typedef struct _EngineOp EngineOp;
 
-/* The task data of a queued operation. Only names, never an Entry: the
- * account may be removed while the operation runs. */
-typedef struct {
-  gchar          *name;        /* (owned) account name */
-  OpStart         start;
-  gchar          *uid;         /* (owned) (nullable) NULL: the newest message */
-  gboolean        full;
-  gboolean        complete;    /* the fetched bytes are the whole message */
-  gsize           max_size;
-  PopbellSession *session;     /* (owned) (nullable) until opened */
-  guint           index;
-  guint64         size;
-  GBytes         *raw;         /* (owned) (nullable) the fetched message */
-  GError         *error;       /* (owned) (nullable) the first failure */
-} OpData;
+/* A queued operation, started when the runner's session is free; it ends
+ * through op_close() or op_fail(), whose op_finish() frees the session. */
+typedef void (*OpStart) (GTask *task);
+/* The message was found on the server (op->index). */
+typedef void (*OpLocated) (GTask *task);
+
+/* The task data of a queued operation. */
+struct _EngineOp
+{
+  PopbellAccountRunner *runner;      /* (owned) */
+  GCancellable         *session;     /* (owned) (nullable) the runner's session while running */
+  OpStart               start;
+  OpLocated             located;     /* what to do with the message once found */
+  gchar                *uid;         /* (owned) (nullable) NULL: the newest message */
+  gboolean              full;
+  gboolean              complete;    /* the fetched bytes are the whole message */
+  gsize                 max_size;
+  PopbellSession       *pop3;        /* (owned) (nullable) until opened */
+  guint                 index;
+  guint64               size;
+  GBytes               *raw;         /* (owned) (nullable) the fetched message */
+  GError               *error;       /* (owned) (nullable) the first failure */
+};
 
 static void
-op_data_free (OpData *op)
+engine_op_free (EngineOp *op)
 {
-  g_free (op->name);
-  g_free (op->uid);
+  g_clear_object (&op->runner);
   g_clear_object (&op->session);
+  g_free (op->uid);
+  g_clear_object (&op->pop3);
   g_clear_pointer (&op->raw, g_bytes_unref);
   g_clear_error (&op->error);
   g_free (op);
 }
 
-static GCancellable *op_cancellable (GTask *task);
+static const gchar *
+op_name (EngineOp *op)
+{
+  return popbell_account_runner_get_name (op->runner);
+}
 
 void
-popbell_engine_entry_start_waiting (Entry *entry)
+popbell_engine_runner_next (PopbellAccountRunner *runner)
 {
-  GTask *task;
-  OpData *op;
+  g_autoptr(GTask) task = NULL;
+  EngineOp *op;
 
-  if (entry->running != NULL)
+  if (popbell_account_runner_get_engine (runner) == NULL ||
+      popbell_account_runner_is_busy (runner))
     return;
-  task = g_queue_pop_head (&entry->waiting);
+  if (popbell_account_runner_take_check_again (runner))
+    {
+      popbell_engine_runner_run_check (runner);
+      if (popbell_account_runner_is_busy (runner))
+        return;
+    }
+  task = popbell_account_runner_pop_op (runner);
   if (task == NULL)
     return;
   op = g_task_get_task_data (task);
-  entry->running = g_object_ref (op_cancellable (task));
-  op->start (task, entry);
+  /* The session's own cancellable, chained to the caller's (STYLE §10). */
+  op->session = g_object_ref (popbell_account_runner_begin_session (runner,
+                                                                    g_task_get_cancellable (task)));
+  op->start (g_steal_pointer (&task));
 }
 
-/* The operation is over (its task returned): the session is free again. */
-static void
-op_release (PopbellEngine *self, const gchar *name)
-{
-  Entry *entry = popbell_engine_lookup_entry (self, name);
-
-  if (entry == NULL)
-    return;
-  g_clear_object (&entry->running);
-  /* Marks made while the session was busy could not be saved then. */
-  popbell_engine_entry_flush_acks (entry);
-  if (entry->check_again)
-    {
-      entry->check_again = FALSE;
-      popbell_engine_entry_run_check (entry);
-    }
-  popbell_engine_entry_start_waiting (entry);
-}
-
-/* A task for a user operation on one account's session, with its OpData
- * (copies of @account_name and @uid: the caller's strings may not live
- * until the operation starts). */
+/* A task for a user operation on one account's session, with its EngineOp
+ * (a copy of @uid: the caller's string may not live until it starts).
+ * NULL (the task answered) for an unknown account. */
 static GTask *
 op_task_new (PopbellEngine       *self,
              gpointer             source_tag,
@@ -99,126 +99,103 @@ op_task_new (PopbellEngine       *self,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  OpData *op = g_new0 (OpData, 1);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, account_name);
+  EngineOp *op;
 
   g_task_set_source_tag (task, source_tag);
-  op->name = g_strdup (account_name);
-  op->uid = g_strdup (uid);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_data_free);
-  return task;
-}
-
-static void
-op_enqueue (PopbellEngine *self, GTask *task, const gchar *account_name, OpStart start)
-{
-  Entry *entry = popbell_engine_lookup_entry (self, account_name);
-  OpData *op = g_task_get_task_data (task);
-
-  if (entry == NULL)
+  if (runner == NULL)
     {
       g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_CONFIG,
                                _("There is no account “%s”."), account_name);
-      g_object_unref (task);
-      return;
+      return NULL;
     }
-  if (g_task_get_cancellable (task) == NULL)
-    {
-      /* entry->running needs a cancellable to stand for the session. */
-      g_autoptr(GCancellable) own = g_cancellable_new ();
-      g_object_set_data_full (G_OBJECT (task), "popbell-op-cancellable",
-                              g_object_ref (own), g_object_unref);
-    }
-  op->start = start;
-  g_queue_push_tail (&entry->waiting, task);
-  popbell_engine_entry_start_waiting (entry);
+  op = g_new0 (EngineOp, 1);
+  op->runner = g_object_ref (runner);
+  op->uid = g_strdup (uid);
+  g_task_set_task_data (task, op, (GDestroyNotify) engine_op_free);
+  return g_steal_pointer (&task);
 }
 
-static GCancellable *
-op_cancellable (GTask *task)
-{
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  return cancellable != NULL ? cancellable
-                             : g_object_get_data (G_OBJECT (task), "popbell-op-cancellable");
-}
-
-/* @message: (transfer full) (nullable) the parsed message of a fetch. */
 static void
-op_return (GTask *task, PopbellMessage *message)
+op_enqueue (GTask *task, OpStart start)
 {
-  PopbellEngine *self = g_task_get_source_object (task);
-  OpData *op = g_task_get_task_data (task);
-  g_autofree gchar *name = g_strdup (op->name);
+  EngineOp *op = g_task_get_task_data (task);
+  PopbellAccountRunner *runner = op->runner;
 
-  if (op->error != NULL)
-    g_task_return_error (task, popbell_error_from_pop3 (op->error, name));
-  else if (message != NULL)
-    g_task_return_pointer (task, message, (GDestroyNotify) popbell_message_unref);
-  else
-    g_task_return_boolean (task, TRUE);
-  g_object_ref (self);
-  g_object_unref (task);
-  op_release (self, name);
-  g_object_unref (self);
+  op->start = start;
+  popbell_account_runner_push_op (runner, task);
+  popbell_engine_runner_next (runner);
 }
 
 static void
 op_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr(GTask) task = user_data;
+
   /* No cancellable was given: parsing always gives a message. */
-  op_return (user_data, popbell_message_new_from_bytes_finish (result, NULL));
+  g_task_return_pointer (task, popbell_message_new_from_bytes_finish (result, NULL),
+                         (GDestroyNotify) popbell_message_unref);
 }
 
 static void
-op_finish (GTask *task)
+op_finish (GTask *task_in)
 {
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = task_in;
+  EngineOp *op = g_task_get_task_data (task);
+  g_autoptr(PopbellAccountRunner) runner = g_object_ref (op->runner);
+  g_autoptr(GCancellable) session = g_steal_pointer (&op->session);
 
-  if (op->error == NULL && op->raw != NULL)
+  /* The session is free before the caller hears back: what its callback
+   * asks for next queues behind nothing. */
+  popbell_account_runner_end_session (runner, session);
+  if (op->error != NULL)
+    g_task_return_error (task, popbell_error_from_pop3 (op->error, op_name (op)));
+  else if (op->raw != NULL)
     {
       /* A whole message can be megabytes of MIME and HTML: parsed in a
-       * worker thread, never on the main loop. */
+       * worker thread, never on the main loop; the task is returned
+       * from op_parsed(). */
       popbell_message_new_from_bytes_async (op->raw, op->uid != NULL ? op->uid : "", op->size,
-                                            op->complete, NULL, op_parsed, task);
-      return;
+                                            op->complete, NULL, op_parsed,
+                                            g_steal_pointer (&task));
     }
-  op_return (task, NULL);
+  else
+    g_task_return_boolean (task, TRUE);
+  g_clear_object (&task);
+  popbell_engine_runner_next (runner);
 }
 
 static void
 op_closed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
-  PopbellEngine *self = g_task_get_source_object (task);
-  Entry *entry = popbell_engine_lookup_entry (self, op->name);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  PopbellAccountState *state = popbell_session_get_state (op->pop3);
+  gboolean saved = popbell_session_close_finish (op->pop3, result, &error);
 
-  if (!popbell_session_close_finish (op->session, result, &error))
-    g_debug ("%s", error->message);
-  if (entry != NULL && popbell_session_get_state (op->session) != NULL)
+  if (popbell_account_runner_get_engine (op->runner) != NULL && state != NULL)
     {
-      popbell_account_state_free (entry->state);
-      entry->state = popbell_account_state_copy (popbell_session_get_state (op->session));
-      popbell_engine_apply_pending_acks (entry, entry->state);
-      popbell_engine_emit_status_changed (entry);
+      popbell_account_runner_take_state (op->runner, popbell_account_state_copy (state));
+      popbell_account_runner_note_save (op->runner, saved ? NULL : error);
+      popbell_engine_emit_status_changed (op->runner);
     }
-  op_finish (task);
+  op_finish (g_steal_pointer (&task));
 }
 
 static void
 op_close (GTask *task, gboolean quit)
 {
-  OpData *op = g_task_get_task_data (task);
+  EngineOp *op = g_task_get_task_data (task);
 
-  popbell_session_close_async (op->session, quit, NULL, op_closed, task);
+  popbell_session_close_async (op->pop3, quit, NULL, op_closed, task);
 }
 
 static void
 op_fail (GTask *task, GError *error)
 {
-  OpData *op = g_task_get_task_data (task);
+  EngineOp *op = g_task_get_task_data (task);
 
   if (op->error == NULL)
     op->error = error;
@@ -229,20 +206,20 @@ op_fail (GTask *task, GError *error)
 
 /* Finding a message by UID: the unseen list's index is a good guess
  * ("UIDL n" confirms it); otherwise the full listing. */
-typedef void (*OpLocated) (GTask *task);
-
 static void
 locate_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   g_autoptr(GPtrArray) listing = NULL;
   GError *error = NULL;
-  OpLocated next = g_object_get_data (G_OBJECT (task), "popbell-located");
 
   listing = popbell_pop3_client_uidl_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (listing == NULL)
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
   for (guint i = 0; i < listing->len; i++)
     {
       PopbellPop3ListEntry *e = listing->pdata[i];
@@ -250,49 +227,55 @@ locate_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       if (g_strcmp0 (e->uid, op->uid) == 0)
         {
           op->index = e->index;
-          { next (task); return; }
+          op->located (g_steal_pointer (&task));
+          return;
         }
     }
-  op_fail (task, g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
-                              _("The message is no longer on the server of account “%s”."),
-                              op->name));
+  op_fail (g_steal_pointer (&task),
+           g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
+                        _("The message is no longer on the server of account “%s”."),
+                        op_name (op)));
 }
 
 static void
 locate_guessed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   g_autoptr(PopbellPop3ListEntry) entry = NULL;
   GError *error = NULL;
-  OpLocated next = g_object_get_data (G_OBJECT (task), "popbell-located");
 
   entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (entry != NULL && g_strcmp0 (entry->uid, op->uid) == 0)
-    { next (task); return; }
+    {
+      op->located (g_steal_pointer (&task));
+      return;
+    }
   if (error != NULL && !g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
   g_clear_error (&error);
-  popbell_pop3_client_uidl_async (POPBELL_POP3_CLIENT (source), op_cancellable (task),
-                                  locate_listed, task);
+  popbell_pop3_client_uidl_async (POPBELL_POP3_CLIENT (source), op->session,
+                                  locate_listed, g_steal_pointer (&task));
 }
 
 static void
-op_locate (GTask *task, Entry *entry, OpLocated next)
+op_locate (GTask *task)
 {
-  OpData *op = g_task_get_task_data (task);
-  PopbellPop3Client *client = popbell_session_get_client (op->session);
-  PopbellUnseenEntry *hint = popbell_account_state_find_unseen (entry->state, op->uid);
+  EngineOp *op = g_task_get_task_data (task);
+  PopbellPop3Client *client = popbell_session_get_client (op->pop3);
+  PopbellUnseenEntry *hint =
+    popbell_account_state_find_unseen (popbell_account_runner_get_state (op->runner), op->uid);
 
-  g_object_set_data (G_OBJECT (task), "popbell-located", next);
   if (hint != NULL && hint->index > 0)
     {
       op->index = hint->index;
-      popbell_pop3_client_uidl_one_async (client, hint->index, op_cancellable (task),
-                                          locate_guessed, task);
+      popbell_pop3_client_uidl_one_async (client, hint->index, op->session, locate_guessed, task);
     }
   else
-    popbell_pop3_client_uidl_async (client, op_cancellable (task), locate_listed, task);
+    popbell_pop3_client_uidl_async (client, op->session, locate_listed, task);
 }
 
 /* fetch */
@@ -332,121 +315,139 @@ top_is_whole_message (GBytes *raw, guint lines)
 static void
 fetch_got (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   GError *error = NULL;
 
   op->raw = op->full ? popbell_pop3_client_retr_finish (POPBELL_POP3_CLIENT (source), result, &error)
                      : popbell_pop3_client_top_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (op->raw == NULL)
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
   op->complete = op->full || top_is_whole_message (op->raw, PREVIEW_TOP_LINES);
-  op_close (task, TRUE);
+  op_close (g_steal_pointer (&task), TRUE);
 }
 
 static void
 fetch_sized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   g_autoptr(PopbellPop3ListEntry) entry = NULL;
   GError *error = NULL;
 
   entry = popbell_pop3_client_list_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (entry == NULL)
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
   op->size = entry->size;
   if (op->full)
     popbell_pop3_client_retr_async (POPBELL_POP3_CLIENT (source), op->index, op->max_size,
-                                    op_cancellable (task), fetch_got, task);
+                                    op->session, fetch_got, g_steal_pointer (&task));
   else
     popbell_pop3_client_top_async (POPBELL_POP3_CLIENT (source), op->index, PREVIEW_TOP_LINES,
-                                   op_cancellable (task), fetch_got, task);
+                                   op->session, fetch_got, g_steal_pointer (&task));
 }
 
 static void
 fetch_located (GTask *task)
 {
-  OpData *op = g_task_get_task_data (task);
+  EngineOp *op = g_task_get_task_data (task);
 
-  popbell_pop3_client_list_one_async (popbell_session_get_client (op->session), op->index,
-                                      op_cancellable (task), fetch_sized, task);
+  popbell_pop3_client_list_one_async (popbell_session_get_client (op->pop3), op->index,
+                                      op->session, fetch_sized, task);
 }
 
+/* Pipelined with the LIST of fetch_located(): learns the UID of the
+ * newest message. Holds the task until it ran, like every callback. */
 static void
 fetch_newest_uid (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   g_autoptr(PopbellPop3ListEntry) entry = NULL;
 
   entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, NULL);
-  op->uid = g_strdup (entry != NULL ? entry->uid : "");
+  if (op->uid == NULL)
+    op->uid = g_strdup (entry != NULL ? entry->uid : "");
 }
 
 static void
 fetch_stat (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   guint64 size;
   GError *error = NULL;
 
   if (!popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result, &op->index,
                                         &size, &error))
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
   if (op->index == 0)
-    { op_fail (task, g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
-                                       _("There are no messages on the server of account “%s”."),
-                                       op->name)); return; }
-  popbell_pop3_client_uidl_one_async (POPBELL_POP3_CLIENT (source), op->index,
-                                      op_cancellable (task), fetch_newest_uid, task);
-  fetch_located (task);
+    {
+      op_fail (g_steal_pointer (&task),
+               g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
+                            _("There are no messages on the server of account “%s”."),
+                            op_name (op)));
+      return;
+    }
+  popbell_pop3_client_uidl_one_async (POPBELL_POP3_CLIENT (source), op->index, op->session,
+                                      fetch_newest_uid, g_object_ref (task));
+  fetch_located (g_steal_pointer (&task));
 }
 
 static void
 op_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
-  PopbellEngine *self = g_task_get_source_object (task);
-  Entry *entry = popbell_engine_lookup_entry (self, op->name);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   PopbellPop3Client *client;
   GError *error = NULL;
-  OpLocated located = g_object_get_data (G_OBJECT (task), "popbell-after-open");
 
-  if (!popbell_session_open_finish (op->session, result, &error))
-    { op_fail (task, error); return; }
-  if (entry == NULL)
-    { op_fail (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Removed")); return; }
+  if (!popbell_session_open_finish (op->pop3, result, &error))
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
+  if (popbell_account_runner_get_engine (op->runner) == NULL)
+    {
+      op_fail (g_steal_pointer (&task), g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Removed"));
+      return;
+    }
 
-  client = popbell_session_get_client (op->session);
-  if (popbell_pop3_client_get_expire (client) == 0 && located == fetch_located)
-    { op_fail (task, g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
-                                       _("The server of account “%s” deletes messages once "
-                                         "they are read (EXPIRE 0); open them in your mail client."),
-                                       op->name)); return; }
+  client = popbell_session_get_client (op->pop3);
+  if (popbell_pop3_client_get_expire (client) == 0 && op->located == fetch_located)
+    {
+      op_fail (g_steal_pointer (&task),
+               g_error_new (POPBELL_ERROR, POPBELL_ERROR_SERVER,
+                            _("The server of account “%s” deletes messages once "
+                              "they are read (EXPIRE 0); open them in your mail client."),
+                            op_name (op)));
+      return;
+    }
   if (op->uid == NULL)
-    popbell_pop3_client_stat_async (client, op_cancellable (task), fetch_stat, task);
+    popbell_pop3_client_stat_async (client, op->session, fetch_stat, g_steal_pointer (&task));
   else
-    op_locate (task, entry, located);
+    op_locate (g_steal_pointer (&task));
 }
 
 static void
-op_open (GTask *task, Entry *entry, OpLocated after_open)
+op_open (GTask *task)
 {
-  OpData *op = g_task_get_task_data (task);
+  EngineOp *op = g_task_get_task_data (task);
+  PopbellEngine *self = g_task_get_source_object (task);
 
-  g_object_set_data (G_OBJECT (task), "popbell-after-open", after_open);
-  op->session = popbell_session_new (entry->engine->checker, entry->account,
-                                     POPBELL_SESSION_FLAGS_NONE);
-  popbell_session_open_async (op->session, op_cancellable (task), op_opened, task);
-}
-
-static void
-fetch_start (GTask *task, Entry *entry)
-{
-  op_open (task, entry, fetch_located);
+  op->pop3 = popbell_session_new (self->checker, popbell_account_runner_get_account (op->runner),
+                                  POPBELL_SESSION_URGENT);
+  popbell_session_set_unsaved_state (op->pop3, popbell_account_runner_get_unsaved_state (op->runner));
+  popbell_session_open_async (op->pop3, op->session, op_opened, task);
 }
 
 void
@@ -460,23 +461,27 @@ popbell_engine_fetch_message_async (PopbellEngine       *self,
                                     gpointer             user_data)
 {
   GTask *task;
-  OpData *op;
+  EngineOp *op;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (account_name != NULL);
 
   task = op_task_new (self, popbell_engine_fetch_message_async, account_name, uid,
                       cancellable, callback, user_data);
+  if (task == NULL)
+    return;
   op = g_task_get_task_data (task);
   op->full = full;
   op->max_size = max_size > 0 ? max_size : POPBELL_POP3_MAX_TOP_SIZE;
-  op_enqueue (self, task, op->name, fetch_start);
+  op->located = fetch_located;
+  op_enqueue (task, op_open);
 }
 
 PopbellMessage *
 popbell_engine_fetch_message_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -485,49 +490,53 @@ popbell_engine_fetch_message_finish (PopbellEngine *self, GAsyncResult *result, 
 static void
 delete_quit (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
-  OpData *op = g_task_get_task_data (task);
-  PopbellAccountState *state = popbell_session_get_state (op->session);
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
+  PopbellAccountState *state = popbell_session_get_state (op->pop3);
   GError *error = NULL;
 
   /* RFC 1939 §6: the deletion happens in the UPDATE state, i.e. only if
    * QUIT succeeds; anything else means "not deleted". */
   if (!popbell_pop3_client_quit_finish (POPBELL_POP3_CLIENT (source), result, &error))
-    { op_fail (task, error); return; }
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
 
   popbell_account_state_remove_unseen (state, op->uid);
   g_hash_table_remove (state->seen, op->uid);
-  /* The figures no longer match: the next check lists (and recomputes). */
-  state->last_count = 0;
-  state->last_size = 0;
-  op_close (task, FALSE);
+  /* The counts drop at once (issue 8; the menu must not say "0 on
+   * server"). The size is not known: leave it, so STAT figures cannot
+   * match by chance, and forget the last UID, so the next check lists. */
+  if (state->last_count > 0)
+    state->last_count--;
+  g_clear_pointer (&state->last_uid, g_free);
+  op_close (g_steal_pointer (&task), FALSE);
 }
 
 static void
 delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GTask *task = user_data;
+  g_autoptr(GTask) task = user_data;
+  EngineOp *op = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!popbell_pop3_client_dele_finish (POPBELL_POP3_CLIENT (source), result, &error))
-    { op_fail (task, error); return; }
-  popbell_pop3_client_quit_async (POPBELL_POP3_CLIENT (source), op_cancellable (task),
-                                  delete_quit, task);
+    {
+      op_fail (g_steal_pointer (&task), error);
+      return;
+    }
+  popbell_pop3_client_quit_async (POPBELL_POP3_CLIENT (source), op->session,
+                                  delete_quit, g_steal_pointer (&task));
 }
 
 static void
 delete_located (GTask *task)
 {
-  OpData *op = g_task_get_task_data (task);
+  EngineOp *op = g_task_get_task_data (task);
 
-  popbell_pop3_client_dele_async (popbell_session_get_client (op->session), op->index,
-                                  op_cancellable (task), delete_done, task);
-}
-
-static void
-delete_start (GTask *task, Entry *entry)
-{
-  op_open (task, entry, delete_located);
+  popbell_pop3_client_dele_async (popbell_session_get_client (op->pop3), op->index,
+                                  op->session, delete_done, task);
 }
 
 void
@@ -546,13 +555,16 @@ popbell_engine_delete_message_async (PopbellEngine       *self,
 
   task = op_task_new (self, popbell_engine_delete_message_async, account_name, uid,
                       cancellable, callback, user_data);
-  op_enqueue (self, task, ((OpData *) g_task_get_task_data (task))->name, delete_start);
+  if (task == NULL)
+    return;
+  ((EngineOp *) g_task_get_task_data (task))->located = delete_located;
+  op_enqueue (task, op_open);
 }
 
 gboolean
 popbell_engine_delete_message_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
-

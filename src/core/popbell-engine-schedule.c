@@ -9,8 +9,6 @@
  * LOGIN-DELAY, backoff, holds), the network monitor, logind resume, the
  * keyring's ::unlocked, and running a check and applying its outcome. */
 
-static void entry_schedule_next (Entry *entry, PopbellCheckResult *result);
-
 static gboolean
 host_is_local (const gchar *host)
 {
@@ -23,53 +21,54 @@ host_is_local (const gchar *host)
 
 /* Offline means no default route: a server on this machine is still there. */
 static gboolean
-entry_reachable (Entry *entry)
+runner_reachable (PopbellEngine *self, PopbellAccountRunner *runner)
 {
-  return entry->engine->network_up ||
-         host_is_local (popbell_account_get_host (entry->account));
-}
-
-static gint64
-entry_login_allowed (Entry *entry)
-{
-  return popbell_scheduler_login_allowed (entry->state->last_login, entry->state->login_delay,
-                                          entry->state->next_allowed);
+  return self->network_up ||
+         host_is_local (popbell_account_get_host (popbell_account_runner_get_account (runner)));
 }
 
 /* Schedule a check at @at or when LOGIN-DELAY allows, whichever is later. */
 static void
-entry_schedule_at (Entry *entry, gint64 at, PopbellNextCheckReason reason)
+runner_schedule_at (PopbellEngine          *self,
+                    PopbellAccountRunner   *runner,
+                    gint64                  at,
+                    PopbellNextCheckReason  reason)
 {
-  gint64 allowed = entry_login_allowed (entry);
+  PopbellAccountState *state = popbell_account_runner_get_state (runner);
+  gint64 allowed = popbell_scheduler_login_allowed (state->last_login, state->login_delay,
+                                                    state->next_allowed);
 
   if (allowed > at)
     {
       at = allowed;
       reason = POPBELL_NEXT_CHECK_LOGIN_DELAY;
     }
-  popbell_scheduler_schedule (entry->engine->scheduler, entry->name, at, reason);
+  popbell_scheduler_schedule (self->scheduler, popbell_account_runner_get_name (runner), at,
+                              reason);
 }
 
 void
-popbell_engine_entry_plan (Entry *entry, gint64 first_delay)
+popbell_engine_runner_plan (PopbellAccountRunner *runner, gint64 first_delay)
 {
-  PopbellScheduler *scheduler = entry->engine->scheduler;
+  PopbellEngine *self = popbell_account_runner_get_engine (runner);
+  const gchar *name = popbell_account_runner_get_name (runner);
 
-  if (!entry->engine->started)
+  if (self == NULL || !self->started)
     return;
-  if (!popbell_account_get_enabled (entry->account))
-    popbell_scheduler_unschedule (scheduler, entry->name, POPBELL_NEXT_CHECK_DISABLED);
-  else if (entry->held)
-    popbell_scheduler_unschedule (scheduler, entry->name, POPBELL_NEXT_CHECK_HELD);
-  else if (entry->keyring_wait)
-    popbell_scheduler_unschedule (scheduler, entry->name, POPBELL_NEXT_CHECK_KEYRING);
-  else if (!entry_reachable (entry))
+  if (!popbell_account_get_enabled (popbell_account_runner_get_account (runner)))
+    popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_DISABLED);
+  else if (popbell_account_runner_is_held (runner))
+    popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_HELD);
+  else if (popbell_account_runner_get_keyring_wait (runner))
+    popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_KEYRING);
+  else if (!runner_reachable (self, runner))
     {
-      entry->offline_wait = TRUE;
-      popbell_scheduler_unschedule (scheduler, entry->name, POPBELL_NEXT_CHECK_OFFLINE);
+      popbell_account_runner_set_offline_wait (runner, TRUE);
+      popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_OFFLINE);
     }
-  else if (entry->running == NULL)
-    entry_schedule_at (entry, popbell_engine_now_us () + first_delay, POPBELL_NEXT_CHECK_INTERVAL);
+  else if (!popbell_account_runner_is_busy (runner))
+    runner_schedule_at (self, runner, popbell_engine_now_us () + first_delay,
+                        POPBELL_NEXT_CHECK_INTERVAL);
 }
 
 /* --- network, resume, keyring -------------------------------------------- */
@@ -87,53 +86,54 @@ network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_dat
   self->network_up = available;
   g_debug ("network %s", available ? "available: checking soon" : "gone: checks paused");
 
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Entry *entry = value;
+      PopbellAccountRunner *runner = value;
 
-      if (available && entry->offline_wait)
+      if (available && popbell_account_runner_get_offline_wait (runner))
         {
-          entry->offline_wait = FALSE;
-          popbell_engine_entry_plan (entry, SOON_US);
-          g_ptr_array_add (changed, g_strdup (entry->name));
+          popbell_account_runner_set_offline_wait (runner, FALSE);
+          popbell_engine_runner_plan (runner, SOON_US);
+          g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (runner)));
         }
-      else if (!available && entry->running == NULL && !entry_reachable (entry))
+      else if (!available && !popbell_account_runner_is_busy (runner) &&
+               !runner_reachable (self, runner))
         {
-          popbell_engine_entry_plan (entry, 0);
-          g_ptr_array_add (changed, g_strdup (entry->name));
+          popbell_engine_runner_plan (runner, 0);
+          g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (runner)));
         }
     }
   popbell_engine_emit_status_changed_names (self, changed);
 }
 
+/* Every enabled account that is not held checks soon: after a resume, or
+ * because the user (or a script) asked. @user: the keyring may have been
+ * unlocked meanwhile, so a keyring wait ends too. */
 static void
-check_all_soon (PopbellEngine *self, gboolean include_held, PopbellSessionFlags flags)
+check_all_soon (PopbellEngine *self, gboolean user)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Entry *entry = value;
+      PopbellAccountRunner *runner = value;
 
-      if (!popbell_account_get_enabled (entry->account))
+      if (!popbell_account_get_enabled (popbell_account_runner_get_account (runner)) ||
+          popbell_account_runner_is_held (runner))
         continue;
-      if (entry->held && !include_held)
-        continue;
-      entry->held = FALSE;
-      if (include_held)
-        entry->keyring_wait = FALSE;
-      entry->next_flags |= flags;
-      if (entry->running != NULL)
+      if (user)
+        popbell_account_runner_set_keyring_wait (runner, FALSE);
+      if (popbell_account_runner_is_busy (runner))
         {
-          entry->check_again = TRUE;
+          popbell_account_runner_request_check (runner, POPBELL_SESSION_FLAGS_NONE);
           continue;
         }
-      popbell_engine_entry_plan (entry, 0);
-      g_ptr_array_add (changed, g_strdup (entry->name));
+      popbell_engine_runner_plan (runner, 0);
+      g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (runner)));
     }
   popbell_engine_emit_status_changed_names (self, changed);
 }
@@ -155,7 +155,7 @@ prepare_for_sleep (GDBusConnection *connection,
   if (!going_to_sleep)
     {
       g_debug ("resumed from sleep: checking soon");
-      check_all_soon (POPBELL_ENGINE (user_data), FALSE, POPBELL_SESSION_FLAGS_NONE);
+      check_all_soon (POPBELL_ENGINE (user_data), FALSE);
     }
 }
 
@@ -190,16 +190,16 @@ popbell_engine_credentials_unlocked (PopbellCredentials *credentials, gpointer u
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Entry *entry = value;
+      PopbellAccountRunner *runner = value;
 
-      if (!entry->keyring_wait)
+      if (!popbell_account_runner_get_keyring_wait (runner))
         continue;
-      entry->keyring_wait = FALSE;
-      popbell_engine_entry_plan (entry, 0);
-      g_ptr_array_add (changed, g_strdup (entry->name));
+      popbell_account_runner_set_keyring_wait (runner, FALSE);
+      popbell_engine_runner_plan (runner, 0);
+      g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (runner)));
     }
   popbell_engine_emit_status_changed_names (self, changed);
 }
@@ -225,13 +225,17 @@ popbell_engine_start (PopbellEngine *self)
   if (g_getenv ("POPBELL_NO_SYSTEM_BUS") == NULL)
     g_bus_get (G_BUS_TYPE_SYSTEM, self->cancellable, system_bus_ready, self);
 
-  g_hash_table_iter_init (&iter, self->entries);
+  /* The first checks at once (no timer to wait for, issue 9): the session
+   * limit (popbell-session.c) takes them in turn. */
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      popbell_engine_entry_plan (value, START_US);
-      g_ptr_array_add (changed, g_strdup (((Entry *) value)->name));
+      popbell_engine_runner_plan (value, 0);
+      g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (value)));
     }
   popbell_engine_emit_status_changed_names (self, changed);
+  /* What the last run found but could not announce (issue 7). */
+  popbell_engine_emit_announce (self);
 }
 
 void
@@ -255,14 +259,12 @@ popbell_engine_stop (PopbellEngine *self)
   self->sleep_subscription = 0;
   g_clear_object (&self->system_bus);
 
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Entry *entry = value;
-
-      popbell_scheduler_unschedule (self->scheduler, entry->name, POPBELL_NEXT_CHECK_DISABLED);
-      if (entry->running != NULL)
-        g_cancellable_cancel (entry->running);
+      popbell_scheduler_unschedule (self->scheduler, popbell_account_runner_get_name (value),
+                                    POPBELL_NEXT_CHECK_DISABLED);
+      popbell_account_runner_cancel_session (value);
     }
 }
 
@@ -277,225 +279,232 @@ popbell_engine_set_network_monitor (PopbellEngine *self, GNetworkMonitor *monito
 
 /* --- checks ---------------------------------------------------------------- */
 
+/* What a running check's callback holds: its runner and the session's
+ * cancellable, which says whether the runner still counts on this run. */
 typedef struct {
-  PopbellEngine *engine;   /* (owned) */
-  gchar         *name;
-  GCancellable  *cancellable;  /* (owned) identifies this run */
-} RunData;
+  PopbellAccountRunner *runner;    /* (owned) */
+  GCancellable         *session;   /* (owned) */
+} CheckRun;
 
 static void
-run_data_free (RunData *run)
+check_run_free (CheckRun *run)
 {
-  g_object_unref (run->engine);
-  g_free (run->name);
-  g_object_unref (run->cancellable);
+  g_object_unref (run->runner);
+  g_object_unref (run->session);
   g_free (run);
 }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CheckRun, check_run_free)
 
 void
 popbell_engine_scheduler_due (PopbellScheduler *scheduler, const gchar *name, gpointer user_data)
 {
-  Entry *entry = popbell_engine_lookup_entry (POPBELL_ENGINE (user_data), name);
+  PopbellAccountRunner *runner = popbell_engine_lookup_runner (POPBELL_ENGINE (user_data), name);
 
-  if (entry != NULL)
-    popbell_engine_entry_run_check (entry);
+  if (runner != NULL)
+    popbell_engine_runner_run_check (runner);
+}
+
+/* How a failure counts (SPEC §5 "Schedule", "Problems"). */
+static PopbellRunnerResult
+classify (PopbellAccountRunner *runner, const GError *error, const gchar *certificate_sha256)
+{
+  if (error == NULL)
+    return POPBELL_RUNNER_RESULT_OK;
+  if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH) ||
+      g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE) ||
+      g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ||
+      (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TLS) && certificate_sha256 != NULL) ||
+      (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING) &&
+       !popbell_account_runner_get_keyring_wait (runner)))
+    /* Needs the user: retrying would at best nag, at worst get the
+     * account locked (SPEC §5). */
+    return POPBELL_RUNNER_RESULT_NEEDS_USER;
+  if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY))
+    /* Refused locally or by the server's clock: at the next allowed time
+     * (runner_schedule_at adds LOGIN-DELAY); not a failure of ours. */
+    return POPBELL_RUNNER_RESULT_QUIET;
+  if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING) ||
+      g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_MAILBOX_LOCKED))
+    /* keyring_wait: ::unlocked brings the next check; [IN-USE]: quietly at
+     * the next regular time. */
+    return POPBELL_RUNNER_RESULT_WAIT;
+  return POPBELL_RUNNER_RESULT_TRANSIENT;
+}
+
+static void
+runner_schedule_next (PopbellEngine        *self,
+                      PopbellAccountRunner *runner,
+                      PopbellCheckResult   *result,
+                      const gchar          *certificate_sha256)
+{
+  const gchar *name = popbell_account_runner_get_name (runner);
+  guint interval = popbell_account_get_interval (popbell_account_runner_get_account (runner));
+  gint64 now = popbell_engine_now_us ();
+  const GError *error = popbell_check_result_get_error (result);
+  PopbellRunnerResult kind = classify (runner, error, certificate_sha256);
+  guint failures;
+
+  if (kind == POPBELL_RUNNER_RESULT_NEEDS_USER)
+    popbell_account_runner_hold (runner);
+  failures = popbell_account_runner_note_result (runner, kind, error, certificate_sha256);
+
+  if (kind == POPBELL_RUNNER_RESULT_TRANSIENT && !popbell_account_runner_take_check_again (runner))
+    {
+      gint64 delay = popbell_scheduler_backoff_delay (interval, failures,
+                                                      g_rand_double (self->rand));
+
+      g_debug ("account %s: transient failure %u, next try in %.1f s", name, failures, delay / 1e6);
+      runner_schedule_at (self, runner, now + delay, POPBELL_NEXT_CHECK_BACKOFF);
+      return;
+    }
+
+  if (!self->started)
+    return;
+  if (popbell_account_runner_is_held (runner))
+    {
+      popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_HELD);
+      return;
+    }
+  if (popbell_account_runner_get_keyring_wait (runner))
+    {
+      popbell_scheduler_unschedule (self->scheduler, name, POPBELL_NEXT_CHECK_KEYRING);
+      return;
+    }
+  if (kind == POPBELL_RUNNER_RESULT_TRANSIENT || popbell_account_runner_take_check_again (runner))
+    {
+      runner_schedule_at (self, runner, now, POPBELL_NEXT_CHECK_INTERVAL);
+      return;
+    }
+  runner_schedule_at (self, runner, now + (gint64) interval * G_USEC_PER_SEC,
+                      POPBELL_NEXT_CHECK_INTERVAL);
 }
 
 static void
 check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  RunData *run = user_data;
-  PopbellEngine *self = run->engine;
-  Entry *entry = popbell_engine_lookup_entry (self, run->name);
+  g_autoptr(CheckRun) run = user_data;
+  PopbellAccountRunner *runner = run->runner;
+  PopbellEngine *engine = popbell_account_runner_get_engine (runner);
+  g_autoptr(PopbellEngine) self = engine != NULL ? g_object_ref (engine) : NULL;
   g_autoptr(PopbellCheckOutcome) outcome = NULL;
   g_autoptr(GError) error = NULL;
 
   outcome = popbell_checker_check_finish (POPBELL_CHECKER (source), result, &error);
-  if (entry == NULL || entry->running != run->cancellable)
+  if (self == NULL || outcome == NULL)
     {
-      /* The account went away (or was replaced) meanwhile. */
-      run_data_free (run);
-      return;
-    }
-  g_clear_object (&entry->running);
-
-  if (outcome == NULL)
-    {
-      /* Cancelled (stop): silent. run holds what may be the last engine
-       * reference, and the engine owns the entry: use the entry first. */
-      popbell_engine_entry_start_waiting (entry);
-      run_data_free (run);
+      /* Cancelled (stop, removal) or the engine let go: silent. */
+      popbell_account_runner_end_session (runner, run->session);
+      if (self != NULL)
+        popbell_engine_runner_next (runner);
       return;
     }
 
   if (outcome->state != NULL)
     {
-      popbell_account_state_free (entry->state);
-      entry->state = g_steal_pointer (&outcome->state);
-      /* Acknowledgements made during the check are not in the file yet. */
-      popbell_engine_apply_pending_acks (entry, entry->state);
+      /* As saved, or as it failed to save: ours is the authoritative copy
+       * either way (a failed save must not bring the old file back). */
+      popbell_account_runner_take_state (runner, g_steal_pointer (&outcome->state));
+      popbell_account_runner_note_save (runner, outcome->save_error);
     }
-  g_free (entry->certificate_sha256);
-  entry->certificate_sha256 = g_steal_pointer (&outcome->certificate_sha256);
-  entry->keyring_wait = outcome->keyring_unavailable;
-  if (outcome->save_error != NULL)
-    g_warning ("%s", outcome->save_error->message);
-
-  entry_schedule_next (entry, outcome->result);
+  popbell_account_runner_set_keyring_wait (runner, outcome->keyring_unavailable);
+  runner_schedule_next (self, runner, outcome->result, outcome->certificate_sha256);
+  /* Saves the marks the user made while the check ran. */
+  popbell_account_runner_end_session (runner, run->session);
 
   popbell_engine_emit_account_checked (self, outcome->result);
-  /* Handlers may have removed the account (or even stopped the engine). */
-  entry = popbell_engine_lookup_entry (self, run->name);
-  if (entry != NULL)
-    popbell_engine_emit_status_changed (entry);
-  entry = popbell_engine_lookup_entry (self, run->name);
-  if (entry != NULL)
-    {
-      popbell_engine_entry_flush_acks (entry);
-      popbell_engine_entry_start_waiting (entry);
-    }
-  run_data_free (run);
-}
-
-static void
-entry_schedule_next (Entry *entry, PopbellCheckResult *result)
-{
-  PopbellEngine *self = entry->engine;
-  guint interval = popbell_account_get_interval (entry->account);
-  gint64 now = popbell_engine_now_us ();
-  const GError *error = popbell_check_result_get_error (result);
-
-  entry->next_flags = POPBELL_SESSION_FLAGS_NONE;
-  g_clear_error (&entry->error);
-  if (error != NULL)
-    entry->error = g_error_copy (error);
-
-  if (popbell_check_result_is_ok (result))
-    {
-      entry->failures = 0;
-      entry->held = FALSE;
-    }
-  else if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH) ||
-           g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_INSECURE) ||
-           g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG) ||
-           (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TLS) &&
-            entry->certificate_sha256 != NULL) ||
-           (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING) &&
-            !entry->keyring_wait))
-    {
-      /* Needs the user: retrying would at best nag, at worst get the
-       * account locked (SPEC §5). */
-      entry->held = TRUE;
-      entry->check_again = FALSE;
-    }
-  else if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING))
-    {
-      /* keyring_wait: ::unlocked brings the next check. */
-    }
-  else if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY) ||
-           g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_MAILBOX_LOCKED))
-    {
-      /* Quietly at the next regular time (entry_schedule_at adds the
-       * server's LOGIN-DELAY). Not a failure of ours: no backoff. */
-    }
-  else
-    {
-      gint64 delay;
-
-      entry->failures++;
-      delay = popbell_scheduler_backoff_delay (interval, entry->failures,
-                                               g_rand_double (self->rand));
-      g_debug ("account %s: transient failure %u, next try in %.1f s",
-               entry->name, entry->failures, delay / 1e6);
-      if (!entry->check_again)
-        {
-          entry_schedule_at (entry, now + delay, POPBELL_NEXT_CHECK_BACKOFF);
-          return;
-        }
-    }
-
-  if (!self->started)
-    return;
-  if (entry->held)
-    {
-      popbell_scheduler_unschedule (self->scheduler, entry->name, POPBELL_NEXT_CHECK_HELD);
-      return;
-    }
-  if (entry->keyring_wait)
-    {
-      popbell_scheduler_unschedule (self->scheduler, entry->name, POPBELL_NEXT_CHECK_KEYRING);
-      return;
-    }
-  if (entry->check_again)
-    {
-      entry->check_again = FALSE;
-      entry_schedule_at (entry, now, POPBELL_NEXT_CHECK_INTERVAL);
-      return;
-    }
-  entry_schedule_at (entry, now + (gint64) interval * G_USEC_PER_SEC, POPBELL_NEXT_CHECK_INTERVAL);
+  /* Handlers may have removed the account (the runner is then detached)
+   * or stopped the engine; both references keep what we touch alive. */
+  popbell_engine_emit_status_changed (runner);
+  if (popbell_account_runner_get_engine (runner) != NULL)
+    popbell_engine_runner_next (runner);
 }
 
 void
-popbell_engine_entry_run_check (Entry *entry)
+popbell_engine_runner_run_check (PopbellAccountRunner *runner)
 {
-  PopbellEngine *self = entry->engine;
-  RunData *run;
+  PopbellEngine *self = popbell_account_runner_get_engine (runner);
+  CheckRun *run;
+  GCancellable *session;
+  PopbellSessionFlags flags;
 
-  if (!self->started || !popbell_account_get_enabled (entry->account))
+  if (self == NULL || !self->started ||
+      !popbell_account_get_enabled (popbell_account_runner_get_account (runner)))
     return;
-  if (entry->running != NULL)
+  if (popbell_account_runner_is_busy (runner))
     {
       /* One session per account: after this one, once more. */
-      entry->check_again = TRUE;
+      popbell_account_runner_request_check (runner, POPBELL_SESSION_FLAGS_NONE);
       return;
     }
-  if (!entry_reachable (entry))
+  if (!runner_reachable (self, runner))
     {
-      popbell_engine_entry_plan (entry, 0);
-      popbell_engine_emit_status_changed (entry);
+      popbell_engine_runner_plan (runner, 0);
+      popbell_engine_emit_status_changed (runner);
       return;
     }
 
-  entry->running = g_cancellable_new ();
-  popbell_scheduler_unschedule (self->scheduler, entry->name, POPBELL_NEXT_CHECK_RUNNING);
+  session = popbell_account_runner_begin_session (runner, NULL);
+  popbell_scheduler_unschedule (self->scheduler, popbell_account_runner_get_name (runner),
+                                POPBELL_NEXT_CHECK_RUNNING);
 
-  run = g_new0 (RunData, 1);
-  run->engine = g_object_ref (self);
-  run->name = g_strdup (entry->name);
-  run->cancellable = g_object_ref (entry->running);
-  popbell_checker_check_async (self->checker, entry->account, entry->next_flags,
-                               entry->running, check_done, run);
-  popbell_engine_emit_status_changed (entry);
+  run = g_new0 (CheckRun, 1);
+  run->runner = g_object_ref (runner);
+  run->session = g_object_ref (session);
+  /* New messages stay unannounced until the UI says they were (issue 7). */
+  flags = popbell_account_runner_take_flags (runner) | POPBELL_SESSION_DEFER_ANNOUNCE;
+  popbell_checker_check_full_async (self->checker, popbell_account_runner_get_account (runner),
+                                    flags, popbell_account_runner_get_unsaved_state (runner),
+                                    session, check_done, run);
+  popbell_engine_emit_status_changed (runner);
 }
 
 void
 popbell_engine_check_now (PopbellEngine *self)
 {
   g_return_if_fail (POPBELL_IS_ENGINE (self));
-  /* "The user retries": held accounts too, and past an auth hold. */
-  check_all_soon (self, TRUE, POPBELL_SESSION_IGNORE_AUTH_HOLD);
+  check_all_soon (self, TRUE);
 }
 
 void
 popbell_engine_check_account_now (PopbellEngine *self, const gchar *account_name)
 {
-  /* Ours: a ::status-changed handler may free the caller's string. */
-  g_autofree gchar *name = g_strdup (account_name);
-  Entry *entry;
+  g_autoptr(PopbellAccountRunner) runner = NULL;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
-  entry = popbell_engine_lookup_entry (self, name);
-  if (entry == NULL || !popbell_account_get_enabled (entry->account))
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
     return;
-  entry->held = FALSE;
-  entry->keyring_wait = FALSE;
-  entry->next_flags |= POPBELL_SESSION_IGNORE_AUTH_HOLD;
-  if (entry->running != NULL)
+  g_object_ref (runner);
+  if (!popbell_account_get_enabled (popbell_account_runner_get_account (runner)) ||
+      popbell_account_runner_is_held (runner))
+    return;   /* a held account waits for the user (retry_account) */
+  popbell_account_runner_set_keyring_wait (runner, FALSE);
+  if (popbell_account_runner_is_busy (runner))
     {
-      entry->check_again = TRUE;
+      popbell_account_runner_request_check (runner, POPBELL_SESSION_FLAGS_NONE);
       return;
     }
-  popbell_engine_entry_plan (entry, 0);
-  popbell_engine_emit_status_changed (entry);
+  popbell_engine_runner_plan (runner, 0);
+  popbell_engine_emit_status_changed (runner);
 }
 
+void
+popbell_engine_retry_account (PopbellEngine *self, const gchar *account_name)
+{
+  g_autoptr(PopbellAccountRunner) runner = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
+    return;
+  g_object_ref (runner);
+  if (!popbell_account_get_enabled (popbell_account_runner_get_account (runner)))
+    return;
+  popbell_account_runner_lift_hold (runner);
+  if (popbell_account_runner_is_busy (runner))
+    popbell_account_runner_request_check (runner, POPBELL_SESSION_IGNORE_AUTH_HOLD);
+  else
+    popbell_engine_runner_plan (runner, 0);
+  popbell_engine_emit_status_changed (runner);
+}

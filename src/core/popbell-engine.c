@@ -7,13 +7,11 @@
 #include "popbell-engine-private.h"
 #include "popbell-secret-credentials.h"
 
-/* PopbellEngine: the object and its signals, the accounts (one Entry each,
- * reconciled with the account store), status queries and "mark as seen".
- * When checks run: popbell-engine-schedule.c; sessions the user asks for:
+/* PopbellEngine: the object and its signals, the accounts (one
+ * PopbellAccountRunner each, reconciled with the account store), status
+ * queries and the user's marks (seen, announced). When checks run:
+ * popbell-engine-schedule.c; sessions the user asks for:
  * popbell-engine-ops.c; passwords: popbell-engine-login.c. */
-
-/* Retry of a "mark as seen" that found the account busy. */
-#define ACK_RETRY_MS 1000
 
 G_DEFINE_FINAL_TYPE (PopbellEngine, popbell_engine, G_TYPE_OBJECT)
 
@@ -21,61 +19,38 @@ enum {
   SIGNAL_ACCOUNT_CHECKED,
   SIGNAL_STATUS_CHANGED,
   SIGNAL_ACCOUNTS_CHANGED,
+  SIGNAL_ANNOUNCE,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------------------ */
 
-static void
-entry_free (Entry *entry)
+PopbellAccountRunner *
+popbell_engine_lookup_runner (PopbellEngine *self, const gchar *name)
 {
-  GTask *task;
-
-  if (entry->running != NULL)
-    g_cancellable_cancel (entry->running);
-  g_clear_object (&entry->running);
-  while ((task = g_queue_pop_head (&entry->waiting)) != NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "The account was removed");
-      g_object_unref (task);
-    }
-  g_clear_handle_id (&entry->ack_retry_id, g_source_remove);
-  g_free (entry->name);
-  g_clear_object (&entry->account);
-  g_free (entry->digest);
-  g_clear_pointer (&entry->state, popbell_account_state_free);
-  g_clear_error (&entry->error);
-  g_free (entry->certificate_sha256);
-  g_hash_table_unref (entry->pending_acks);
-  g_free (entry);
+  return name != NULL && self->runners != NULL ? g_hash_table_lookup (self->runners, name) : NULL;
 }
 
-Entry *
-popbell_engine_lookup_entry (PopbellEngine *self, const gchar *name)
-{
-  return name != NULL ? g_hash_table_lookup (self->entries, name) : NULL;
-}
-
-/* Handlers run synchronously and may call back into the engine, even
- * remove the account: emit last, and touch no Entry afterwards without
- * looking it up again. */
 void
-popbell_engine_emit_status_changed (Entry *entry)
+popbell_engine_emit_status_changed (PopbellAccountRunner *runner)
 {
-  g_signal_emit (entry->engine, signals[SIGNAL_STATUS_CHANGED], 0, entry->name);
+  PopbellEngine *self = popbell_account_runner_get_engine (runner);
+  /* Ours: a handler may remove the account (and free its name). */
+  g_autofree gchar *name = g_strdup (popbell_account_runner_get_name (runner));
+
+  if (self != NULL)
+    g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0, name);
 }
 
-/* For loops over the entries: collect the names (a hash table iterator
- * dies if a handler adds or removes accounts), then emit for those that
- * still exist. */
+/* A hash table iterator dies if a handler adds or removes accounts: the
+ * loops collect names, then emit for those that still exist. */
 void
 popbell_engine_emit_status_changed_names (PopbellEngine *self, GPtrArray *names)
 {
   g_object_ref (self);
   for (guint i = 0; i < names->len; i++)
-    if (self->entries != NULL && popbell_engine_lookup_entry (self, names->pdata[i]) != NULL)
+    if (popbell_engine_lookup_runner (self, names->pdata[i]) != NULL)
       g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0, names->pdata[i]);
   g_object_unref (self);
 }
@@ -86,34 +61,6 @@ popbell_engine_emit_account_checked (PopbellEngine *self, PopbellCheckResult *re
   g_signal_emit (self, signals[SIGNAL_ACCOUNT_CHECKED], 0, result);
 }
 
-static Entry *
-entry_new (PopbellEngine *self, PopbellAccount *account)
-{
-  Entry *entry = g_new0 (Entry, 1);
-  g_autoptr(GError) error = NULL;
-  gboolean recovered = FALSE;
-
-  entry->engine = self;
-  entry->name = g_strdup (popbell_account_get_name (account));
-  entry->account = g_object_ref (account);
-  entry->digest = popbell_account_dup_settings_digest (account);
-  entry->pending_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_queue_init (&entry->waiting);
-
-  /* Read without the lock: saves are atomic renames, so this sees a whole
-   * file; checks re-read under the lock anyway. */
-  entry->state = popbell_state_store_load (self->state_store, entry->name, &recovered, &error);
-  if (entry->state == NULL)
-    {
-      g_debug ("%s", error->message);
-      entry->state = popbell_account_state_new (entry->name);
-    }
-  /* An auth hold of the same settings survives a restart. */
-  if (entry->state->auth_hold && g_strcmp0 (entry->state->auth_hold_digest, entry->digest) == 0)
-    entry->held = TRUE;
-  return entry;
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void
@@ -122,7 +69,18 @@ popbell_engine_dispose (GObject *object)
   PopbellEngine *self = POPBELL_ENGINE (object);
 
   popbell_engine_stop (self);
-  g_clear_pointer (&self->entries, g_hash_table_unref);
+  if (self->runners != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      /* Callbacks still under way hold their runner; they find it
+       * detached and touch nothing of ours. */
+      g_hash_table_iter_init (&iter, self->runners);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        popbell_account_runner_detach (value, FALSE);
+    }
+  g_clear_pointer (&self->runners, g_hash_table_unref);
   g_clear_pointer (&self->order, g_ptr_array_unref);
   if (self->accounts != NULL)
     g_signal_handlers_disconnect_by_data (self->accounts, self);
@@ -154,13 +112,16 @@ popbell_engine_class_init (PopbellEngineClass *klass)
   signals[SIGNAL_ACCOUNTS_CHANGED] =
     g_signal_new ("accounts-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_ANNOUNCE] =
+    g_signal_new ("announce", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  POPBELL_TYPE_CHECK_RESULT | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
 popbell_engine_init (PopbellEngine *self)
 {
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) entry_free);
+  self->runners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->order = g_ptr_array_new_with_free_func (g_free);
   self->scheduler = popbell_scheduler_new ();
   self->rand = g_rand_new ();
@@ -213,15 +174,17 @@ popbell_engine_get_account_store (PopbellEngine *self)
   return self->accounts;
 }
 
-/* Brings the entries in line with the account store: new accounts get an
- * entry (and a check soon), removed ones lose it (and their state), edited
- * ones take the new settings; a change of the login settings lifts a hold. */
+/* Brings the runners in line with the account store: new accounts get a
+ * runner (and a check at once), removed ones lose it (and their state,
+ * once no session can write it back), edited ones take the new settings;
+ * a change of the login settings lifts a hold. */
 static void
 reconcile (PopbellEngine *self)
 {
   g_autoptr(GPtrArray) accounts = popbell_account_store_list (self->accounts);
   g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) edited = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer key, value;
   gboolean changed = FALSE;
@@ -231,56 +194,48 @@ reconcile (PopbellEngine *self)
     {
       PopbellAccount *account = accounts->pdata[i];
       const gchar *name = popbell_account_get_name (account);
-      Entry *entry = popbell_engine_lookup_entry (self, name);
+      PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, name);
 
       g_hash_table_add (present, (gpointer) name);
       g_ptr_array_add (self->order, g_strdup (name));
 
-      if (entry == NULL)
+      if (runner == NULL)
         {
-          entry = entry_new (self, account);
-          g_hash_table_insert (self->entries, entry->name, entry);
-          popbell_engine_entry_plan (entry, START_US);
+          runner = popbell_account_runner_new (self, self->state_store, account);
+          g_hash_table_insert (self->runners, g_strdup (name), runner);
+          popbell_engine_runner_plan (runner, 0);
           changed = TRUE;
           continue;
         }
-      if (entry->account != account)
+      if (popbell_account_runner_get_account (runner) != account)
         {
-          g_autofree gchar *digest = popbell_account_dup_settings_digest (account);
-          gboolean login_changed = g_strcmp0 (digest, entry->digest) != 0;
+          PopbellAccount *old = popbell_account_runner_get_account (runner);
           gboolean timing_changed =
-            popbell_account_get_interval (account) != popbell_account_get_interval (entry->account) ||
-            popbell_account_get_enabled (account) != popbell_account_get_enabled (entry->account);
+            popbell_account_get_interval (account) != popbell_account_get_interval (old) ||
+            popbell_account_get_enabled (account) != popbell_account_get_enabled (old);
+          gboolean login_changed = popbell_account_runner_set_account (runner, account);
 
-          g_set_object (&entry->account, account);
-          g_free (entry->digest);
-          entry->digest = g_steal_pointer (&digest);
-          if (login_changed)
-            {
-              /* The user changed what the server rejected: try again. */
-              entry->held = FALSE;
-              entry->keyring_wait = FALSE;
-              entry->failures = 0;
-              g_clear_error (&entry->error);
-              g_clear_pointer (&entry->certificate_sha256, g_free);
-            }
           if (login_changed || timing_changed)
-            popbell_engine_entry_plan (entry, SOON_US);
+            popbell_engine_runner_plan (runner, SOON_US);
           g_ptr_array_add (edited, g_strdup (name));
           changed = TRUE;
         }
     }
 
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       if (g_hash_table_contains (present, key))
         continue;
       popbell_scheduler_remove (self->scheduler, key);
-      popbell_state_store_remove (self->state_store, key);
+      g_ptr_array_add (gone, g_object_ref (value));
       g_hash_table_iter_remove (&iter);
       changed = TRUE;
     }
+  /* After the table no longer has them: detaching fails queued operations,
+   * whose callbacks may look the account up. */
+  for (guint i = 0; i < gone->len; i++)
+    popbell_account_runner_detach (gone->pdata[i], TRUE);
 
   g_object_ref (self);
   popbell_engine_emit_status_changed_names (self, edited);
@@ -321,36 +276,36 @@ popbell_engine_apply_accounts (PopbellEngine *self, GError **error)
 
 /* --- status ------------------------------------------------------------------ */
 
-static gboolean
-needs_attention (Entry *entry)
-{
-  return entry->held && entry->error != NULL;
-}
-
 static PopbellAccountStatus *
-entry_status (Entry *entry)
+runner_status (PopbellEngine *self, PopbellAccountRunner *runner)
 {
+  const gchar *name = popbell_account_runner_get_name (runner);
+  PopbellAccount *account = popbell_account_runner_get_account (runner);
+  PopbellAccountState *state = popbell_account_runner_get_state (runner);
+  const GError *error = popbell_account_runner_get_error (runner);
+  gboolean held = popbell_account_runner_is_held (runner);
   PopbellNextCheckReason reason;
-  gint64 next = popbell_scheduler_get_next (entry->engine->scheduler, entry->name, &reason);
-  guint interval = popbell_account_get_interval (entry->account);
-  gint64 last = entry->state->last_success;
+  gint64 next = popbell_scheduler_get_next (self->scheduler, name, &reason);
+  guint interval = popbell_account_get_interval (account);
+  gint64 last = state->last_success;
   gboolean stale;
 
-  if (entry->running != NULL)
+  if (popbell_account_runner_is_busy (runner))
     reason = POPBELL_NEXT_CHECK_RUNNING;
-  else if (!popbell_account_get_enabled (entry->account))
+  else if (!popbell_account_get_enabled (account))
     reason = POPBELL_NEXT_CHECK_DISABLED;
-  else if (entry->held)
+  else if (held)
     reason = POPBELL_NEXT_CHECK_HELD;
 
   stale = last > 0 ? popbell_engine_now_us () - last > 3 * (gint64) interval * G_USEC_PER_SEC
-                   : entry->error != NULL;
+                   : error != NULL;
 
-  return popbell_account_status_new (entry->name, entry->state->unseen->len,
-                                     entry->state->last_count, last, next, reason,
-                                     entry->state->login_delay, entry->error,
-                                     needs_attention (entry), entry->certificate_sha256,
-                                     stale);
+  return popbell_account_status_new (name, state->unseen->len, state->last_count, last, next,
+                                     reason, state->login_delay, error, held && error != NULL,
+                                     popbell_account_runner_get_certificate_sha256 (runner),
+                                     stale, popbell_account_runner_has_problem (runner),
+                                     popbell_account_runner_get_problem_episode (runner),
+                                     popbell_account_runner_get_save_error (runner));
 }
 
 GPtrArray *
@@ -361,10 +316,10 @@ popbell_engine_list_status (PopbellEngine *self)
   g_return_val_if_fail (POPBELL_IS_ENGINE (self), list);
   for (guint i = 0; i < self->order->len; i++)
     {
-      Entry *entry = popbell_engine_lookup_entry (self, self->order->pdata[i]);
+      PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, self->order->pdata[i]);
 
-      if (entry != NULL)
-        g_ptr_array_add (list, entry_status (entry));
+      if (runner != NULL)
+        g_ptr_array_add (list, runner_status (self, runner));
     }
   return list;
 }
@@ -372,11 +327,11 @@ popbell_engine_list_status (PopbellEngine *self)
 PopbellAccountStatus *
 popbell_engine_dup_status (PopbellEngine *self, const gchar *account_name)
 {
-  Entry *entry;
+  PopbellAccountRunner *runner;
 
   g_return_val_if_fail (POPBELL_IS_ENGINE (self), NULL);
-  entry = popbell_engine_lookup_entry (self, account_name);
-  return entry != NULL ? entry_status (entry) : NULL;
+  runner = popbell_engine_lookup_runner (self, account_name);
+  return runner != NULL ? runner_status (self, runner) : NULL;
 }
 
 guint
@@ -387,9 +342,9 @@ popbell_engine_get_unseen_total (PopbellEngine *self)
   guint total = 0;
 
   g_return_val_if_fail (POPBELL_IS_ENGINE (self), 0);
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    total += ((Entry *) value)->state->unseen->len;
+    total += popbell_account_runner_get_state (value)->unseen->len;
   return total;
 }
 
@@ -406,6 +361,17 @@ compare_newest_first (gconstpointer a, gconstpointer b)
   return (gint) popbell_mail_summary_get_index (y) - (gint) popbell_mail_summary_get_index (x);
 }
 
+static PopbellMailSummary *
+summary_of (const gchar *account_name, PopbellUnseenEntry *u)
+{
+  g_autoptr(GDateTime) date = NULL;
+
+  if (u->date != NULL)
+    date = g_date_time_new_from_iso8601 (u->date, NULL);
+  return popbell_mail_summary_new (account_name, u->uid, u->index, u->size, u->from,
+                                   u->subject, date);
+}
+
 GPtrArray *
 popbell_engine_list_unseen (PopbellEngine *self)
 {
@@ -414,111 +380,43 @@ popbell_engine_list_unseen (PopbellEngine *self)
   g_return_val_if_fail (POPBELL_IS_ENGINE (self), list);
   for (guint i = 0; i < self->order->len; i++)
     {
-      Entry *entry = popbell_engine_lookup_entry (self, self->order->pdata[i]);
+      PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, self->order->pdata[i]);
+      PopbellAccountState *state = runner != NULL ? popbell_account_runner_get_state (runner) : NULL;
 
-      for (guint j = 0; entry != NULL && j < entry->state->unseen->len; j++)
+      for (guint j = 0; state != NULL && j < state->unseen->len; j++)
         {
-          PopbellUnseenEntry *u = entry->state->unseen->pdata[j];
-          g_autoptr(GDateTime) date = NULL;
+          PopbellUnseenEntry *u = state->unseen->pdata[j];
 
-          if (!u->has_headers)
-            continue;
-          if (u->date != NULL)
-            date = g_date_time_new_from_iso8601 (u->date, NULL);
-          g_ptr_array_add (list, popbell_mail_summary_new (entry->name, u->uid, u->index,
-                                                           u->size, u->from, u->subject, date));
+          if (u->has_headers)
+            g_ptr_array_add (list, summary_of (self->order->pdata[i], u));
         }
     }
   g_ptr_array_sort (list, compare_newest_first);
   return list;
 }
 
-/* --- acknowledgements --------------------------------------------------------- */
-
-void
-popbell_engine_apply_pending_acks (Entry *entry, PopbellAccountState *state)
-{
-  GHashTableIter iter;
-  gpointer key;
-
-  if (entry->pending_ack_all)
-    g_ptr_array_set_size (state->unseen, 0);
-  g_hash_table_iter_init (&iter, entry->pending_acks);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    popbell_account_state_remove_unseen (state, key);
-}
-
-static gboolean
-ack_retry (gpointer user_data)
-{
-  Entry *entry = user_data;
-
-  entry->ack_retry_id = 0;
-  popbell_engine_entry_flush_acks (entry);
-  return G_SOURCE_REMOVE;
-}
-
-/* Writes pending "seen" marks: under the lock, on the file's current state
- * (another process may have checked meanwhile). Busy: try again later. */
-void
-popbell_engine_entry_flush_acks (Entry *entry)
-{
-  PopbellEngine *self = entry->engine;
-  g_autoptr(PopbellStateLock) lock = NULL;
-  g_autoptr(PopbellAccountState) state = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!entry->pending_ack_all && g_hash_table_size (entry->pending_acks) == 0)
-    return;
-  if (entry->running != NULL)
-    return;   /* check_done() flushes (popbell-engine-schedule.c) */
-
-  lock = popbell_state_store_try_lock (self->state_store, entry->name, &error);
-  if (lock == NULL)
-    {
-      if (entry->ack_retry_id == 0)
-        entry->ack_retry_id = g_timeout_add (ACK_RETRY_MS, ack_retry, entry);
-      return;
-    }
-  state = popbell_state_store_load (self->state_store, entry->name, NULL, &error);
-  if (state == NULL)
-    {
-      g_debug ("%s", error->message);
-      return;
-    }
-  popbell_engine_apply_pending_acks (entry, state);
-  if (!popbell_state_store_save (self->state_store, state, &error))
-    {
-      g_warning ("%s", error->message);
-      return;
-    }
-  g_hash_table_remove_all (entry->pending_acks);
-  entry->pending_ack_all = FALSE;
-  popbell_account_state_free (entry->state);
-  entry->state = g_steal_pointer (&state);
-}
+/* --- the user's marks --------------------------------------------------------- */
 
 void
 popbell_engine_mark_seen (PopbellEngine *self, const gchar *account_name, const gchar *uid)
 {
-  /* Copies: the caller's strings may be freed by a ::status-changed
-   * handler (a list row showing this message, say). */
-  g_autofree gchar *name = g_strdup (account_name);
-  g_autofree gchar *uid_copy = g_strdup (uid);
-  Entry *entry;
+  PopbellAccountRunner *runner;
+  g_autoptr(PopbellAccountRunner) held = NULL;
   gboolean changed;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
   g_return_if_fail (uid != NULL);
 
-  entry = popbell_engine_lookup_entry (self, name);
-  if (entry == NULL)
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
     return;
-  changed = popbell_account_state_remove_unseen (entry->state, uid_copy);
-  g_hash_table_add (entry->pending_acks, g_steal_pointer (&uid_copy));
-  popbell_engine_entry_flush_acks (entry);
+  held = g_object_ref (runner);
+  /* Before the save and the signal: the caller's strings may be freed by
+   * a ::status-changed handler (a list row showing this message). */
+  changed = popbell_account_runner_mark_seen (held, uid);
+  popbell_account_runner_flush_marks (held);
   if (changed)
-    popbell_engine_emit_status_changed (entry);
+    popbell_engine_emit_status_changed (held);
 }
 
 void
@@ -529,18 +427,100 @@ popbell_engine_mark_all_seen (PopbellEngine *self)
   gpointer value;
 
   g_return_if_fail (POPBELL_IS_ENGINE (self));
-  g_hash_table_iter_init (&iter, self->entries);
+  g_hash_table_iter_init (&iter, self->runners);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      Entry *entry = value;
-
-      if (entry->state->unseen->len == 0 && !entry->running)
+      if (!popbell_account_runner_mark_all_seen (value))
         continue;
-      g_ptr_array_set_size (entry->state->unseen, 0);
-      entry->pending_ack_all = TRUE;
-      popbell_engine_entry_flush_acks (entry);
-      g_ptr_array_add (changed, g_strdup (entry->name));
+      popbell_account_runner_flush_marks (value);
+      g_ptr_array_add (changed, g_strdup (popbell_account_runner_get_name (value)));
     }
   popbell_engine_emit_status_changed_names (self, changed);
 }
 
+void
+popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name)
+{
+  PopbellAccountRunner *runner;
+  g_autoptr(PopbellAccountRunner) held = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+  g_return_if_fail (account_name != NULL);
+
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner == NULL)
+    return;
+  held = g_object_ref (runner);
+  if (!popbell_account_runner_mark_all_seen (held) && !popbell_account_runner_is_busy (held))
+    return;
+  popbell_account_runner_flush_marks (held);
+  popbell_engine_emit_status_changed (held);
+}
+
+void
+popbell_engine_mark_announced (PopbellEngine       *self,
+                               const gchar         *account_name,
+                               const gchar * const *uids)
+{
+  PopbellAccountRunner *runner;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+
+  runner = popbell_engine_lookup_runner (self, account_name);
+  if (runner != NULL && popbell_account_runner_mark_announced (runner, uids))
+    popbell_account_runner_flush_marks (runner);
+}
+
+/* A result as if a check had just found the unannounced messages. */
+static PopbellCheckResult *
+unannounced_result (PopbellAccountRunner *runner)
+{
+  const gchar *name = popbell_account_runner_get_name (runner);
+  PopbellAccountState *state = popbell_account_runner_get_state (runner);
+  g_autoptr(GPtrArray) summaries =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_mail_summary_unref);
+  guint n = 0;
+
+  for (guint i = 0; i < state->unseen->len; i++)
+    {
+      PopbellUnseenEntry *u = state->unseen->pdata[i];
+
+      if (u->announced)
+        continue;
+      n++;
+      if (u->has_headers)
+        g_ptr_array_add (summaries, summary_of (name, u));
+    }
+  if (n == 0)
+    return NULL;
+  return popbell_check_result_new_ok (name, FALSE, state->last_count, state->last_size, n,
+                                      state->unseen->len, summaries, NULL, NULL);
+}
+
+GPtrArray *
+popbell_engine_list_unannounced (PopbellEngine *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_check_result_unref);
+
+  g_return_val_if_fail (POPBELL_IS_ENGINE (self), list);
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      PopbellAccountRunner *runner = popbell_engine_lookup_runner (self, self->order->pdata[i]);
+      PopbellCheckResult *result = runner != NULL ? unannounced_result (runner) : NULL;
+
+      if (result != NULL)
+        g_ptr_array_add (list, result);
+    }
+  return list;
+}
+
+void
+popbell_engine_emit_announce (PopbellEngine *self)
+{
+  g_autoptr(GPtrArray) results = popbell_engine_list_unannounced (self);
+
+  g_object_ref (self);
+  for (guint i = 0; i < results->len; i++)
+    g_signal_emit (self, signals[SIGNAL_ANNOUNCE], 0, results->pdata[i]);
+  g_object_unref (self);
+}

@@ -53,6 +53,19 @@ gboolean               popbell_account_status_needs_attention (PopbellAccountSta
 const gchar           *popbell_account_status_get_certificate_sha256 (PopbellAccountStatus *self);
 /* No success for more than three intervals (or ever, after failures). */
 gboolean               popbell_account_status_is_stale        (PopbellAccountStatus *self);
+/* SPEC §5 "Problems": TRUE once the account failed 3 checks in a row or
+ * for 10 minutes (a first check that never succeeded included), at once
+ * for auth, certificate and configuration failures; FALSE again after a
+ * success. */
+gboolean               popbell_account_status_has_problem     (PopbellAccountStatus *self);
+/* Counts the problem episodes of this account in this process (0: none
+ * yet): a new number means a new episode, so the UI notifies once per
+ * episode. */
+guint                  popbell_account_status_get_problem_episode (PopbellAccountStatus *self);
+/* (nullable) the state could not be saved (read-only or full disk); the
+ * engine keeps it in memory and saves it when it can. NULL again after a
+ * successful save. */
+const GError          *popbell_account_status_get_save_error  (PopbellAccountStatus *self);
 
 /**
  * PopbellEngine:
@@ -60,11 +73,20 @@ gboolean               popbell_account_status_is_stale        (PopbellAccountSta
  * Owns the accounts, the credentials, the stored state and the schedule;
  * the only object the UI talks to. Runs on the thread-default main context
  * it was created in. One POP3 session per account at a time: a preview or a
- * deletion waits for a running check of the same account.
+ * deletion waits for a running check of the same account. At most
+ * POPBELL_SESSION_MAX_OPEN (8) sessions at once in the process; the others
+ * wait their turn, the user's (preview, deletion, Test connection) first.
+ * The first checks after popbell_engine_start() are due at once.
  *
  * Signals:
  * - ::account-checked (PopbellCheckResult *result): a check finished (also
- *   failed ones). Not emitted for cancelled checks.
+ *   failed ones). Not emitted for cancelled checks. Its new messages stay
+ *   "unannounced" in the state until popbell_engine_mark_announced().
+ * - ::announce (PopbellCheckResult *result): emitted by
+ *   popbell_engine_start() for each account whose state holds new messages
+ *   that were never announced (the applet ended before it could): a result
+ *   as if a check had just found them (new count, summaries of those with
+ *   headers). Announce them like a check's, then mark them announced.
  * - ::status-changed (const gchar *account_name): that account's status or
  *   unseen list changed; read it with popbell_engine_dup_status().
  * - ::accounts-changed: accounts added, removed or edited.
@@ -109,13 +131,37 @@ guint                 popbell_engine_get_unseen_total (PopbellEngine *self);
  * all accounts whose headers are known, newest first. */
 GPtrArray            *popbell_engine_list_unseen (PopbellEngine *self);
 
-/* Check all enabled accounts now (held ones too: "the user retries"), still
- * within LOGIN-DELAY: an account inside it is checked as soon as allowed. */
+/* Check all enabled accounts now (the tray's Check now, --check-now, the
+ * D-Bus action), still within LOGIN-DELAY: an account inside it is checked
+ * as soon as allowed. A held account (rejected password, certificate,
+ * configuration) stays held: scripts must not cause failed logins (SPEC §5
+ * "Schedule"); see popbell_engine_retry_account(). */
 void popbell_engine_check_now (PopbellEngine *self);
 void popbell_engine_check_account_now (PopbellEngine *self, const gchar *account_name);
+/* The user's explicit "Try again" on one account: lifts its hold once and
+ * checks now (the hold comes back if the server still refuses). */
+void popbell_engine_retry_account (PopbellEngine *self, const gchar *account_name);
 
+/* Showing a message (preview) or the user's "Mark as seen": it leaves the
+ * unseen list (the counts drop at once) and the state. */
 void popbell_engine_mark_seen     (PopbellEngine *self, const gchar *account_name, const gchar *uid);
 void popbell_engine_mark_all_seen (PopbellEngine *self);
+/* Every unseen message of one account, headers known or not (a
+ * notification's "Mark as seen" that could list none). */
+void popbell_engine_mark_account_seen (PopbellEngine *self, const gchar *account_name);
+
+/* Issue 7, announcement at least and at most once: call after the
+ * announcement of these new messages was handed to the notification
+ * server (or the user saw them in the tray or the preview). @uids NULL:
+ * every new message of the account not announced yet (a notification that
+ * named no messages). Saved under the account lock; until then (and after
+ * a failed save) kept in memory. */
+void popbell_engine_mark_announced (PopbellEngine       *self,
+                                    const gchar         *account_name,
+                                    const gchar * const *uids);
+/* (element-type PopbellCheckResult) (transfer container): what ::announce
+ * carries, for every account with unannounced new messages now. */
+GPtrArray *popbell_engine_list_unannounced (PopbellEngine *self);
 
 /* Store a password (libsecret) and lift an auth hold.
  * Errors: POPBELL_ERROR_KEYRING. */
@@ -138,8 +184,10 @@ gboolean popbell_engine_forget_password_finish (PopbellEngine *self, GAsyncResul
                                                 gboolean *out_cleared, GError **error);
 
 /* One real session with @account (not necessarily saved; @password NULL: the
- * keyring's) that logs in, STATs and QUITs, for "Test connection". Does not
- * touch the stored state. Errors: POPBELL_ERROR_*. */
+ * keyring's) that logs in, STATs and QUITs, for "Test connection". Like
+ * every session it takes the account lock and honours LOGIN-DELAY (and
+ * records the login for it); it neither sets nor obeys an auth hold and
+ * changes no baseline. Errors: POPBELL_ERROR_*. */
 void     popbell_engine_test_account_async  (PopbellEngine *self, PopbellAccount *account,
                                              const gchar *password, GCancellable *cancellable,
                                              GAsyncReadyCallback callback, gpointer user_data);

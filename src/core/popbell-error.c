@@ -10,10 +10,79 @@
 #include "popbell-pop3-error.h"
 #include "popbell-text.h"
 
-G_DEFINE_QUARK (popbell-error-quark, popbell_error)
-
 /* How much of a server's own words we quote after our sentence. */
 #define DETAIL_MAX_CHARS 160
+
+/* The structured part of a POPBELL_ERROR (STYLE §10): what a notification
+ * or the account editor needs beyond the sentence. Zero for errors made
+ * with plain g_error_new(). */
+typedef struct {
+  PopbellErrorReason  reason;
+  gchar              *certificate_sha256;  /* (nullable) "AB:CD:…" */
+  gchar              *detail;              /* (nullable) the lower layer's words */
+} PopbellErrorPrivate;
+
+static void
+popbell_error_private_init (PopbellErrorPrivate *priv)
+{
+}
+
+static void
+popbell_error_private_copy (const PopbellErrorPrivate *src,
+                            PopbellErrorPrivate       *dest)
+{
+  if (src == NULL || dest == NULL)
+    return;
+  dest->reason = src->reason;
+  dest->certificate_sha256 = g_strdup (src->certificate_sha256);
+  dest->detail = g_strdup (src->detail);
+}
+
+static void
+popbell_error_private_clear (PopbellErrorPrivate *priv)
+{
+  if (priv == NULL)
+    return;
+  g_clear_pointer (&priv->certificate_sha256, g_free);
+  g_clear_pointer (&priv->detail, g_free);
+}
+
+G_DEFINE_EXTENDED_ERROR (PopbellError, popbell_error)
+
+/* Only ever called with a POPBELL_ERROR, where the private part exists. */
+static PopbellErrorPrivate *
+priv_of (const GError *error)
+{
+  PopbellErrorPrivate *priv = popbell_error_get_private (error);
+
+  if (priv == NULL)
+    g_error ("not a POPBELL_ERROR");
+  return priv;
+}
+
+PopbellErrorReason
+popbell_error_get_reason (const GError *error)
+{
+  if (error == NULL || error->domain != POPBELL_ERROR)
+    return POPBELL_ERROR_REASON_NONE;
+  return priv_of (error)->reason;
+}
+
+const gchar *
+popbell_error_get_detail (const GError *error)
+{
+  if (error == NULL || error->domain != POPBELL_ERROR)
+    return NULL;
+  return priv_of (error)->detail;
+}
+
+static GError *
+with_reason (GError             *error,
+             PopbellErrorReason  reason)
+{
+  priv_of (error)->reason = reason;
+  return error;
+}
 
 const gchar *
 popbell_error_kind_to_string (PopbellError kind)
@@ -45,6 +114,8 @@ popbell_error_dup_certificate_sha256 (const GError *error)
 
   if (error == NULL || error->message == NULL)
     return NULL;
+  if (error->domain == POPBELL_ERROR && priv_of (error)->certificate_sha256 != NULL)
+    return g_strdup (priv_of (error)->certificate_sha256);
 
   /* 32 bytes, each two hex digits, optionally separated by colons. */
   regex = g_regex_new ("(?<![0-9A-Fa-f:])((?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2})(?![0-9A-Fa-f:])",
@@ -70,11 +141,88 @@ popbell_error_dup_certificate_sha256 (const GError *error)
   return g_string_free (out, FALSE);
 }
 
+/* The POP3 layer's messages are English templates around the server's
+ * own words. Their templates are translated here, at the boundary where
+ * text becomes the user's: only the server's part stays as it came. The
+ * patterns are in the order of the formats in tail_format(). */
+static const gchar *const tail_patterns[] = {
+  "^The server refused ([A-Za-z-]+): (.*)$",
+  "^The server (\\S+) refused the connection: (.*)$",
+  "^Could not connect to (\\S+) within ([0-9]+) seconds$",
+  "^Could not connect to (\\S+): (.*)$",
+  "^TLS handshake with (\\S+) failed: (.*)$",
+  "^Could not send to the server: (.*)()$",
+  "^Answer cut short: (.*)()$",
+};
+
+static gchar *
+tail_format (gsize        index,
+             const gchar *a,
+             const gchar *b)
+{
+  switch (index)
+    {
+    /* Translators: the end of an error: a POP3 command and the server's answer. */
+    case 0: return g_strdup_printf (_("the server refused %s: %s"), a, b);
+    case 1: return g_strdup_printf (_("the server %s refused the connection: %s"), a, b);
+    case 2: return g_strdup_printf (_("could not connect to %s within %s seconds"), a, b);
+    case 3: return g_strdup_printf (_("could not connect to %s: %s"), a, b);
+    case 4: return g_strdup_printf (_("the TLS handshake with %s failed: %s"), a, b);
+    case 5: return g_strdup_printf (_("could not send to the server: %s"), a);
+    case 6: return g_strdup_printf (_("the answer was cut short: %s"), a);
+    default: g_return_val_if_reached (NULL);
+    }
+}
+
+static gchar *
+translate_tail (const gchar *text)
+{
+  G_STATIC_ASSERT (G_N_ELEMENTS (tail_patterns) == 7);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tail_patterns); i++)
+    {
+      g_autoptr(GRegex) regex = g_regex_new (tail_patterns[i], 0, 0, NULL);
+      g_autoptr(GMatchInfo) match = NULL;
+      g_autofree gchar *a = NULL;
+      g_autofree gchar *b = NULL;
+
+      if (!g_regex_match (regex, text, 0, &match))
+        continue;
+      a = g_match_info_fetch (match, 1);
+      b = g_match_info_fetch (match, 2);
+      return tail_format (i, a, b);
+    }
+  return g_strdup (text);
+}
+
+/* Layers that each prefix what they add ("Could not connect to h: " on top
+ * of GIO's "Could not connect to h: ") say the same thing twice; keep one
+ * of each run of equal parts. */
+static gchar *
+without_repeats (const gchar *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ": ", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (i > 0 && g_str_equal (parts[i], parts[i - 1]))
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ": ");
+      g_string_append (out, parts[i]);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 /* The server's or library's own text, cleaned, as a trailing detail. */
 static gchar *
 detail_of (const GError *error)
 {
-  return popbell_text_sanitize_line (error->message, -1, DETAIL_MAX_CHARS);
+  g_autofree gchar *clean = popbell_text_sanitize_line (error->message, -1, DETAIL_MAX_CHARS);
+  g_autofree gchar *once = without_repeats (clean);
+
+  return translate_tail (once);
 }
 
 static GError *
@@ -83,6 +231,7 @@ new_error (PopbellError  code,
            const GError *cause)
 {
   g_autofree gchar *detail = NULL;
+  GError *error;
 
   if (cause == NULL)
     return g_error_new_literal (POPBELL_ERROR, code, sentence);
@@ -92,7 +241,9 @@ new_error (PopbellError  code,
     return g_error_new_literal (POPBELL_ERROR, code, sentence);
 
   /* Translators: an error sentence, then the lower layer's own words. */
-  return g_error_new (POPBELL_ERROR, code, _("%s (%s)"), sentence, detail);
+  error = g_error_new (POPBELL_ERROR, code, _("%s (%s)"), sentence, detail);
+  priv_of (error)->detail = g_steal_pointer (&detail);
+  return error;
 }
 
 static GError *
@@ -100,6 +251,7 @@ from_io_error (const GError *error,
                const gchar  *name)
 {
   g_autofree gchar *sentence = NULL;
+  PopbellErrorReason reason = POPBELL_ERROR_REASON_NONE;
 
   switch (error->code)
     {
@@ -107,29 +259,34 @@ from_io_error (const GError *error,
       sentence = g_strdup_printf (_("Account “%s”: the server did not answer in time. "
                                     "Popbell will try again; if this keeps happening, "
                                     "check the server name or raise the timeout."), name);
-      return new_error (POPBELL_ERROR_TIMEOUT, sentence, NULL);
+      return with_reason (new_error (POPBELL_ERROR_TIMEOUT, sentence, NULL),
+                          POPBELL_ERROR_REASON_TIMED_OUT);
 
     case G_IO_ERROR_CONNECTION_REFUSED:
       sentence = g_strdup_printf (_("Account “%s”: the server refused the connection. "
                                     "Check the server name, port and security settings."), name);
+      reason = POPBELL_ERROR_REASON_REFUSED;
       break;
 
     case G_IO_ERROR_HOST_UNREACHABLE:
     case G_IO_ERROR_NETWORK_UNREACHABLE:
       sentence = g_strdup_printf (_("Account “%s”: the server cannot be reached. "
                                     "Check your network connection."), name);
+      reason = POPBELL_ERROR_REASON_UNREACHABLE;
       break;
 
     case G_IO_ERROR_NOT_FOUND:
     case G_IO_ERROR_HOST_NOT_FOUND:
       sentence = g_strdup_printf (_("Account “%s”: the server name could not be found. "
                                     "Check the server name and your network connection."), name);
+      reason = POPBELL_ERROR_REASON_NO_SUCH_HOST;
       break;
 
     case G_IO_ERROR_BROKEN_PIPE:   /* == G_IO_ERROR_CONNECTION_CLOSED (reset too) */
     case G_IO_ERROR_CLOSED:
       sentence = g_strdup_printf (_("Account “%s”: the server closed the connection unexpectedly. "
                                     "Popbell will try again later."), name);
+      reason = POPBELL_ERROR_REASON_CLOSED;
       break;
 
     default:
@@ -139,7 +296,7 @@ from_io_error (const GError *error,
       break;
     }
 
-  return new_error (POPBELL_ERROR_NETWORK, sentence, error);
+  return with_reason (new_error (POPBELL_ERROR_NETWORK, sentence, error), reason);
 }
 
 static GError *
@@ -150,17 +307,30 @@ from_resolver_error (const GError *error,
     g_strdup_printf (_("Account “%s”: the server name could not be found. "
                        "Check the server name and your network connection."), name);
 
-  return new_error (POPBELL_ERROR_NETWORK, sentence, error);
+  return with_reason (new_error (POPBELL_ERROR_NETWORK, sentence, error),
+                      POPBELL_ERROR_REASON_NO_SUCH_HOST);
 }
 
 static GError *
 from_tls_error (const GError *error,
                 const gchar  *name)
 {
-  g_autofree gchar *sentence =
-    g_strdup_printf (_("Account “%s”: the secure connection to the server failed. "
-                       "Check the security setting (tls or starttls) and the port."), name);
+  g_autofree gchar *sentence = NULL;
 
+  /* security=tls on a port where the server greets in plain text (110):
+   * the handshake meets "+OK …". Common and easy to fix, so say it. */
+  if (error->code == G_TLS_ERROR_NOT_TLS)
+    {
+      sentence = g_strdup_printf (_("Account “%s”: the server answered in plain text on a port "
+                                    "set up for TLS. Use the TLS port (usually 995), or "
+                                    "security=starttls on this port."), name);
+      return with_reason (new_error (POPBELL_ERROR_TLS, sentence, error),
+                          POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT);
+    }
+
+  sentence = g_strdup_printf (_("Account “%s”: the secure connection to the server failed. "
+                                "Check the security setting (tls or starttls) and the port."),
+                              name);
   return new_error (POPBELL_ERROR_TLS, sentence, error);
 }
 
@@ -170,6 +340,7 @@ from_certificate_error (const GError *error,
 {
   g_autofree gchar *fingerprint = popbell_error_dup_certificate_sha256 (error);
   g_autofree gchar *sentence = NULL;
+  GError *result;
 
   /* The fingerprint is the point of this message (SPEC §5): the user
    * compares it with what the provider publishes, then pins it. */
@@ -183,7 +354,10 @@ from_certificate_error (const GError *error,
                                   "If you trust this server, add its CA with tls-ca-file or pin "
                                   "its certificate with tls-pinned-sha256."), name);
 
-  return g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_TLS, sentence);
+  result = with_reason (g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_TLS, sentence),
+                        POPBELL_ERROR_REASON_CERTIFICATE);
+  priv_of (result)->certificate_sha256 = g_steal_pointer (&fingerprint);
+  return result;
 }
 
 static GError *
@@ -191,6 +365,7 @@ from_pop3_error (const GError *error,
                  const gchar  *name)
 {
   g_autofree gchar *sentence = NULL;
+  PopbellErrorReason reason = POPBELL_ERROR_REASON_NONE;
   PopbellError code;
 
   switch ((PopbellPop3Error) error->code)
@@ -200,12 +375,22 @@ from_pop3_error (const GError *error,
                                     "Popbell will try again; if this keeps happening, "
                                     "raise the timeout."), name);
       code = POPBELL_ERROR_TIMEOUT;
+      reason = POPBELL_ERROR_REASON_TIMED_OUT;
       break;
 
     case POPBELL_POP3_ERROR_AUTH:
       sentence = g_strdup_printf (_("Account “%s”: the server rejected the user name or password. "
                                     "Set the password again with popbell --set-password %s "
                                     "or in Preferences."), name, name);
+      code = POPBELL_ERROR_AUTH;
+      reason = POPBELL_ERROR_REASON_AUTH_REJECTED;
+      break;
+
+    case POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE:
+      /* AUTH like UNSUPPORTED: only a settings change helps. */
+      sentence = g_strdup_printf (_("Account “%s”: the server does not offer OAuth 2.0 login "
+                                    "(SASL OAUTHBEARER or XOAUTH2). Choose another "
+                                    "authentication method for the account."), name);
       code = POPBELL_ERROR_AUTH;
       break;
 
@@ -216,6 +401,7 @@ from_pop3_error (const GError *error,
                                     "method. Set auth=auto for the account or choose another "
                                     "method in Preferences."), name);
       code = POPBELL_ERROR_AUTH;
+      reason = POPBELL_ERROR_REASON_AUTH_UNSUPPORTED;
       break;
 
     case POPBELL_POP3_ERROR_INSECURE:
@@ -292,7 +478,7 @@ from_pop3_error (const GError *error,
       break;
     }
 
-  return new_error (code, sentence, error);
+  return with_reason (new_error (code, sentence, error), reason);
 }
 
 GError *

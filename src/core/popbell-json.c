@@ -11,6 +11,19 @@ popbell_json_format_date (GDateTime *date)
   return g_date_time_format (date, "%Y-%m-%dT%H:%M:%S%:z");
 }
 
+/* json-glib's integers are gint64: a size above 2^63 (a server may send
+ * any digits) came out negative. Such a size is written as a JSON number
+ * in floating point instead: the nearest double, never negative. */
+static void
+add_size (JsonBuilder *builder, const gchar *member, guint64 size)
+{
+  json_builder_set_member_name (builder, member);
+  if (size <= (guint64) G_MAXINT64)
+    json_builder_add_int_value (builder, (gint64) size);
+  else
+    json_builder_add_double_value (builder, (gdouble) size);
+}
+
 static void
 add_date (JsonBuilder *builder, const gchar *member, GDateTime *date)
 {
@@ -34,8 +47,7 @@ add_summary (JsonBuilder *builder, PopbellMailSummary *summary)
   json_builder_add_string_value (builder, popbell_mail_summary_get_uid (summary));
   json_builder_set_member_name (builder, "index");
   json_builder_add_int_value (builder, popbell_mail_summary_get_index (summary));
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64) popbell_mail_summary_get_size (summary));
+  add_size (builder, "size", popbell_mail_summary_get_size (summary));
   json_builder_set_member_name (builder, "from");
   json_builder_add_string_value (builder, popbell_mail_summary_get_from (summary));
   json_builder_set_member_name (builder, "subject");
@@ -61,8 +73,7 @@ add_result (JsonBuilder *builder, PopbellCheckResult *result)
       json_builder_add_boolean_value (builder, popbell_check_result_is_first_check (result));
       json_builder_set_member_name (builder, "messages");
       json_builder_add_int_value (builder, popbell_check_result_get_messages (result));
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, (gint64) popbell_check_result_get_size (result));
+      add_size (builder, "size", popbell_check_result_get_size (result));
       json_builder_set_member_name (builder, "new");
       json_builder_add_int_value (builder, popbell_check_result_get_new_count (result));
       json_builder_set_member_name (builder, "unseen");

@@ -5,19 +5,21 @@
 
 #include "popbell-scheduler.h"
 
+/* One account's timer. */
 typedef struct {
-  PopbellScheduler       *scheduler;  /* (unowned) */
+  PopbellScheduler       *scheduler;  /* (unowned) the scheduler owns the slot */
   gchar                  *name;
   gint64                  at;         /* 0 when not armed */
   PopbellNextCheckReason  reason;
-  guint                   source_id;  /* 0 when not armed */
-} Entry;
+  GSource                *source;     /* (owned) (nullable) non-NULL ⇔ armed */
+} ScheduleSlot;
 
 struct _PopbellScheduler
 {
   GObject parent_instance;
 
-  GHashTable *entries;   /* (owned) name → Entry */
+  GHashTable   *entries;   /* (owned) name → ScheduleSlot */
+  GMainContext *context;   /* (owned) the thread-default context at creation */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellScheduler, popbell_scheduler, G_TYPE_OBJECT)
@@ -26,9 +28,19 @@ enum { SIGNAL_DUE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void
-entry_free (Entry *entry)
+slot_disarm (ScheduleSlot *entry)
 {
-  g_clear_handle_id (&entry->source_id, g_source_remove);
+  if (entry->source != NULL)
+    {
+      g_source_destroy (entry->source);
+      g_clear_pointer (&entry->source, g_source_unref);
+    }
+}
+
+static void
+entry_free (ScheduleSlot *entry)
+{
+  slot_disarm (entry);
   g_free (entry->name);
   g_free (entry);
 }
@@ -39,6 +51,7 @@ popbell_scheduler_dispose (GObject *object)
   PopbellScheduler *self = POPBELL_SCHEDULER (object);
 
   g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (popbell_scheduler_parent_class)->dispose (object);
 }
 
@@ -56,6 +69,9 @@ popbell_scheduler_init (PopbellScheduler *self)
 {
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) entry_free);
+  /* Library code keeps its timers on the context it runs in, never the
+   * global default one (STYLE §10). */
+  self->context = g_main_context_ref_thread_default ();
 }
 
 PopbellScheduler *
@@ -64,14 +80,14 @@ popbell_scheduler_new (void)
   return g_object_new (POPBELL_TYPE_SCHEDULER, NULL);
 }
 
-static Entry *
+static ScheduleSlot *
 ensure_entry (PopbellScheduler *self, const gchar *name)
 {
-  Entry *entry = g_hash_table_lookup (self->entries, name);
+  ScheduleSlot *entry = g_hash_table_lookup (self->entries, name);
 
   if (entry == NULL)
     {
-      entry = g_new0 (Entry, 1);
+      entry = g_new0 (ScheduleSlot, 1);
       entry->scheduler = self;
       entry->name = g_strdup (name);
       entry->reason = POPBELL_NEXT_CHECK_DISABLED;
@@ -83,11 +99,11 @@ ensure_entry (PopbellScheduler *self, const gchar *name)
 static gboolean
 entry_fire (gpointer user_data)
 {
-  Entry *entry = user_data;
+  ScheduleSlot *entry = user_data;
   PopbellScheduler *self = entry->scheduler;
   g_autofree gchar *name = g_strdup (entry->name);
 
-  entry->source_id = 0;
+  g_clear_pointer (&entry->source, g_source_unref);
   entry->at = 0;
   entry->reason = POPBELL_NEXT_CHECK_RUNNING;
   g_object_ref (self);
@@ -102,22 +118,22 @@ popbell_scheduler_schedule (PopbellScheduler       *self,
                             gint64                  at,
                             PopbellNextCheckReason  reason)
 {
-  Entry *entry;
+  ScheduleSlot *entry;
   gint64 delay_ms;
 
   g_return_if_fail (POPBELL_IS_SCHEDULER (self));
   g_return_if_fail (account_name != NULL);
 
   entry = ensure_entry (self, account_name);
-  g_clear_handle_id (&entry->source_id, g_source_remove);
+  slot_disarm (entry);
   entry->at = at;
   entry->reason = reason;
 
   delay_ms = (at - g_get_real_time () + 999) / 1000;
-  if (delay_ms <= 0)
-    entry->source_id = g_idle_add (entry_fire, entry);
-  else
-    entry->source_id = g_timeout_add ((guint) MIN (delay_ms, G_MAXUINT), entry_fire, entry);
+  entry->source = delay_ms <= 0 ? g_idle_source_new ()
+                                : g_timeout_source_new ((guint) MIN (delay_ms, G_MAXUINT));
+  g_source_set_callback (entry->source, entry_fire, entry, NULL);
+  g_source_attach (entry->source, self->context);
 }
 
 void
@@ -125,12 +141,12 @@ popbell_scheduler_unschedule (PopbellScheduler       *self,
                               const gchar            *account_name,
                               PopbellNextCheckReason  reason)
 {
-  Entry *entry;
+  ScheduleSlot *entry;
 
   g_return_if_fail (POPBELL_IS_SCHEDULER (self));
 
   entry = ensure_entry (self, account_name);
-  g_clear_handle_id (&entry->source_id, g_source_remove);
+  slot_disarm (entry);
   entry->at = 0;
   entry->reason = reason;
 }
@@ -147,7 +163,7 @@ popbell_scheduler_get_next (PopbellScheduler       *self,
                             const gchar            *account_name,
                             PopbellNextCheckReason *out_reason)
 {
-  Entry *entry;
+  ScheduleSlot *entry;
 
   g_return_val_if_fail (POPBELL_IS_SCHEDULER (self), 0);
 
@@ -160,11 +176,11 @@ popbell_scheduler_get_next (PopbellScheduler       *self,
 gboolean
 popbell_scheduler_is_armed (PopbellScheduler *self, const gchar *account_name)
 {
-  Entry *entry;
+  ScheduleSlot *entry;
 
   g_return_val_if_fail (POPBELL_IS_SCHEDULER (self), FALSE);
   entry = g_hash_table_lookup (self->entries, account_name);
-  return entry != NULL && entry->source_id != 0;
+  return entry != NULL && entry->source != NULL;
 }
 
 gint64

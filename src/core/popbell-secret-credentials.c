@@ -26,9 +26,28 @@ account_schema (void)
   return &schema;
 }
 
+/* SPEC §3: OAuth 2.0 refresh tokens, kept apart from the passwords so that
+ * a password and a refresh token for the same (host, user) never replace
+ * each other. */
+static const SecretSchema *
+oauth2_schema (void)
+{
+  static const SecretSchema schema = {
+    "io.github.popbell.OAuth2", SECRET_SCHEMA_NONE,
+    {
+      { ATTRIBUTE_HOST, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { ATTRIBUTE_USER, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+  };
+  return &schema;
+}
+
 struct _PopbellSecretCredentials
 {
   GObject          parent_instance;
+
+  const SecretSchema *schema;         /* (unowned) static: account_schema() or oauth2_schema() */
 
   /* Watching for the keyring to become usable (see ::unlocked). A lookup
    * never prompts, so after LOCKED the engine waits for this instead of
@@ -38,7 +57,22 @@ struct _PopbellSecretCredentials
   guint            watch_signal_id;   /* 0: not watching a collection */
   GCancellable    *watch_cancellable; /* (owned) (nullable) a Locked query in flight */
   guint            name_watch_id;     /* 0: not waiting for a Secret Service */
+
+  /* The passwords of all accounts, read in one search when lookups start
+   * (issue 9: a thousand accounts made a thousand searches, ~14 ms each,
+   * before the first check). Each is handed out once: a second lookup of
+   * an account asks the keyring itself, so a password changed meanwhile
+   * (popbell --set-password in another process) is never served stale
+   * for more than that first use. */
+  GHashTable      *prefetched;        /* (owned) (nullable) "host\nuser" → password */
+  gint64           prefetched_at;     /* monotonic µs */
+  gboolean         prefetching;
+  GQueue           prefetch_waiters;  /* (element-type GTask) lookups waiting for it */
+  GCancellable    *prefetch_cancellable; /* (owned) (nullable) */
 };
+
+/* How long a prefetch serves the burst of lookups at start. */
+#define PREFETCH_TTL_US (30 * G_USEC_PER_SEC)
 
 static void popbell_secret_credentials_iface_init (PopbellCredentialsInterface *iface);
 
@@ -338,10 +372,11 @@ stored (GObject      *source,
 static void
 store_now (GTask *task)
 {
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
   OpData *data = g_task_get_task_data (task);
   SecretValue *value = secret_value_new (data->password, -1, "text/plain");
 
-  secret_service_store (data->service, account_schema (), data->attributes,
+  secret_service_store (data->service, self->schema, data->attributes,
                         SECRET_COLLECTION_DEFAULT, data->label, value,
                         g_task_get_cancellable (task), stored, g_object_ref (task));
   secret_value_unref (value);
@@ -389,6 +424,7 @@ got_collection (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
   OpData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
@@ -406,7 +442,7 @@ got_collection (GObject      *source,
     case OP_LOOKUP:
       /* No SECRET_SEARCH_UNLOCK: a background check must never pop up an
        * unlock prompt; locked items come back locked and we say so. */
-      secret_service_search (data->service, account_schema (), data->attributes,
+      secret_service_search (data->service, self->schema, data->attributes,
                              SECRET_SEARCH_LOAD_SECRETS, cancellable, searched,
                              g_steal_pointer (&task));
       break;
@@ -426,7 +462,7 @@ got_collection (GObject      *source,
       break;
 
     case OP_CLEAR:
-      secret_service_clear (data->service, account_schema (), data->attributes, cancellable,
+      secret_service_clear (data->service, self->schema, data->attributes, cancellable,
                             cleared, g_steal_pointer (&task));
       break;
 
@@ -460,6 +496,43 @@ got_service (GObject      *source,
                                got_collection, g_steal_pointer (&task));
 }
 
+static GTask *
+operation_new (PopbellSecretCredentials *self,
+               Operation                 op,
+               const gchar              *host,
+               const gchar              *user,
+               const gchar              *label,
+               const gchar              *password,
+               GCancellable             *cancellable,
+               GAsyncReadyCallback       callback,
+               gpointer                  user_data,
+               gpointer                  source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  OpData *data = g_new0 (OpData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  data->op = op;
+  data->attributes = secret_attributes_build (self->schema,
+                                              ATTRIBUTE_HOST, host,
+                                              ATTRIBUTE_USER, user,
+                                              NULL);
+  data->label = g_strdup (label);
+  data->password = g_strdup (password);
+  g_task_set_task_data (task, data, (GDestroyNotify) op_data_free);
+  return task;
+}
+
+/* (transfer full) @task */
+static void
+operation_start (GTask *task)
+{
+  /* OPEN_SESSION: secrets travel encrypted over the bus when the service
+   * supports it. */
+  secret_service_get (SECRET_SERVICE_OPEN_SESSION, g_task_get_cancellable (task), got_service,
+                      task);
+}
+
 static void
 start_operation (PopbellSecretCredentials *self,
                  Operation                 op,
@@ -472,23 +545,147 @@ start_operation (PopbellSecretCredentials *self,
                  gpointer                  user_data,
                  gpointer                  source_tag)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  OpData *data = g_new0 (OpData, 1);
+  operation_start (operation_new (self, op, host, user, label, password, cancellable,
+                                  callback, user_data, source_tag));
+}
 
-  g_task_set_source_tag (task, source_tag);
-  data->op = op;
-  data->attributes = secret_attributes_build (account_schema (),
-                                              ATTRIBUTE_HOST, host,
-                                              ATTRIBUTE_USER, user,
-                                              NULL);
-  data->label = g_strdup (label);
-  data->password = g_strdup (password);
-  g_task_set_task_data (task, data, (GDestroyNotify) op_data_free);
+/* --- Prefetch ------------------------------------------------------------ */
 
-  /* OPEN_SESSION: secrets travel encrypted over the bus when the service
-   * supports it. */
-  secret_service_get (SECRET_SERVICE_OPEN_SESSION, cancellable, got_service,
-                      g_steal_pointer (&task));
+static gchar *
+prefetch_key (GHashTable *attributes)
+{
+  const gchar *host = g_hash_table_lookup (attributes, ATTRIBUTE_HOST);
+  const gchar *user = g_hash_table_lookup (attributes, ATTRIBUTE_USER);
+
+  if (host == NULL || user == NULL)
+    return NULL;
+  return g_strconcat (host, "\n", user, NULL);
+}
+
+static void
+prefetch_drop (PopbellSecretCredentials *self)
+{
+  g_clear_pointer (&self->prefetched, g_hash_table_unref);
+}
+
+/* Answers a waiting lookup: from the prefetch when it holds the password,
+ * else by asking the keyring for this account alone (which also knows how
+ * to tell "locked" from "not stored" and waits for ::unlocked). */
+static void
+prefetch_serve (PopbellSecretCredentials *self,
+                GTask                    *task)
+{
+  OpData *data = g_task_get_task_data (task);
+  g_autofree gchar *key = prefetch_key (data->attributes);
+  gpointer stolen_key = NULL;
+  gpointer password = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (self->prefetched != NULL && key != NULL &&
+      g_hash_table_steal_extended (self->prefetched, key, &stolen_key, &password))
+    {
+      /* Stealing hands the key over too (a NULL out-pointer leaks it). */
+      g_free (stolen_key);
+      g_task_return_pointer (task, password, (GDestroyNotify) popbell_credentials_free_password);
+      g_object_unref (task);
+      return;
+    }
+  operation_start (task);
+}
+
+static void
+prefetch_done (PopbellSecretCredentials *self,
+               GHashTable               *passwords)
+{
+  GTask *task;
+
+  self->prefetching = FALSE;
+  g_clear_object (&self->prefetch_cancellable);
+  prefetch_drop (self);
+  self->prefetched = passwords;
+  self->prefetched_at = g_get_monotonic_time ();
+  while ((task = g_queue_pop_head (&self->prefetch_waiters)) != NULL)
+    prefetch_serve (self, task);
+}
+
+static void
+prefetch_searched (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(PopbellSecretCredentials) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GHashTable *passwords;
+  GList *items;
+
+  items = secret_service_search_finish (SECRET_SERVICE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* disposed: the waiters went with it */
+  if (error != NULL)
+    {
+      g_debug ("keyring: reading all passwords at once failed: %s", error->message);
+      prefetch_done (self, NULL);
+      return;
+    }
+
+  passwords = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) popbell_credentials_free_password);
+  for (GList *l = items; l != NULL; l = l->next)
+    {
+      SecretItem *item = l->data;
+      g_autoptr(GHashTable) attributes = NULL;
+      g_autofree gchar *key = NULL;
+      SecretValue *value;
+
+      /* A locked item has no secret here: that lookup asks on its own. */
+      if (secret_item_get_locked (item) || (value = secret_item_get_secret (item)) == NULL)
+        continue;
+      attributes = secret_item_get_attributes (item);
+      key = prefetch_key (attributes);
+      if (key != NULL && !g_hash_table_contains (passwords, key))
+        {
+          gsize len = 0;
+          const gchar *bytes = secret_value_get (value, &len);
+
+          g_hash_table_insert (passwords, g_steal_pointer (&key), g_strndup (bytes, len));
+        }
+      secret_value_unref (value);
+    }
+  g_list_free_full (items, g_object_unref);
+  g_debug ("keyring: %u passwords read in one search", g_hash_table_size (passwords));
+  prefetch_done (self, passwords);
+}
+
+static void
+prefetch_got_service (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(PopbellSecretCredentials) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SecretService) service = secret_service_get_finish (result, &error);
+  g_autoptr(GHashTable) all = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (service == NULL)
+    {
+      /* Each lookup then meets (and reports, and watches) the error. */
+      prefetch_done (self, NULL);
+      return;
+    }
+  /* Every item of our schema, one D-Bus search and one GetSecrets. No
+   * SECRET_SEARCH_UNLOCK: a background check never pops up a prompt;
+   * locked items stay locked and their lookups report it (::unlocked then
+   * brings the checks back). */
+  all = g_hash_table_new (g_str_hash, g_str_equal);
+  secret_service_search (service, self->schema, all,
+                         SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS,
+                         self->prefetch_cancellable, prefetch_searched, g_object_ref (self));
 }
 
 static void
@@ -499,8 +696,26 @@ secret_lookup_async (PopbellCredentials  *credentials,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_LOOKUP, host, user, NULL, NULL,
-                   cancellable, callback, user_data, secret_lookup_async);
+  PopbellSecretCredentials *self = POPBELL_SECRET_CREDENTIALS (credentials);
+  GTask *task = operation_new (self, OP_LOOKUP, host, user, NULL, NULL, cancellable,
+                               callback, user_data, secret_lookup_async);
+
+  if (self->prefetched != NULL &&
+      g_get_monotonic_time () - self->prefetched_at >= PREFETCH_TTL_US)
+    prefetch_drop (self);
+
+  if (self->prefetched != NULL)
+    {
+      prefetch_serve (self, task);
+      return;
+    }
+  g_queue_push_tail (&self->prefetch_waiters, task);
+  if (self->prefetching)
+    return;
+  self->prefetching = TRUE;
+  self->prefetch_cancellable = g_cancellable_new ();
+  secret_service_get (SECRET_SERVICE_OPEN_SESSION, self->prefetch_cancellable,
+                      prefetch_got_service, g_object_ref (self));
 }
 
 static gchar *
@@ -510,6 +725,18 @@ secret_lookup_finish (PopbellCredentials  *credentials,
 {
   g_return_val_if_fail (g_task_is_valid (result, credentials), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* A password this process changes is never served from the prefetch. */
+static void
+prefetch_forget (PopbellSecretCredentials *self,
+                 const gchar              *host,
+                 const gchar              *user)
+{
+  g_autofree gchar *key = g_strconcat (host, "\n", user, NULL);
+
+  if (self->prefetched != NULL)
+    g_hash_table_remove (self->prefetched, key);
 }
 
 static void
@@ -522,6 +749,7 @@ secret_store_async (PopbellCredentials  *credentials,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
+  prefetch_forget (POPBELL_SECRET_CREDENTIALS (credentials), host, user);
   start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_STORE, host, user, label,
                    password, cancellable, callback, user_data, secret_store_async);
 }
@@ -543,6 +771,7 @@ secret_clear_async (PopbellCredentials  *credentials,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
+  prefetch_forget (POPBELL_SECRET_CREDENTIALS (credentials), host, user);
   start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_CLEAR, host, user, NULL, NULL,
                    cancellable, callback, user_data, secret_clear_async);
 }
@@ -565,6 +794,21 @@ popbell_secret_credentials_dispose (GObject *object)
 
   stop_collection_watch (self);
   stop_name_watch (self);
+  g_cancellable_cancel (self->prefetch_cancellable);
+  g_clear_object (&self->prefetch_cancellable);
+  prefetch_drop (self);
+  /* Lookups still waiting for the prefetch hold a reference to us, so
+   * this runs with none waiting unless someone called dispose by hand. */
+  {
+    GTask *task;
+
+    while ((task = g_queue_pop_head (&self->prefetch_waiters)) != NULL)
+      {
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "The keyring access was shut down");
+        g_object_unref (task);
+      }
+  }
 
   G_OBJECT_CLASS (popbell_secret_credentials_parent_class)->dispose (object);
 }
@@ -578,10 +822,21 @@ popbell_secret_credentials_class_init (PopbellSecretCredentialsClass *klass)
 static void
 popbell_secret_credentials_init (PopbellSecretCredentials *self)
 {
+  g_queue_init (&self->prefetch_waiters);
+  self->schema = account_schema ();
 }
 
 PopbellCredentials *
 popbell_secret_credentials_new (void)
 {
   return g_object_new (POPBELL_TYPE_SECRET_CREDENTIALS, NULL);
+}
+
+PopbellCredentials *
+popbell_secret_credentials_new_oauth2 (void)
+{
+  PopbellSecretCredentials *self = g_object_new (POPBELL_TYPE_SECRET_CREDENTIALS, NULL);
+
+  self->schema = oauth2_schema ();
+  return POPBELL_CREDENTIALS (self);
 }

@@ -21,5 +21,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PopbellSecretCredentials, popbell_secret_credentials, POPBELL, SECRET_CREDENTIALS, GObject)
 
 PopbellCredentials *popbell_secret_credentials_new (void);
+/* The same for OAuth 2.0 refresh tokens: schema `io.github.popbell.OAuth2`
+ * (attributes `host`, `user`), SPEC §3. */
+PopbellCredentials *popbell_secret_credentials_new_oauth2 (void);
 
 G_END_DECLS

@@ -23,8 +23,10 @@ struct _PopbellSession
   PopbellChecker      *checker;     /* (owned) */
   PopbellAccount      *account;     /* (owned) */
   PopbellSessionFlags  flags;
-  gchar               *password;    /* (owned) (nullable) wiped when freed */
+  gchar               *password;    /* (owned) (nullable) wiped when freed; the
+                                     * access token for auth=oauth2 */
   gboolean             have_password;
+  gboolean             token_renewed; /* auth=oauth2: the one renewal is spent */
 
   PopbellStateLock    *lock;        /* (owned) (nullable) non-NULL ⇔ we hold the account */
   PopbellAccountState *state;       /* (owned) (nullable) loaded under the lock */
@@ -35,6 +37,10 @@ struct _PopbellSession
   gboolean             keyring_unavailable;
   gboolean             contacted;
   gboolean             recovered;
+
+  PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's newer state */
+  gboolean             no_save;     /* a probe of another mailbox: save nothing */
+  gboolean             has_slot;    /* counts towards POPBELL_SESSION_MAX_OPEN */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellSession, popbell_session, G_TYPE_OBJECT)
@@ -52,6 +58,186 @@ date_time_from_us (gint64 us)
   return g_date_time_new_from_unix_local ((us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
+/* --- the process-wide session limit ------------------------------------------ */
+
+/* SPEC §5 "Schedule": never more than POPBELL_SESSION_MAX_OPEN sessions at
+ * once per process (a thousand accounts must not open a thousand
+ * connections, issue 9). A session takes a slot before it locks its
+ * account and gives it back when it ends; the others wait first come,
+ * first served — and the engine runs one session per account at a time,
+ * so that is fair between accounts too. Sessions run on one main context;
+ * the lock only keeps the counters whole. */
+typedef struct {
+  GTask  *task;        /* (owned) the open that waits */
+  gulong  cancel_id;
+} SlotWaiter;
+
+static GMutex slots_mutex;
+static guint  slots_used;
+/* (element-type SlotWaiter) what the user waits for (a preview, Test
+ * connection) goes before the queued checks of a thousand accounts. */
+static GQueue urgent_waiters = G_QUEUE_INIT;
+static GQueue slot_waiters = G_QUEUE_INIT;
+
+static void open_lock (GTask *task);
+
+static gboolean
+slot_try_take (void)
+{
+  gboolean ok;
+
+  g_mutex_lock (&slots_mutex);
+  ok = slots_used < POPBELL_SESSION_MAX_OPEN;
+  if (ok)
+    slots_used++;
+  g_mutex_unlock (&slots_mutex);
+  return ok;
+}
+
+static void
+slot_waiter_free (SlotWaiter *waiter)
+{
+  GCancellable *cancellable = g_task_get_cancellable (waiter->task);
+
+  if (cancellable != NULL && waiter->cancel_id != 0)
+    g_cancellable_disconnect (cancellable, waiter->cancel_id);
+  g_object_unref (waiter->task);
+  g_free (waiter);
+}
+
+/* From an idle, on the waiting task's context: never inside the call that
+ * freed the slot or cancelled the wait. */
+static gboolean
+slot_granted (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      /* Pass the slot on. */
+      self->has_slot = TRUE;
+      popbell_session_release_slot (self);
+      return G_SOURCE_REMOVE;
+    }
+  self->has_slot = TRUE;
+  open_lock (g_steal_pointer (&task));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dispatch (GTask *task, GSourceFunc func)
+{
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, func, task, NULL);
+  g_source_attach (idle, g_task_get_context (task));
+}
+
+static SlotWaiter *
+slot_unqueue (GQueue *queue, GTask *task)
+{
+  for (GList *l = queue->head; l != NULL; l = l->next)
+    {
+      SlotWaiter *waiter = l->data;
+
+      if (waiter->task == task)
+        {
+          g_queue_delete_link (queue, l);
+          return waiter;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+slot_wait_cancelled (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SlotWaiter *waiter;
+
+  g_mutex_lock (&slots_mutex);
+  waiter = slot_unqueue (&urgent_waiters, task);
+  if (waiter == NULL)
+    waiter = slot_unqueue (&slot_waiters, task);
+  g_mutex_unlock (&slots_mutex);
+  if (waiter == NULL)
+    return G_SOURCE_REMOVE;   /* granted meanwhile: slot_granted answers */
+  slot_waiter_free (waiter);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+slot_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  dispatch (g_object_ref (G_TASK (user_data)), slot_wait_cancelled);
+}
+
+/* Takes a slot at once, or queues @task (transfer full) for the next. */
+static void
+slot_wait (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  SlotWaiter *waiter;
+
+  if (slot_try_take ())
+    {
+      self->has_slot = TRUE;
+      open_lock (task);
+      return;
+    }
+  g_debug ("account %s: %u sessions open, waiting for one to end",
+           popbell_account_get_name (self->account), POPBELL_SESSION_MAX_OPEN);
+  waiter = g_new0 (SlotWaiter, 1);
+  waiter->task = task;
+  g_mutex_lock (&slots_mutex);
+  g_queue_push_tail (self->flags & POPBELL_SESSION_URGENT ? &urgent_waiters : &slot_waiters,
+                     waiter);
+  g_mutex_unlock (&slots_mutex);
+  if (cancellable != NULL)
+    waiter->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (slot_cancelled), task, NULL);
+}
+
+void
+popbell_session_release_slot (PopbellSession *self)
+{
+  SlotWaiter *waiter;
+
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+  if (!self->has_slot)
+    return;
+  self->has_slot = FALSE;
+
+  g_mutex_lock (&slots_mutex);
+  waiter = g_queue_pop_head (&urgent_waiters);
+  if (waiter == NULL)
+    waiter = g_queue_pop_head (&slot_waiters);
+  if (waiter == NULL)
+    slots_used--;
+  g_mutex_unlock (&slots_mutex);
+  if (waiter != NULL)
+    {
+      /* The slot goes straight to the next in line. */
+      dispatch (g_object_ref (waiter->task), slot_granted);
+      slot_waiter_free (waiter);
+    }
+}
+
+guint
+popbell_session_get_n_open (void)
+{
+  guint n;
+
+  g_mutex_lock (&slots_mutex);
+  n = slots_used;
+  g_mutex_unlock (&slots_mutex);
+  return n;
+}
+
+/* ------------------------------------------------------------------------------ */
+
 static void
 session_wipe_password (PopbellSession *self)
 {
@@ -65,7 +251,7 @@ session_release (PopbellSession *self)
 {
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
-  if (self->lock != NULL && self->state != NULL)
+  if (self->lock != NULL && self->state != NULL && !self->no_save)
     {
       g_autoptr(GError) error = NULL;
 
@@ -73,6 +259,7 @@ session_release (PopbellSession *self)
         g_debug ("%s", error->message);
     }
   g_clear_pointer (&self->lock, popbell_state_lock_release);
+  popbell_session_release_slot (self);
 }
 
 static void
@@ -95,6 +282,7 @@ popbell_session_finalize (GObject *object)
   PopbellSession *self = POPBELL_SESSION (object);
 
   g_clear_pointer (&self->state, popbell_account_state_free);
+  g_clear_pointer (&self->unsaved, popbell_account_state_free);
   g_clear_pointer (&self->retry_after, g_date_time_unref);
   g_free (self->certificate_sha256);
   G_OBJECT_CLASS (popbell_session_parent_class)->finalize (object);
@@ -139,6 +327,22 @@ popbell_session_set_password (PopbellSession *self, const gchar *password)
   session_wipe_password (self);
   self->password = g_strdup (password);
   self->have_password = password != NULL;
+}
+
+void
+popbell_session_set_unsaved_state (PopbellSession *self, const PopbellAccountState *state)
+{
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+
+  g_clear_pointer (&self->unsaved, popbell_account_state_free);
+  self->unsaved = state != NULL ? popbell_account_state_copy (state) : NULL;
+}
+
+PopbellSessionFlags
+popbell_session_get_flags (PopbellSession *self)
+{
+  g_return_val_if_fail (POPBELL_IS_SESSION (self), 0);
+  return self->flags;
 }
 
 PopbellPop3Client *
@@ -220,6 +424,7 @@ translate (PopbellSession *self, const GError *error)
 
 static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_get_token (GTask *task, gboolean renew);
 static void open_connect (GTask *task);
 static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -237,10 +442,17 @@ popbell_session_open_async (PopbellSession      *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, popbell_session_open_async);
+  slot_wait (g_steal_pointer (&task));
+}
+
+static void
+open_lock (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
 
   popbell_state_store_lock_async (popbell_checker_get_store (self->checker), account_name (self),
-                                  popbell_checker_get_lock_timeout (self->checker), cancellable,
-                                  open_locked, g_steal_pointer (&task));
+                                  popbell_checker_get_lock_timeout (self->checker),
+                                  g_task_get_cancellable (task), open_locked, task);
 }
 
 /* Refusals that need no connection: the server's limits and our holds.
@@ -268,7 +480,9 @@ open_guards (PopbellSession *self, GError **error)
       return FALSE;
     }
 
-  if (state->auth_hold)
+  /* A probe neither obeys nor changes the hold: it tries what the user
+   * typed, which is how a hold gets lifted with confidence. */
+  if (state->auth_hold && !(self->flags & POPBELL_SESSION_PROBE))
     {
       if (g_strcmp0 (state->auth_hold_digest, digest) != 0)
         {
@@ -276,6 +490,12 @@ open_guards (PopbellSession *self, GError **error)
                    "lifting the authentication hold", account_name (self));
           state->auth_hold = FALSE;
           g_clear_pointer (&state->auth_hold_digest, g_free);
+        }
+      else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD) &&
+               popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+        {
+          g_propagate_error (error, popbell_oauth2_rejected_error (self->account, TRUE));
+          return FALSE;
         }
       else if (!(self->flags & POPBELL_SESSION_IGNORE_AUTH_HOLD))
         {
@@ -300,10 +520,19 @@ open_guards (PopbellSession *self, GError **error)
 
       g_clear_pointer (&self->retry_after, g_date_time_unref);
       self->retry_after = g_steal_pointer (&at);
-      g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
-                   _("The server of account “%s” allows a login only every %u seconds; "
-                     "the next check can log in at %s."),
-                   account_name (self), state->login_delay, when);
+      /* Name the advertised delay only when there is one: a server may
+       * refuse with "[LOGIN-DELAY]" without ever advertising LOGIN-DELAY
+       * (then login_delay is 0 and the wait is our own minimum). */
+      if (state->login_delay > 0)
+        g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                     _("The server of account “%s” allows a login only every %u seconds; "
+                       "the next check can log in at %s."),
+                     account_name (self), state->login_delay, when);
+      else
+        g_set_error (error, POPBELL_ERROR, POPBELL_ERROR_LOGIN_DELAY,
+                     _("The server of account “%s” refused the last login as too soon "
+                       "after the one before; the next check can log in at %s."),
+                     account_name (self), when);
       return FALSE;
     }
   return TRUE;
@@ -356,6 +585,16 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       g_debug ("account %s now points at another mailbox; starting a new baseline", name);
       popbell_account_state_free (self->state);
       self->state = popbell_account_state_new (name);
+      /* A probe of settings not saved yet must not wipe the baseline. */
+      self->no_save = (self->flags & POPBELL_SESSION_PROBE) != 0;
+    }
+  else if (self->unsaved != NULL && self->unsaved->last_login >= self->state->last_login)
+    {
+      /* Our last save failed, and nobody logged in since the file was
+       * written: the caller's state is the newer one (issue 7: a failed
+       * save must not bring old news back). */
+      popbell_account_state_free (self->state);
+      self->state = popbell_account_state_copy (self->unsaved);
     }
 
   if (!open_guards (self, &error))
@@ -367,6 +606,11 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->have_password)
     {
       open_connect (g_steal_pointer (&task));
+      return;
+    }
+  if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+    {
+      open_get_token (g_steal_pointer (&task), FALSE);
       return;
     }
 
@@ -406,14 +650,74 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
   open_connect (g_steal_pointer (&task));
 }
 
+/* auth=oauth2: the token instead of the keyring's password (SPEC §5
+ * "Authentication"); @renew after the server rejected the last one. */
+static void
+open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
+                                                          &error);
+  if (self->password == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  open_connect (g_steal_pointer (&task));
+}
+
+static void
+open_get_token (GTask *task, gboolean renew)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  PopbellTokenSourceCache *cache = popbell_checker_get_token_sources (self->checker);
+  g_autoptr(PopbellTokenSource) source = NULL;
+  GError *error = NULL;
+
+  source = popbell_token_source_cache_get (cache, self->account, &error);
+  if (source == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  popbell_token_source_get_token_async (source, renew, g_task_get_cancellable (task),
+                                        open_got_token, task);
+}
+
 static void
 open_connect (GTask *task)
 {
   PopbellSession *self = g_task_get_source_object (task);
 
+  PopbellAccountState *state = self->state;
+  PopbellPop3AuthMethod preferred;
+
+  /* One stall is no proof (issue 7): the mark needs repeated evidence
+   * (popbell-checker.c) and expires, so a fixed server (or a network that
+   * merely stalled) gets pipelining back. A mark without a time comes from
+   * a Popbell that set it on the first stall: expired too. */
+  if (state->pipelining_broken &&
+      now_us () - state->pipelining_broken_at > POPBELL_PIPELINING_MARK_EXPIRES_US)
+    {
+      g_debug ("account %s: trying pipelining again", account_name (self));
+      state->pipelining_broken = FALSE;
+      state->pipelining_broken_at = 0;
+      state->pipelining_strikes = 0;
+    }
+
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
-  if (self->state->pipelining_broken)
+  /* SPEC §5 "Authentication": with auth=auto, the method that worked last
+   * time goes first, so a check costs one login attempt (the client keeps
+   * the rules about where each method is allowed). */
+  if (state->auth_method != NULL &&
+      popbell_account_auth_from_string (state->auth_method, &preferred))
+    popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
+  if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
 
   popbell_pop3_client_connect_async (self->client, g_task_get_cancellable (task),
@@ -458,6 +762,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellAccountState *state = self->state;
   g_autoptr(GError) error = NULL;
+  PopbellPop3AuthMethod used;
   gboolean ok;
   gint delay;
 
@@ -481,7 +786,26 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
       translated = translate (self, error);
-      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH))
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
+          popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2 &&
+          !self->have_password)
+        {
+          /* A rejected token is renewed once per session (command again,
+           * GOA again, refresh token), on a new connection; the second
+           * rejection holds the account below — never a loop. */
+          if (!self->token_renewed)
+            {
+              self->token_renewed = TRUE;
+              popbell_pop3_client_close (self->client);
+              g_clear_object (&self->client);
+              open_get_token (g_steal_pointer (&task), TRUE);
+              return;
+            }
+          g_clear_error (&translated);
+          translated = popbell_oauth2_rejected_error (self->account, FALSE);
+        }
+      if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
+          !(self->flags & POPBELL_SESSION_PROBE))
         {
           /* Repeated bad logins get accounts locked (SPEC §5): hold until
            * the password or the settings change. */
@@ -501,11 +825,24 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  state->next_allowed = 0;
+  if (self->flags & POPBELL_SESSION_PROBE)
+    {
+      /* Settings perhaps not saved yet: they prove nothing about the hold
+       * or about TLS of the account as configured. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   state->auth_hold = FALSE;
   g_clear_pointer (&state->auth_hold_digest, g_free);
-  state->next_allowed = 0;
   if (popbell_pop3_client_is_encrypted (self->client))
     state->tls_worked = TRUE;
+  used = popbell_pop3_client_get_auth_method_used (self->client);
+  if (used != POPBELL_POP3_AUTH_AUTO)
+    {
+      g_free (state->auth_method);
+      state->auth_method = g_strdup (popbell_account_auth_to_string (used));
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -513,6 +850,7 @@ gboolean
 popbell_session_open_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -527,9 +865,10 @@ close_save (GTask *task)
 
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
-  if (self->lock != NULL && self->state != NULL)
+  if (self->lock != NULL && self->state != NULL && !self->no_save)
     ok = popbell_state_store_save (popbell_checker_get_store (self->checker), self->state, &error);
   g_clear_pointer (&self->lock, popbell_state_lock_release);
+  popbell_session_release_slot (self);
 
   if (!ok)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -574,5 +913,6 @@ gboolean
 popbell_session_close_finish (PopbellSession *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -12,11 +12,32 @@ G_BEGIN_DECLS
 
 typedef struct _PopbellChecker PopbellChecker;
 
+/* SPEC §5 "Schedule": sessions open at once per process, at most. */
+#define POPBELL_SESSION_MAX_OPEN 8
+/* Pipelining is marked broken after this many sessions in a row in which
+ * pipelined commands misbehaved, and tried again after a week. */
+#define POPBELL_PIPELINING_STRIKES 2
+#define POPBELL_PIPELINING_MARK_EXPIRES_US ((gint64) 7 * 24 * 3600 * G_USEC_PER_SEC)
+
 typedef enum {
   POPBELL_SESSION_FLAGS_NONE = 0,
   /* The user explicitly retries ("Check now"): log in despite an auth hold
    * (the hold is set again if the server still refuses). */
   POPBELL_SESSION_IGNORE_AUTH_HOLD = 1 << 0,
+  /* The caller announces new messages itself and says so later (the
+   * engine: popbell_engine_mark_announced()): a check saves them as not
+   * announced yet. Without it (--check-once, which prints the result) they
+   * are saved as announced. */
+  POPBELL_SESSION_DEFER_ANNOUNCE = 1 << 1,
+  /* A connection test (the account editor's Test connection): takes the
+   * lock and honours LOGIN-DELAY like any session and records the login;
+   * neither obeys nor sets an auth hold, and saves nothing else. */
+  POPBELL_SESSION_PROBE = 1 << 2,
+  /* Do not pipeline in this session (a retry after pipelining failed). */
+  POPBELL_SESSION_NO_PIPELINING = 1 << 3,
+  /* The user waits for it (preview, deletion, Test connection): ahead of
+   * the queued checks when all session slots are taken. */
+  POPBELL_SESSION_URGENT = 1 << 4,
 } PopbellSessionFlags;
 
 /**
@@ -37,6 +58,12 @@ PopbellSession *popbell_session_new (PopbellChecker      *checker,
                                      PopbellSessionFlags  flags);
 /* Use this password instead of the keyring's (NULL: the keyring). */
 void popbell_session_set_password (PopbellSession *self, const gchar *password);
+/* Before open: @state (copied; nullable) is newer than the file when the
+ * last save failed; open starts from it unless the file shows a login
+ * after it (another process checked meanwhile). */
+void popbell_session_set_unsaved_state (PopbellSession            *self,
+                                        const PopbellAccountState *state);
+PopbellSessionFlags popbell_session_get_flags (PopbellSession *self);
 
 /* Errors: POPBELL_ERROR_* (also for refusals without connecting:
  * LOGIN_DELAY with a retry time, AUTH for a hold, KEYRING, INSECURE),
@@ -81,6 +108,14 @@ void     popbell_session_close_async  (PopbellSession      *self,
 gboolean popbell_session_close_finish (PopbellSession      *self,
                                        GAsyncResult        *result,
                                        GError             **error);
+
+/* A session holds one of the POPBELL_SESSION_MAX_OPEN slots from open
+ * (before it locks the account) until close (or its last reference);
+ * further opens wait in turn (POPBELL_SESSION_URGENT ones first). Release
+ * early once the connection is gone. */
+void  popbell_session_release_slot (PopbellSession *self);
+/* Slots in use in this process (for tests and the debug log). */
+guint popbell_session_get_n_open (void);
 
 /* The mailbox a baseline belongs to ("host\nuser"). Security, port and
  * auth may change without changing the mailbox; host or user may not. */

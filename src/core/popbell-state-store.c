@@ -4,6 +4,7 @@
 #include "popbell-config.h"
 
 #include "popbell-state-store.h"
+#include "popbell-state-format-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,28 +13,28 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/*
- * File format (UTF-8 text, one record per line, LF):
+/* The files of an account (the format is popbell-state-format.c):
  *
- *   popbell-state 1
- *   <key> <value>                      scalar fields, see write_state()
- *   u <uid>                            one per seen UID
- *   n <uid>\t<index>\t<size>\t<h>\t<date>\t<from>\t<subject>   unseen entries
- *   p <uid>                            an unseen entry not announced yet
- *   end <number of u lines> <number of n lines>
+ *   <name>.state     the snapshot, replaced atomically (temporary file in the
+ *                    same directory, fsync, rename, fsync of the directory)
+ *   <name>.journal   what changed since, appended to and fsynced per save
+ *   <name>.lock      the account lock (PopbellStateLock)
  *
- * Strings are escaped (\\ \t \n \r) so a value never spans lines. The
- * closing "end" line with the counts makes a file that was cut short (by
- * something other than our atomic rename) a parse error rather than a
- * silently smaller baseline. Unknown keys are skipped, so a newer Popbell's
- * file still loads. Plain lines instead of JSON or GKeyFile because 100,000
- * UIDs must load and save in a few milliseconds (see the benchmark in
- * tests/core/bench-state.c).
+ * A save writes nothing when nothing changed since the files were last
+ * loaded or saved by this store, appends a record to the journal when the
+ * change is small, and compacts (a new snapshot, the journal deleted) when
+ * the journal would outgrow the snapshot (issue 9). Either way a crash
+ * leaves the old or the new state, never a torn one.
  */
-#define STATE_MAGIC "popbell-state 1"
 #define STATE_SUFFIX ".state"
+#define JOURNAL_SUFFIX ".journal"
 #define LOCK_SUFFIX ".lock"
-#define MAX_UID_LENGTH 255   /* generous: RFC 1939 says 70; never trust a file */
+/* The journal is compacted into a new snapshot when it would grow beyond
+ * the snapshot, or beyond this for a small state (one page). */
+#define JOURNAL_MIN_LIMIT 4096
+/* Times that change every check are written alone at most this often
+ * (popbell_state_format_lazy_is_fresh()). */
+#define LAZY_MAX_LAG_US ((gint64) 3600 * G_USEC_PER_SEC)
 
 /* --- entries and state ----------------------------------------------------- */
 
@@ -186,386 +187,23 @@ popbell_account_state_remove_unseen (PopbellAccountState *state, const gchar *ui
   return FALSE;
 }
 
-/* --- escaping -------------------------------------------------------------- */
-
-static void
-append_escaped (GString *out, const gchar *s)
-{
-  for (; *s != '\0'; s++)
-    {
-      switch (*s)
-        {
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        default: g_string_append_c (out, *s); break;
-        }
-    }
-}
-
-/* Unescapes @len bytes at @s; NULL if an escape is broken or the result is
- * not UTF-8. */
-static gchar *
-unescape (const gchar *s, gsize len)
-{
-  GString *out = g_string_sized_new (len);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (s[i] != '\\')
-        {
-          g_string_append_c (out, s[i]);
-          continue;
-        }
-      if (++i == len)
-        goto bad;
-      switch (s[i])
-        {
-        case '\\': g_string_append_c (out, '\\'); break;
-        case 't': g_string_append_c (out, '\t'); break;
-        case 'n': g_string_append_c (out, '\n'); break;
-        case 'r': g_string_append_c (out, '\r'); break;
-        default: goto bad;
-        }
-    }
-  if (!g_utf8_validate_len (out->str, out->len, NULL))
-    goto bad;
-  return g_string_free (out, FALSE);
-
-bad:
-  g_string_free (out, TRUE);
-  return NULL;
-}
-
-static gboolean
-uid_is_valid (const gchar *uid, gsize len)
-{
-  if (len == 0 || len > MAX_UID_LENGTH)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    if ((guchar) uid[i] < 0x21 || (guchar) uid[i] > 0x7e)
-      return FALSE;
-  return TRUE;
-}
-
-/* --- serialisation --------------------------------------------------------- */
-
-static void
-append_string_field (GString *out, const gchar *key, const gchar *value)
-{
-  if (value == NULL)
-    return;
-  g_string_append (out, key);
-  g_string_append_c (out, ' ');
-  append_escaped (out, value);
-  g_string_append_c (out, '\n');
-}
-
-static GString *
-write_state (const PopbellAccountState *state)
-{
-  GString *out = g_string_sized_new (64 + g_hash_table_size (state->seen) * 20);
-  GHashTableIter iter;
-  gpointer key;
-  guint n_seen = 0;
-
-  g_string_append (out, STATE_MAGIC "\n");
-  append_string_field (out, "account", state->account_name);
-  append_string_field (out, "mailbox", state->mailbox_id);
-  g_string_append_printf (out, "count %u\n", state->last_count);
-  g_string_append_printf (out, "size %" G_GUINT64_FORMAT "\n", state->last_size);
-  append_string_field (out, "last-uid", state->last_uid);
-  g_string_append_printf (out, "no-uidl %d\n", state->no_uidl ? 1 : 0);
-  g_string_append_printf (out, "login-delay %u\n", state->login_delay);
-  g_string_append_printf (out, "last-login %" G_GINT64_FORMAT "\n", state->last_login);
-  g_string_append_printf (out, "backoff-step %u\n", state->backoff_step);
-  g_string_append_printf (out, "next-allowed %" G_GINT64_FORMAT "\n", state->next_allowed);
-  g_string_append_printf (out, "auth-hold %d\n", state->auth_hold ? 1 : 0);
-  append_string_field (out, "auth-hold-digest", state->auth_hold_digest);
-  g_string_append_printf (out, "tls-worked %d\n", state->tls_worked ? 1 : 0);
-  g_string_append_printf (out, "pipelining-broken %d\n", state->pipelining_broken ? 1 : 0);
-  g_string_append_printf (out, "pipelining-strikes %u\n", state->pipelining_strikes);
-  g_string_append_printf (out, "pipelining-broken-at %" G_GINT64_FORMAT "\n",
-                          state->pipelining_broken_at);
-  append_string_field (out, "auth-method", state->auth_method);
-  g_string_append_printf (out, "last-success %" G_GINT64_FORMAT "\n", state->last_success);
-
-  g_hash_table_iter_init (&iter, state->seen);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      /* UIDs are validated printable ASCII: no escaping needed. */
-      g_string_append (out, "u ");
-      g_string_append (out, key);
-      g_string_append_c (out, '\n');
-      n_seen++;
-    }
-
-  for (guint i = 0; i < state->unseen->len; i++)
-    {
-      const PopbellUnseenEntry *entry = state->unseen->pdata[i];
-
-      g_string_append_printf (out, "n %s\t%u\t%" G_GUINT64_FORMAT "\t%d\t",
-                              entry->uid, entry->index, entry->size,
-                              entry->has_headers ? 1 : 0);
-      if (entry->date != NULL)
-        append_escaped (out, entry->date);
-      g_string_append_c (out, '\t');
-      append_escaped (out, entry->from);
-      g_string_append_c (out, '\t');
-      append_escaped (out, entry->subject);
-      g_string_append_c (out, '\n');
-    }
-  /* After the "n" lines, and only for the exception, so that an older
-   * Popbell (which skips unknown keys) reads every entry as announced. */
-  for (guint i = 0; i < state->unseen->len; i++)
-    {
-      const PopbellUnseenEntry *entry = state->unseen->pdata[i];
-
-      if (!entry->announced)
-        g_string_append_printf (out, "p %s\n", entry->uid);
-    }
-
-  g_string_append_printf (out, "end %u %u\n", n_seen, state->unseen->len);
-  return out;
-}
-
-static gboolean
-parse_u64 (const gchar *s, gsize len, guint64 max, guint64 *out)
-{
-  g_autofree gchar *copy = g_strndup (s, len);
-
-  return g_ascii_string_to_unsigned (copy, 10, 0, max, out, NULL);
-}
-
-static gboolean
-parse_i64 (const gchar *s, gsize len, gint64 *out)
-{
-  g_autofree gchar *copy = g_strndup (s, len);
-
-  return g_ascii_string_to_signed (copy, 10, 0, G_MAXINT64, out, NULL);
-}
-
-static gboolean
-parse_bool (const gchar *s, gsize len, gboolean *out)
-{
-  if (len != 1 || (s[0] != '0' && s[0] != '1'))
-    return FALSE;
-  *out = s[0] == '1';
-  return TRUE;
-}
-
-/* Splits @s (length @len) at tabs into exactly @n fields. */
-static gboolean
-split_tabs (const gchar *s, gsize len, guint n, const gchar **starts, gsize *lens)
-{
-  const gchar *end = s + len;
-
-  for (guint i = 0; i < n; i++)
-    {
-      const gchar *tab = (i + 1 < n) ? memchr (s, '\t', end - s) : NULL;
-
-      if (i + 1 < n && tab == NULL)
-        return FALSE;
-      starts[i] = s;
-      lens[i] = (tab != NULL ? tab : end) - s;
-      s = (tab != NULL) ? tab + 1 : end;
-    }
-  return memchr (starts[n - 1], '\t', lens[n - 1]) == NULL;
-}
-
-static PopbellUnseenEntry *
-parse_unseen (const gchar *s, gsize len)
-{
-  const gchar *f[7];
-  gsize l[7];
-  guint64 index, size;
-  gboolean has_headers;
-  g_autoptr(PopbellUnseenEntry) entry = NULL;
-
-  if (!split_tabs (s, len, G_N_ELEMENTS (f), f, l) ||
-      !uid_is_valid (f[0], l[0]) ||
-      !parse_u64 (f[1], l[1], G_MAXUINT, &index) ||
-      !parse_u64 (f[2], l[2], G_MAXUINT64, &size) ||
-      !parse_bool (f[3], l[3], &has_headers))
-    return NULL;
-
-  entry = g_new0 (PopbellUnseenEntry, 1);
-  entry->uid = g_strndup (f[0], l[0]);
-  entry->index = index;
-  entry->size = size;
-  entry->has_headers = has_headers;
-  entry->announced = TRUE;   /* unless a "p" line says otherwise */
-  if (l[4] > 0 && (entry->date = unescape (f[4], l[4])) == NULL)
-    return NULL;
-  if ((entry->from = unescape (f[5], l[5])) == NULL ||
-      (entry->subject = unescape (f[6], l[6])) == NULL)
-    return NULL;
-  return g_steal_pointer (&entry);
-}
-
-#define KEY_IS(k) (klen == strlen (k) && memcmp (line, k, klen) == 0)
-
-/* Parses a whole file; FALSE (with a reason for the debug log) if anything
- * is off. */
-static gboolean
-read_state (PopbellAccountState *state, const gchar *data, gsize len, const gchar **why)
-{
-  const gchar *p = data, *end = data + len;
-  static const gchar * const scalar_keys[] = {
-    "account", "mailbox", "last-uid", "auth-hold-digest", "count", "size",
-    "login-delay", "backoff-step", "last-login", "next-allowed", "last-success",
-    "no-uidl", "auth-hold", "tls-worked", "pipelining-broken",
-  };
-  guint n_seen = 0, n_unseen = 0;
-  guint32 keys_seen = 0;
-  gboolean ended = FALSE;
-  g_autoptr(GHashTable) pending = NULL;   /* UIDs of "p" lines */
-
-  G_STATIC_ASSERT (G_N_ELEMENTS (scalar_keys) <= 32);
-
-  if (len < strlen (STATE_MAGIC) + 1 ||
-      memcmp (data, STATE_MAGIC "\n", strlen (STATE_MAGIC) + 1) != 0)
-    return (*why = "not a state file", FALSE);
-  p += strlen (STATE_MAGIC) + 1;
-
-  while (p < end)
-    {
-      const gchar *nl = memchr (p, '\n', end - p);
-      const gchar *line = p, *sp, *val;
-      gsize line_len, klen, vlen;
-      gboolean ok = TRUE;
-
-      if (nl == NULL)
-        return (*why = "last line not terminated", FALSE);
-      if (ended)
-        return (*why = "data after the end line", FALSE);
-      line_len = nl - p;
-      p = nl + 1;
-
-      sp = memchr (line, ' ', line_len);
-      if (sp == NULL)
-        return (*why = "line without a value", FALSE);
-      klen = sp - line;
-      val = sp + 1;
-      vlen = line_len - klen - 1;
-
-      /* A scalar key twice is nothing Popbell writes; the second value
-       * would also replace (and leak) the first. */
-      for (guint k = 0; k < G_N_ELEMENTS (scalar_keys); k++)
-        if (KEY_IS (scalar_keys[k]))
-          {
-            if (keys_seen & (1u << k))
-              return (*why = "a key appears twice", FALSE);
-            keys_seen |= 1u << k;
-            break;
-          }
-
-      if (KEY_IS ("u"))
-        {
-          if (!uid_is_valid (val, vlen))
-            return (*why = "bad UID", FALSE);
-          g_hash_table_add (state->seen, g_strndup (val, vlen));
-          n_seen++;
-        }
-      else if (KEY_IS ("n"))
-        {
-          PopbellUnseenEntry *entry = parse_unseen (val, vlen);
-
-          if (entry == NULL)
-            return (*why = "bad unseen entry", FALSE);
-          g_ptr_array_add (state->unseen, entry);
-          n_unseen++;
-        }
-      else if (KEY_IS ("p"))
-        {
-          if (!uid_is_valid (val, vlen))
-            return (*why = "bad UID", FALSE);
-          if (pending == NULL)
-            pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_add (pending, g_strndup (val, vlen));
-        }
-      else if (KEY_IS ("end"))
-        {
-          g_autofree gchar *expected = g_strdup_printf ("%u %u", n_seen, n_unseen);
-
-          if (vlen != strlen (expected) || memcmp (val, expected, vlen) != 0)
-            return (*why = "record counts do not match", FALSE);
-          ended = TRUE;
-        }
-      else if (KEY_IS ("mailbox"))
-        ok = (state->mailbox_id = unescape (val, vlen)) != NULL;
-      else if (KEY_IS ("last-uid"))
-        ok = (state->last_uid = unescape (val, vlen)) != NULL;
-      else if (KEY_IS ("auth-hold-digest"))
-        ok = (state->auth_hold_digest = unescape (val, vlen)) != NULL;
-      else if (KEY_IS ("auth-method"))
-        {
-          g_free (state->auth_method);   /* a repeated key must not leak */
-          ok = (state->auth_method = unescape (val, vlen)) != NULL;
-        }
-      else if (KEY_IS ("pipelining-strikes"))
-        {
-          guint64 v;
-          ok = parse_u64 (val, vlen, G_MAXUINT, &v);
-          state->pipelining_strikes = v;
-        }
-      else if (KEY_IS ("pipelining-broken-at"))
-        ok = parse_i64 (val, vlen, &state->pipelining_broken_at);
-      else if (KEY_IS ("count"))
-        {
-          guint64 v;
-          ok = parse_u64 (val, vlen, G_MAXUINT, &v);
-          state->last_count = v;
-        }
-      else if (KEY_IS ("size"))
-        ok = parse_u64 (val, vlen, G_MAXUINT64, &state->last_size);
-      else if (KEY_IS ("login-delay"))
-        {
-          guint64 v;
-          ok = parse_u64 (val, vlen, G_MAXUINT, &v);
-          state->login_delay = v;
-        }
-      else if (KEY_IS ("backoff-step"))
-        {
-          guint64 v;
-          ok = parse_u64 (val, vlen, 64, &v);
-          state->backoff_step = v;
-        }
-      else if (KEY_IS ("last-login"))
-        ok = parse_i64 (val, vlen, &state->last_login);
-      else if (KEY_IS ("next-allowed"))
-        ok = parse_i64 (val, vlen, &state->next_allowed);
-      else if (KEY_IS ("last-success"))
-        ok = parse_i64 (val, vlen, &state->last_success);
-      else if (KEY_IS ("no-uidl"))
-        ok = parse_bool (val, vlen, &state->no_uidl);
-      else if (KEY_IS ("auth-hold"))
-        ok = parse_bool (val, vlen, &state->auth_hold);
-      else if (KEY_IS ("tls-worked"))
-        ok = parse_bool (val, vlen, &state->tls_worked);
-      else if (KEY_IS ("pipelining-broken"))
-        ok = parse_bool (val, vlen, &state->pipelining_broken);
-      /* else: a key of a newer version, or "account" (informational) */
-
-      if (!ok)
-        return (*why = "bad value", FALSE);
-    }
-
-  if (!ended)
-    return (*why = "no end line", FALSE);
-  for (guint i = 0; pending != NULL && i < state->unseen->len; i++)
-    {
-      PopbellUnseenEntry *entry = state->unseen->pdata[i];
-
-      entry->announced = !g_hash_table_contains (pending, entry->uid);
-    }
-  return TRUE;
-}
-
-#undef KEY_IS
-
 /* --- the store ------------------------------------------------------------- */
+
+/* What this store knows the files of an account hold: the state they
+ * load to, as it last loaded or saved them. A save diffs against it. */
+typedef struct {
+  PopbellAccountState *state;
+  guint64              generation;     /* of the snapshot; never 0 here */
+  goffset              snapshot_size;
+  goffset              journal_size;   /* 0: no journal */
+} DiskImage;
+
+static void
+disk_image_free (DiskImage *image)
+{
+  popbell_account_state_free (image->state);
+  g_free (image);
+}
 
 struct _PopbellStateStore
 {
@@ -577,6 +215,9 @@ struct _PopbellStateStore
    * (stale temporaries, setting a corrupt file aside) only under the
    * lock, its caller's or one it takes for the moment. */
   GHashTable *held;
+  /* (element-type utf8 DiskImage) what the files hold, per account */
+  GHashTable *disk;
+  PopbellStateStoreStats stats;
 };
 
 G_DEFINE_FINAL_TYPE (PopbellStateStore, popbell_state_store, G_TYPE_OBJECT)
@@ -588,6 +229,7 @@ popbell_state_store_finalize (GObject *object)
 
   g_free (self->dir);
   g_hash_table_unref (self->held);
+  g_hash_table_unref (self->disk);
   G_OBJECT_CLASS (popbell_state_store_parent_class)->finalize (object);
 }
 
@@ -601,6 +243,8 @@ static void
 popbell_state_store_init (PopbellStateStore *self)
 {
   self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->disk = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) disk_image_free);
 }
 
 gchar *
@@ -694,6 +338,63 @@ remove_stale_temporaries (PopbellStateStore *self, const gchar *state_path)
     }
 }
 
+static void
+remember_disk (PopbellStateStore         *self,
+               const PopbellAccountState *state,
+               guint64                    generation,
+               goffset                    snapshot_size,
+               goffset                    journal_size)
+{
+  DiskImage *image;
+
+  if (generation == 0)
+    {
+      /* A file of an older Popbell (or none): the next save compacts. */
+      g_hash_table_remove (self->disk, state->account_name);
+      return;
+    }
+  image = g_new0 (DiskImage, 1);
+  image->state = popbell_account_state_copy (state);
+  image->generation = generation;
+  image->snapshot_size = snapshot_size;
+  image->journal_size = journal_size;
+  g_hash_table_replace (self->disk, g_strdup (state->account_name), image);
+}
+
+/* The journal of an account applied to @state, if it belongs to the
+ * snapshot of @generation. Returns the valid length (0: none). Under the
+ * lock, a stale journal is deleted and a torn tail cut off. */
+static goffset
+load_journal (PopbellStateStore   *self,
+              PopbellAccountState *state,
+              guint64              generation,
+              gboolean             may_clean_up)
+{
+  g_autofree gchar *path = account_file (self, state->account_name, JOURNAL_SUFFIX);
+  g_autofree gchar *data = NULL;
+  gsize len = 0, valid;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return 0;
+  valid = generation != 0 ? popbell_state_format_apply_journal (state, data, len, generation) : 0;
+  if (valid == len || !may_clean_up)
+    return valid;
+
+  if (valid == 0)
+    {
+      g_debug ("state journal %s belongs to another snapshot; removed", path);
+      g_unlink (path);
+    }
+  else
+    {
+      /* Appends go after the valid part, never after garbage. */
+      g_debug ("state journal %s: a torn record at its end is dropped", path);
+      if (truncate (path, valid) < 0)
+        return -1;   /* the next save compacts */
+    }
+  return valid;
+}
+
 PopbellAccountState *
 popbell_state_store_load (PopbellStateStore *self,
                           const gchar       *account_name,
@@ -706,6 +407,7 @@ popbell_state_store_load (PopbellStateStore *self,
   g_autoptr(PopbellAccountState) state = NULL;
   g_autoptr(PopbellStateLock) cleanup_lock = NULL;
   gboolean may_clean_up;
+  guint64 generation = 0;
   const gchar *why = NULL;
   gsize len = 0;
 
@@ -730,15 +432,30 @@ popbell_state_store_load (PopbellStateStore *self,
   if (may_clean_up)
     remove_stale_temporaries (self, path);
   state = popbell_account_state_new (account_name);
+  g_hash_table_remove (self->disk, account_name);
 
   if (!g_file_get_contents (path, &data, &len, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return g_steal_pointer (&state);
+        {
+          if (may_clean_up)
+            {
+              /* A journal without its snapshot belongs to nothing. */
+              g_autofree gchar *journal = account_file (self, account_name, JOURNAL_SUFFIX);
+              g_unlink (journal);
+            }
+          return g_steal_pointer (&state);
+        }
       why = local_error->message;
     }
-  else if (read_state (state, data, len, &why))
+  else if (popbell_state_format_read_snapshot (state, data, len, &generation, &why))
     {
+      goffset journal_size = load_journal (self, state, generation, may_clean_up);
+
+      /* Without the lock the files may change under us: remember nothing,
+       * the next save (under the lock) compacts. */
+      if (may_clean_up && journal_size >= 0)
+        remember_disk (self, state, generation, len, journal_size);
       return g_steal_pointer (&state);
     }
 
@@ -788,15 +505,141 @@ write_all (int fd, const gchar *data, gsize len)
   return TRUE;
 }
 
+static void
+sync_dir (PopbellStateStore *self)
+{
+  /* Make a rename or a new file durable: without this a power cut could
+   * bring back the old directory entry (or none) after the data was synced. */
+  int dir_fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (dir_fd >= 0)
+    {
+      fsync (dir_fd);
+      self->stats.fsyncs++;
+      close (dir_fd);
+    }
+}
+
+/* The files still hold what @image says: nobody compacted (the snapshot's
+ * generation) or appended (the journal's length) since. Cheap: a stat and
+ * the first bytes of the snapshot. */
+static gboolean
+disk_unchanged (PopbellStateStore *self, const DiskImage *image)
+{
+  g_autofree gchar *path = account_file (self, image->state->account_name, STATE_SUFFIX);
+  g_autofree gchar *journal = account_file (self, image->state->account_name, JOURNAL_SUFFIX);
+  gchar head[64];
+  GStatBuf st;
+  gssize n;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  n = read (fd, head, sizeof head);
+  close (fd);
+  if (n <= 0 || popbell_state_format_peek_generation (head, n) != image->generation)
+    return FALSE;
+  if (g_stat (journal, &st) < 0)
+    return errno == ENOENT && image->journal_size == 0;
+  return st.st_size == image->journal_size;
+}
+
+/* Appends @record (one complete journal record) to the journal of @image,
+ * creating it with its header first. On failure the journal is cut back
+ * to what it was, so a later append never follows a torn record. */
+static gboolean
+append_journal (PopbellStateStore *self, DiskImage *image, const GString *record, int *out_errno)
+{
+  g_autofree gchar *path = account_file (self, image->state->account_name, JOURNAL_SUFFIX);
+  g_autoptr(GString) header = NULL;
+  gboolean created = image->journal_size == 0;
+  int fd;
+
+  fd = g_open (path, O_WRONLY | O_APPEND | O_CLOEXEC | (created ? O_CREAT | O_TRUNC : 0), 0600);
+  if (fd < 0)
+    {
+      *out_errno = errno;
+      return FALSE;
+    }
+  if (created)
+    header = popbell_state_format_journal_header (image->generation);
+  if ((header != NULL && !write_all (fd, header->str, header->len)) ||
+      !write_all (fd, record->str, record->len) ||
+      fdatasync (fd) < 0)
+    {
+      *out_errno = errno != 0 ? errno : EIO;
+      if (ftruncate (fd, image->journal_size) < 0)
+        g_hash_table_remove (self->disk, image->state->account_name);   /* compact next */
+      close (fd);
+      return FALSE;
+    }
+  close (fd);
+  self->stats.fsyncs++;
+  self->stats.journal_appends++;
+  self->stats.bytes_written += (header != NULL ? header->len : 0) + record->len;
+  if (created)
+    sync_dir (self);
+  image->journal_size += (header != NULL ? header->len : 0) + record->len;
+  return TRUE;
+}
+
+/* A new snapshot of @state with a new generation, atomically; the journal
+ * is deleted after the rename (a crash in between leaves a journal of the
+ * old generation, which the next load ignores). */
+static gboolean
+write_snapshot (PopbellStateStore *self, const PopbellAccountState *state, int *out_errno)
+{
+  g_autofree gchar *path = popbell_state_store_dup_path (self, state->account_name);
+  g_autofree gchar *journal = account_file (self, state->account_name, JOURNAL_SUFFIX);
+  g_autofree gchar *tmp = g_strconcat (path, ".tmp-XXXXXX", NULL);
+  g_autoptr(GString) text = NULL;
+  guint64 generation;
+  int fd;
+
+  /* Random, not counted: two processes compacting from the same snapshot
+   * must not make the same generation. */
+  do
+    generation = ((guint64) g_random_int () << 32) | g_random_int ();
+  while (generation == 0);
+  text = popbell_state_format_snapshot (state, generation);
+
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      *out_errno = errno;
+      return FALSE;
+    }
+  if (!write_all (fd, text->str, text->len) || fsync (fd) < 0)
+    {
+      *out_errno = errno != 0 ? errno : EIO;
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (close (fd) < 0 || g_rename (tmp, path) < 0)
+    {
+      *out_errno = errno;
+      g_unlink (tmp);
+      return FALSE;
+    }
+  self->stats.fsyncs++;
+  self->stats.snapshots++;
+  self->stats.bytes_written += text->len;
+  sync_dir (self);
+  g_unlink (journal);
+
+  remember_disk (self, state, generation, text->len, 0);
+  return TRUE;
+}
+
 gboolean
 popbell_state_store_save (PopbellStateStore         *self,
                           const PopbellAccountState *state,
                           GError                   **error)
 {
-  g_autofree gchar *path = NULL;
-  g_autofree gchar *tmp = NULL;
-  g_autoptr(GString) text = NULL;
-  int fd, dir_fd, saved;
+  DiskImage *image;
+  int saved = 0;
 
   g_return_val_if_fail (POPBELL_IS_STATE_STORE (self), FALSE);
   g_return_val_if_fail (state != NULL, FALSE);
@@ -805,46 +648,41 @@ popbell_state_store_save (PopbellStateStore         *self,
   if (!ensure_dir (self, error))
     return FALSE;
 
-  path = popbell_state_store_dup_path (self, state->account_name);
-  tmp = g_strconcat (path, ".tmp-XXXXXX", NULL);
-  text = write_state (state);
-
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0)
+  image = g_hash_table_lookup (self->disk, state->account_name);
+  if (image != NULL && !disk_unchanged (self, image))
     {
-      saved = errno;
-      goto fail_no_file;
-    }
-  if (!write_all (fd, text->str, text->len) || fsync (fd) < 0)
-    {
-      saved = errno != 0 ? errno : EIO;
-      close (fd);
-      goto fail;
-    }
-  if (close (fd) < 0)
-    {
-      saved = errno;
-      goto fail;
-    }
-  if (g_rename (tmp, path) < 0)
-    {
-      saved = errno;
-      goto fail;
+      g_hash_table_remove (self->disk, state->account_name);
+      image = NULL;
     }
 
-  /* Make the rename itself durable: without this a power cut could bring
-   * back the old directory entry (or none) after the new data was synced. */
-  dir_fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0)
+  if (image != NULL)
     {
-      fsync (dir_fd);
-      close (dir_fd);
+      g_autoptr(GString) record = g_string_new (NULL);
+      PopbellStateDiff diff = popbell_state_format_diff (image->state, state, record);
+      goffset limit = MAX (image->snapshot_size, JOURNAL_MIN_LIMIT);
+
+      if (diff == POPBELL_STATE_DIFF_NONE ||
+          (diff == POPBELL_STATE_DIFF_LAZY &&
+           popbell_state_format_lazy_is_fresh (image->state, state, LAZY_MAX_LAG_US)))
+        {
+          self->stats.unchanged++;
+          return TRUE;
+        }
+      if (image->journal_size + (goffset) record->len + 64 <= limit)
+        {
+          if (!append_journal (self, image, record, &saved))
+            goto fail;
+          /* The image follows the files: cheap, unlike a copy of the set. */
+          popbell_state_format_apply_record (image->state, record->str, record->len);
+          return TRUE;
+        }
     }
+
+  if (!write_snapshot (self, state, &saved))
+    goto fail;
   return TRUE;
 
 fail:
-  g_unlink (tmp);
-fail_no_file:
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                "Cannot save the state of account “%s” in %s: %s",
                state->account_name, self->dir, g_strerror (saved));
@@ -855,13 +693,25 @@ void
 popbell_state_store_remove (PopbellStateStore *self, const gchar *account_name)
 {
   g_autofree gchar *path = NULL;
+  g_autofree gchar *journal = NULL;
 
   g_return_if_fail (POPBELL_IS_STATE_STORE (self));
 
   path = account_file (self, account_name, STATE_SUFFIX);
+  journal = account_file (self, account_name, JOURNAL_SUFFIX);
   /* The lock file stays: unlinking it while someone holds it would let a
    * third process lock a new inode next to the holder. */
   g_unlink (path);
+  g_unlink (journal);
+  g_hash_table_remove (self->disk, account_name);
+}
+
+void
+popbell_state_store_get_stats (PopbellStateStore      *self,
+                               PopbellStateStoreStats *out_stats)
+{
+  g_return_if_fail (POPBELL_IS_STATE_STORE (self));
+  *out_stats = self->stats;
 }
 
 /* --- locking --------------------------------------------------------------- */

@@ -78,9 +78,9 @@ typedef struct {
   gboolean    pipelining_broken;
   guint       pipelining_strikes;
   gint64      pipelining_broken_at;
-  /* (nullable) the authentication method of the last successful login
-   * ("APOP", "USER", "PLAIN", …): tried first next time (SPEC §5
-   * "Authentication"). */
+  /* (nullable) the authentication method of the last successful login,
+   * as accounts.ini names it ("apop", "user", "sasl-plain"): tried first
+   * next time with auth=auto (SPEC §5 "Authentication"). */
   gchar      *auth_method;
   gint64      last_success;
 } PopbellAccountState;
@@ -151,7 +151,19 @@ PopbellAccountState *popbell_state_store_load (PopbellStateStore *self,
 gboolean             popbell_state_store_save (PopbellStateStore         *self,
                                                const PopbellAccountState *state,
                                                GError                   **error);
-/* Deletes an account's files (state and lock). */
+/* What saves cost, for tests and benchmarks (issue 9). */
+typedef struct {
+  guint64 bytes_written;     /* to state files, snapshots and journals */
+  guint   fsyncs;            /* of files and of the directory */
+  guint   snapshots;         /* whole states written */
+  guint   journal_appends;   /* records appended */
+  guint   unchanged;         /* saves that wrote nothing */
+} PopbellStateStoreStats;
+
+void                 popbell_state_store_get_stats (PopbellStateStore      *self,
+                                                    PopbellStateStoreStats *out_stats);
+
+/* Deletes an account's files (state, journal; the lock file stays). */
 void                 popbell_state_store_remove (PopbellStateStore *self,
                                                  const gchar       *account_name);
 

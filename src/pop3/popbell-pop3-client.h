@@ -16,13 +16,22 @@ typedef enum {
 } PopbellPop3Security;
 
 typedef enum {
-  POPBELL_POP3_AUTH_AUTO,          /* on a link that is not encrypted, APOP if
-                                    * the greeting has a timestamp (it sends no
-                                    * password); else SASL PLAIN if offered,
-                                    * else USER/PASS */
+  POPBELL_POP3_AUTH_AUTO,          /* on TLS: SASL PLAIN if offered, else
+                                    * USER/PASS. On a plain link: APOP if the
+                                    * greeting has a timestamp (it sends no
+                                    * password); when the server refuses it,
+                                    * and only with allow-insecure-auth, SASL
+                                    * PLAIN or USER/PASS in the same session
+                                    * (SPEC §5 "Authentication") */
   POPBELL_POP3_AUTH_USER,
   POPBELL_POP3_AUTH_APOP,
   POPBELL_POP3_AUTH_SASL_PLAIN,
+  POPBELL_POP3_AUTH_OAUTH2,        /* the password argument is a bearer token:
+                                    * SASL OAUTHBEARER (RFC 7628) where offered,
+                                    * else XOAUTH2; TLS only (else INSECURE,
+                                    * nothing sent); neither offered:
+                                    * OAUTH2_UNAVAILABLE; a refused token: AUTH,
+                                    * with popbell_pop3_error_get_oauth2_status() */
 } PopbellPop3AuthMethod;
 
 /* Limits on what a server may send; exceeding one is POPBELL_POP3_ERROR_PROTOCOL. */
@@ -30,14 +39,16 @@ typedef enum {
 #define POPBELL_POP3_MAX_DATA_LINE     8192    /* one line of a multi-line answer */
 #define POPBELL_POP3_MAX_CAPA_LINES    128
 #define POPBELL_POP3_MAX_MESSAGES      500000  /* entries in a LIST/UIDL listing */
-#define POPBELL_POP3_MAX_UID_LENGTH    70      /* RFC 1939 §7 */
+#define POPBELL_POP3_MAX_UID_LENGTH    255     /* RFC 1939 §7 says 70; real servers
+                                                * exceed it (see popbell_pop3_uid_is_valid) */
 #define POPBELL_POP3_MAX_TOP_SIZE      (1024 * 1024)
 
 /* An entry of a LIST or UIDL listing. */
 typedef struct {
   guint    index;   /* message number, 1-based */
   guint64  size;    /* LIST: octets; UIDL: 0 */
-  gchar   *uid;     /* UIDL: the unique id (validated); LIST: NULL */
+  gchar   *uid;     /* UIDL: the unique id in its stored form (printable
+                     * ASCII, 8-bit octets as %XX); LIST: NULL */
 } PopbellPop3ListEntry;
 
 void popbell_pop3_list_entry_free (PopbellPop3ListEntry *entry);
@@ -75,6 +86,21 @@ void popbell_pop3_client_set_tls_ca_file         (PopbellPop3Client *self, const
 void popbell_pop3_client_set_pinned_sha256       (PopbellPop3Client *self, const gchar *hex);
 void popbell_pop3_client_set_allow_insecure_auth (PopbellPop3Client *self, gboolean allow);
 void popbell_pop3_client_set_pipelining_enabled  (PopbellPop3Client *self, gboolean enabled);
+/* auth=auto: try @method first when the rules above allow it here (the
+ * method that worked last time, see get_auth_method_used()), so that a
+ * check costs one login attempt. POPBELL_POP3_AUTH_AUTO: no preference. */
+void popbell_pop3_client_set_preferred_auth_method (PopbellPop3Client     *self,
+                                                    PopbellPop3AuthMethod  method);
+/* What the server advertised in the previous session of this account,
+ * as CAPA lines ("PIPELINING", "SASL PLAIN", ...; NULL: nothing
+ * remembered). With PIPELINING among them the session writes ahead: the
+ * CAPA after the greeting (never before STLS), a one-command login (APOP,
+ * AUTH PLAIN) with the CAPA after it, and the simple one-line operations
+ * already queued behind the login (STAT, UIDL n, LIST n, NOOP) in one
+ * write. Whatever this session's answers say wins; a refused login puts
+ * those operations back in the queue, answered after the login. */
+void popbell_pop3_client_set_remembered_capabilities (PopbellPop3Client   *self,
+                                                      const gchar * const *capabilities);
 /* Connect from this local address (tests: 127.0.0.2, which Dovecot does not
  * treat as a secured connection). NULL: any. */
 void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSocketAddress *address);
@@ -91,6 +117,15 @@ const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, c
 gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
 /* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
 gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
+/* (transfer full) the capabilities as CAPA lines, to remember for next
+ * time (after login: the list the server gave then). */
+gchar      **popbell_pop3_client_dup_capabilities (PopbellPop3Client *self);
+/* The session wrote ahead on a memory that the server's CAPA contradicted
+ * (no PIPELINING now): the caller should forget it. */
+gboolean     popbell_pop3_client_get_remembered_contradicted (PopbellPop3Client *self);
+/* The method that logged in (never AUTO after a successful login);
+ * POPBELL_POP3_AUTH_AUTO before that. */
+PopbellPop3AuthMethod popbell_pop3_client_get_auth_method_used (PopbellPop3Client *self);
 /* (nullable) the greeting's APOP timestamp "<...>". */
 const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self);
 /* (nullable) hex "AB:CD:..." SHA-256 of the peer certificate, once seen (also

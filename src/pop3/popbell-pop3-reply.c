@@ -274,26 +274,63 @@ popbell_pop3_parse_uidl_line (const gchar *line, gsize len, GError **error)
       protocol_error (error, "UIDL line (message 0)");
       return NULL;
     }
-  if (!popbell_pop3_uid_is_valid (uid, strlen (uid)))
+  entry = g_new0 (PopbellPop3ListEntry, 1);
+  entry->index = (guint) index;
+  entry->uid = popbell_pop3_uid_normalize (uid, strlen (uid));
+  if (entry->uid == NULL)
     {
+      popbell_pop3_list_entry_free (entry);
       protocol_error (error, "unique id");
       return NULL;
     }
-  entry = g_new0 (PopbellPop3ListEntry, 1);
-  entry->index = (guint) index;
-  entry->uid = g_steal_pointer (&uid);
   return entry;
 }
 
+/* RFC 1939 §7 asks for 1 to 70 octets in 0x21..0x7E. Real servers send
+ * longer ones and 8-bit ones (mpop accepts them for that reason, see its
+ * pop3.c), and one such UID must not make a mailbox uncheckable. So we
+ * are lenient up to a generous cap: any octets but controls, DEL and
+ * space (they would split or hide the word), at most
+ * POPBELL_POP3_MAX_UID_LENGTH octets once 8-bit octets are written as
+ * %XX (the form the state file stores, printable ASCII only). */
 gboolean
 popbell_pop3_uid_is_valid (const gchar *uid, gsize len)
 {
-  if (len < 1 || len > POPBELL_POP3_MAX_UID_LENGTH)
+  gsize stored = 0;
+
+  if (uid == NULL || len < 1)
     return FALSE;
   for (gsize i = 0; i < len; i++)
-    if ((guchar) uid[i] < 0x21 || (guchar) uid[i] > 0x7e)
-      return FALSE;
-  return TRUE;
+    {
+      guchar c = uid[i];
+
+      if (c <= 0x20 || c == 0x7f)
+        return FALSE;
+      stored += c >= 0x80 ? 3 : 1;
+    }
+  return stored <= POPBELL_POP3_MAX_UID_LENGTH;
+}
+
+gchar *
+popbell_pop3_uid_normalize (const gchar *uid, gsize len)
+{
+  GString *out;
+
+  if (!popbell_pop3_uid_is_valid (uid, len))
+    return NULL;
+  out = g_string_sized_new (len);
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = uid[i];
+
+      /* '%' itself stays: RFC 1939 UIDs with '%' keep the identity they
+       * had in earlier state files. */
+      if (c >= 0x80)
+        g_string_append_printf (out, "%%%02X", c);
+      else
+        g_string_append_c (out, c);
+    }
+  return g_string_free (out, FALSE);
 }
 
 gchar *
@@ -418,4 +455,21 @@ popbell_pop3_capabilities_has_sasl (PopbellPop3Capabilities *capa, const gchar *
     if (g_ascii_strcasecmp (*m, mechanism) == 0)
       return TRUE;
   return FALSE;
+}
+
+PopbellPop3Capabilities *
+popbell_pop3_capabilities_copy (const PopbellPop3Capabilities *capa)
+{
+  PopbellPop3Capabilities *copy = popbell_pop3_capabilities_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, capa->caps);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->caps, g_strdup (key), g_strdup (value));
+  copy->login_delay = capa->login_delay;
+  copy->login_delay_per_user = capa->login_delay_per_user;
+  copy->expire = capa->expire;
+  copy->expire_per_user = capa->expire_per_user;
+  return copy;
 }

@@ -54,8 +54,13 @@ PopbellPop3ListEntry *popbell_pop3_parse_list_line (const gchar *line, gsize len
 /* A UIDL line "n uid" (also the text after +OK of "UIDL n"). */
 PopbellPop3ListEntry *popbell_pop3_parse_uidl_line (const gchar *line, gsize len, GError **error);
 
-/* RFC 1939 §7: 1 to 70 characters in 0x21..0x7E. */
-gboolean popbell_pop3_uid_is_valid (const gchar *uid, gsize len);
+/* Lenient where real servers are (RFC 1939 §7 says 1 to 70 characters in
+ * 0x21..0x7E): no controls, DEL or spaces, at most
+ * POPBELL_POP3_MAX_UID_LENGTH octets in the stored form. */
+gboolean popbell_pop3_uid_is_valid  (const gchar *uid, gsize len);
+/* The stored form of a valid UID: octets >= 0x80 as "%XX" (upper-case
+ * hex), the rest unchanged; NULL when not valid. */
+gchar   *popbell_pop3_uid_normalize (const gchar *uid, gsize len);
 
 /* The APOP timestamp "<...>" of a greeting's text, or NULL. Lenient about
  * the content (any printable ASCII but '<' '>'), strict about the length
@@ -73,6 +78,7 @@ typedef struct {
 
 PopbellPop3Capabilities *popbell_pop3_capabilities_new  (void);
 void                     popbell_pop3_capabilities_free (PopbellPop3Capabilities *capa);
+PopbellPop3Capabilities *popbell_pop3_capabilities_copy (const PopbellPop3Capabilities *capa);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellPop3Capabilities, popbell_pop3_capabilities_free)
 /* Add one CAPA line. Unknown capabilities are kept by name; a malformed
  * argument of a known one (LOGIN-DELAY, EXPIRE) is an error. */

@@ -83,6 +83,19 @@ popbell_pop3_stream_get_buffered (PopbellPop3Stream *self)
   return self->buf->len - self->start;
 }
 
+const gchar *
+popbell_pop3_stream_peek (PopbellPop3Stream *self, gsize *len)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_STREAM (self), NULL);
+  g_return_val_if_fail (len != NULL, NULL);
+
+  /* During a read, buf->len also counts the chunk being filled. */
+  *len = (self->task != NULL ? self->read_at : self->buf->len) - self->start;
+  if (*len == 0)
+    return NULL;
+  return (const gchar *) self->buf->data + self->start;
+}
+
 /* Returns TRUE when the task was completed from the buffer. */
 static gboolean
 try_extract_line (PopbellPop3Stream *self, GTask *task)

@@ -25,6 +25,8 @@ PopbellPop3Stream *popbell_pop3_stream_new (GInputStream *base);
 void   popbell_pop3_stream_set_base_stream (PopbellPop3Stream *self, GInputStream *base);
 /* Octets received but not yet returned as lines. */
 gsize  popbell_pop3_stream_get_buffered    (PopbellPop3Stream *self);
+/* (nullable) those octets (*len of them), valid until the next read. */
+const gchar *popbell_pop3_stream_peek      (PopbellPop3Stream *self, gsize *len);
 
 /* Read one line of at most @max_len octets including its terminator.
  *

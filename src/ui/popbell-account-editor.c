@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "popbell-account-editor.h"
+#include "popbell-oauth2-section.h"
 #include "popbell-resources.h"
 
 struct _PopbellAccountEditor
@@ -43,6 +44,7 @@ struct _PopbellAccountEditor
   GtkSpinner     *test_spinner;
   GtkWidget      *trust_button;
   GtkLabel       *test_label;
+  PopbellOAuth2Section *oauth2_section;  /* shown for auth=oauth2 */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellAccountEditor, popbell_account_editor, GTK_TYPE_WINDOW)
@@ -71,6 +73,7 @@ static const struct {
   { POPBELL_POP3_AUTH_USER, "user" },
   { POPBELL_POP3_AUTH_APOP, "apop" },
   { POPBELL_POP3_AUTH_SASL_PLAIN, "sasl-plain" },
+  { POPBELL_POP3_AUTH_OAUTH2, "oauth2" },
 };
 
 static guint16
@@ -283,6 +286,8 @@ build_account (PopbellAccountEditor  *self,
                                            gtk_toggle_button_get_active (self->insecure_check));
   popbell_account_set_tls_ca_file (account, *ca_file != '\0' ? ca_file : NULL);
   popbell_account_set_tls_pinned_sha256 (account, pin);
+  if (get_auth (self) == POPBELL_POP3_AUTH_OAUTH2)
+    popbell_oauth2_section_apply (self->oauth2_section, account);
 
   if (!popbell_account_validate (account, error))
     return NULL;
@@ -313,6 +318,7 @@ load_account (PopbellAccountEditor *self,
                                 popbell_account_get_allow_insecure_auth (account));
   gtk_entry_set_text (self->ca_file_entry, ca_file != NULL ? ca_file : "");
   gtk_entry_set_text (self->pin_entry, pin != NULL ? pin : "");
+  popbell_oauth2_section_load (self->oauth2_section, account);
 }
 
 static void
@@ -594,6 +600,34 @@ cancel_clicked_cb (PopbellAccountEditor *self)
   gtk_widget_destroy (GTK_WIDGET (self));
 }
 
+void
+popbell_account_editor_focus (PopbellAccountEditor      *self,
+                              PopbellAccountEditorFocus  focus,
+                              const GError              *problem)
+{
+  g_autofree gchar *fingerprint = NULL;
+
+  g_return_if_fail (POPBELL_IS_ACCOUNT_EDITOR (self));
+
+  if (focus == POPBELL_ACCOUNT_EDITOR_FOCUS_TRUST)
+    fingerprint = popbell_error_dup_certificate_sha256 (problem);
+
+  if (fingerprint == NULL)
+    {
+      if (focus != POPBELL_ACCOUNT_EDITOR_FOCUS_NONE)
+        gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+      if (problem != NULL)
+        gtk_label_set_text (self->test_label, problem->message);
+      return;
+    }
+
+  g_free (self->certificate);
+  self->certificate = g_steal_pointer (&fingerprint);
+  gtk_label_set_text (self->test_label, problem->message);
+  gtk_widget_show (self->trust_button);
+  gtk_widget_grab_focus (self->trust_button);
+}
+
 gboolean
 popbell_account_editor_is_busy (PopbellAccountEditor *self)
 {
@@ -693,10 +727,60 @@ popbell_account_editor_class_init (PopbellAccountEditorClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, cancel_clicked_cb);
 }
 
+/* auth=oauth2: the section instead of the password. */
+static void
+auth_changed_cb (PopbellAccountEditor *self)
+{
+  gboolean oauth2 = get_auth (self) == POPBELL_POP3_AUTH_OAUTH2;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->oauth2_section), oauth2);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->password_entry), !oauth2);
+  /* A password typed before would be sent as the token, or stored. */
+  if (oauth2)
+    gtk_entry_set_text (self->password_entry, "");
+}
+
+static void
+sign_in_requested_cb (PopbellAccountEditor *self)
+{
+  g_autoptr(PopbellAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *bad_field = NULL;
+
+  hide_error (self);
+  account = build_account (self, TRUE, &bad_field, &error);
+  if (account == NULL)
+    {
+      show_error (self, error->message, bad_field);
+      return;
+    }
+  popbell_oauth2_section_sign_in (self->oauth2_section, account);
+}
+
+/* The section goes right under the "Authentication" row of the grid. */
+static void
+add_oauth2_section (PopbellAccountEditor *self)
+{
+  GtkWidget *grid = gtk_widget_get_parent (GTK_WIDGET (self->auth_combo));
+  gint row = 0;
+
+  gtk_container_child_get (GTK_CONTAINER (grid), GTK_WIDGET (self->auth_combo),
+                           "top-attach", &row, NULL);
+  self->oauth2_section = POPBELL_OAUTH2_SECTION (popbell_oauth2_section_new ());
+  gtk_grid_insert_row (GTK_GRID (grid), row + 1);
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->oauth2_section), 0, row + 1, 2, 1);
+  g_signal_connect_object (self->oauth2_section, "sign-in-requested",
+                           G_CALLBACK (sign_in_requested_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->auth_combo, "changed", G_CALLBACK (auth_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  auth_changed_cb (self);
+}
+
 static void
 popbell_account_editor_init (PopbellAccountEditor *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  add_oauth2_section (self);
   gtk_adjustment_set_lower (gtk_spin_button_get_adjustment (self->interval_spin), min_interval ());
 }
 

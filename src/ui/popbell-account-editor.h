@@ -33,6 +33,21 @@ GtkWidget *popbell_account_editor_new (GtkWindow     *parent,
                                        PopbellEngine *engine,
                                        const gchar   *account_name);
 
+/* Where an editor opened for a problem starts. */
+typedef enum {
+  POPBELL_ACCOUNT_EDITOR_FOCUS_NONE,
+  POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD,  /* the password was rejected */
+  POPBELL_ACCOUNT_EDITOR_FOCUS_TRUST,     /* the certificate was refused */
+} PopbellAccountEditorFocus;
+
+/* Prepares the editor for the remedy of @problem (nullable, the account's
+ * last error): the password field focused, or the certificate that was
+ * refused offered to trust (the same flow as after Test connection: the
+ * user compares the fingerprint, then "Trust" pins it and tests again). */
+void       popbell_account_editor_focus (PopbellAccountEditor      *self,
+                                         PopbellAccountEditorFocus  focus,
+                                         const GError              *problem);
+
 /* TRUE while a test or a save runs, for tests. */
 gboolean   popbell_account_editor_is_busy (PopbellAccountEditor *self);
 

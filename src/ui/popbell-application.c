@@ -16,11 +16,7 @@
 #include "popbell-preview-window.h"
 #include "popbell-tray.h"
 #include "popbell-tray-text.h"
-#ifdef POPBELL_HAVE_APPINDICATOR
-#include "popbell-tray-appindicator.h"
-#endif
 
-#define SNI_WATCHER_NAME "org.kde.StatusNotifierWatcher"
 /* The notification slot of a configuration error (not an account). */
 #define CONFIG_PROBLEM_SLOT "accounts.ini"
 
@@ -36,15 +32,86 @@ struct _PopbellApplication
 
   guint            refresh_id;  /* idle source; 0: no refresh scheduled */
   guint            minute_id;   /* the tooltip's clock tick */
-  guint            watcher_id;  /* watch of the SNI watcher's name */
   guint            signal_ids[3];  /* SIGTERM, SIGINT, SIGHUP sources */
   GHashTable      *unseen;      /* account name → last unseen count, to withdraw */
+  GPtrArray       *announce_after_tray;  /* (element-type Announced) shown by the tray only */
   GError          *config_error;/* (owned) (nullable) the engine could not load */
+  guint            n_checked;   /* checks finished, for the debug log */
   gboolean         activated;   /* the first activation has happened */
+  gboolean         options_parsed;    /* the command line was valid */
   gboolean         open_preferences;  /* --preferences started us */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellApplication, popbell_application, GTK_TYPE_APPLICATION)
+
+static void schedule_refresh (PopbellApplication *self);
+
+/* The account's problem episode (SPEC §5 "Problems"), 0 when it has none:
+ * the engine decides what a problem is (three failed checks in a row, ten
+ * minutes, or at once for what only the user can fix) and numbers the
+ * episodes; the notifier notifies each number once. */
+static guint
+problem_episode (PopbellAccountStatus *status)
+{
+  if (!popbell_account_status_has_problem (status))
+    return 0;
+  return popbell_account_status_get_problem_episode (status);
+}
+
+/* At-least-once announcement (issue 7) --------------------------------------
+ *
+ * New messages stay "unannounced" in the engine's state until the user has
+ * been told: the notification was handed to the notification server, or,
+ * with none running, the tray showed the count. */
+
+typedef struct {
+  gchar *account;
+  GStrv  uids;
+} Announced;
+
+static void
+announced_free (Announced *announced)
+{
+  g_free (announced->account);
+  g_strfreev (announced->uids);
+  g_free (announced);
+}
+
+/* The one place that tells the engine. @uids NULL: every new message of
+ * the account (a notification that could not name them all). */
+static void
+mark_announced (PopbellApplication *self,
+                const gchar        *account_name,
+                const gchar *const *uids)
+{
+  g_debug ("Announced %s new message(s) of %s",
+           uids != NULL ? "the listed" : "all", account_name);
+  popbell_engine_mark_announced (self->engine, account_name, uids);
+}
+
+static void
+on_announced (PopbellNotifier    *notifier,
+              const gchar        *account,
+              GStrv               uids,
+              gboolean            shown,
+              PopbellApplication *self)
+{
+  Announced *announced;
+
+  if (self->engine == NULL)
+    return;
+  if (shown)
+    {
+      mark_announced (self, account, (const gchar *const *) uids);
+      return;
+    }
+  /* No server took it: announced once the tray shows the count. */
+  announced = g_new0 (Announced, 1);
+  announced->account = g_strdup (account);
+  announced->uids = g_strdupv (uids);
+  g_ptr_array_add (self->announce_after_tray, announced);
+  schedule_refresh (self);
+}
 
 /* Refresh of the tray and the problem notifications. Engine signals only set
  * a flag and add one idle, so that a burst of status changes (all accounts
@@ -55,7 +122,6 @@ refresh_now (PopbellApplication *self)
 {
   g_autoptr(GPtrArray) statuses = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   g_autofree PopbellTrayAccount *accounts = NULL;
   g_autofree gchar *title = NULL;
   g_autofree gchar *tooltip = NULL;
@@ -73,13 +139,12 @@ refresh_now (PopbellApplication *self)
       guint before;
 
       popbell_tray_account_init_from_status (a, status);
-      g_ptr_array_add (lines, popbell_tray_text_account_line (a, now));
       state.unseen += a->unseen;
-      state.attention |= a->needs_attention;
 
       if (self->notifier != NULL)
         {
-          popbell_notifier_update_problem (self->notifier, a->name, a->error, a->needs_attention);
+          popbell_notifier_update_problem (self->notifier, a->name, a->error,
+                                           problem_episode (status));
           /* Everything of this account was seen: its notification is stale. */
           before = GPOINTER_TO_UINT (g_hash_table_lookup (self->unseen, a->name));
           if (before > 0 && a->unseen == 0)
@@ -100,12 +165,23 @@ refresh_now (PopbellApplication *self)
       state.attention = TRUE;
     }
 
-  g_ptr_array_add (lines, NULL);
   state.title = title;
   state.tooltip = tooltip;
-  state.account_lines = (const gchar *const *) lines->pdata;
+  state.accounts = accounts;
+  state.n_accounts = statuses->len;
   if (self->tray != NULL)
-    popbell_tray_update (self->tray, &state);
+    {
+      popbell_tray_update (self->tray, &state);
+      for (guint i = 0; i < self->announce_after_tray->len; i++)
+        {
+          Announced *announced = g_ptr_array_index (self->announce_after_tray, i);
+
+          mark_announced (self, announced->account, (const gchar *const *) announced->uids);
+        }
+      g_ptr_array_set_size (self->announce_after_tray, 0);
+    }
+  /* Tests wait for this line: every decision of this refresh is made. */
+  g_debug ("Tray refreshed after %u checks", self->n_checked);
 }
 
 static gboolean
@@ -140,6 +216,23 @@ static void
 on_account_checked (PopbellEngine      *engine,
                     PopbellCheckResult *result,
                     PopbellApplication *self)
+{
+  const GError *error = popbell_check_result_get_error (result);
+
+  g_debug ("Checked %s: %s", popbell_check_result_get_account_name (result),
+           error != NULL ? error->message : "ok");
+  self->n_checked++;
+  if (self->notifier != NULL)
+    popbell_notifier_handle_result (self->notifier, result);
+  schedule_refresh (self);
+}
+
+/* New messages of an earlier run that were never announced (the applet
+ * ended first): announced now, like a check's. */
+static void
+on_announce (PopbellEngine      *engine,
+             PopbellCheckResult *result,
+             PopbellApplication *self)
 {
   if (self->notifier != NULL)
     popbell_notifier_handle_result (self->notifier, result);
@@ -183,6 +276,32 @@ open_preferences (PopbellApplication *self)
       g_object_add_weak_pointer (G_OBJECT (self->preferences), (gpointer *) &self->preferences);
     }
   gtk_window_present (GTK_WINDOW (self->preferences));
+}
+
+/* "Fix…" and "Trust this certificate…" of a problem notification: the
+ * account's editor over the preferences, ready for the remedy. */
+static void
+edit_account (PopbellApplication       *self,
+              const gchar              *account_name,
+              PopbellAccountEditorFocus focus)
+{
+  g_autoptr(PopbellAccountStatus) status = popbell_engine_dup_status (self->engine, account_name);
+
+  open_preferences (self);
+  if (status == NULL)
+    return;   /* removed meanwhile: the preferences show what there is */
+  popbell_preferences_window_edit_account (POPBELL_PREFERENCES_WINDOW (self->preferences),
+                                           account_name, focus,
+                                           popbell_account_status_get_error (status));
+}
+
+/* "Try again": the one thing besides a changed setting that lifts an
+ * authentication hold (SPEC §5 "Schedule"). */
+static void
+retry_account (PopbellApplication *self,
+               const gchar        *account_name)
+{
+  popbell_engine_retry_account (self->engine, account_name);
 }
 
 static void
@@ -298,39 +417,22 @@ on_notification_action (PopbellNotifier    *notifier,
     {
       for (guint i = 0; i < n_uids; i++)
         popbell_engine_mark_seen (self->engine, account, uids[i]);
+      /* A notification that could list no message (headers not fetched)
+       * stood for that account's new mail: that account, never all. */
       if (n_uids == 0)
-        popbell_engine_mark_all_seen (self->engine);
+        popbell_engine_mark_account_seen (self->engine, account);
     }
   else if (g_str_equal (action, "open-mail-client"))
     launch_mail_client (self);
   else if (g_str_equal (action, "preferences"))
     open_preferences (self);
+  else if (g_str_equal (action, "fix"))
+    edit_account (self, account, POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD);
+  else if (g_str_equal (action, "trust"))
+    edit_account (self, account, POPBELL_ACCOUNT_EDITOR_FOCUS_TRUST);
+  else if (g_str_equal (action, "retry"))
+    retry_account (self, account);
 }
-
-/* Tray choice --------------------------------------------------------------- */
-
-#ifdef POPBELL_HAVE_APPINDICATOR
-/* A panel with a StatusNotifierItem host started after us (or restarted):
- * move from the XEmbed icon to the StatusNotifierItem. The other way round
- * is the library's own fallback. */
-static void
-on_sni_watcher_appeared (GDBusConnection *connection,
-                         const gchar     *name,
-                         const gchar     *name_owner,
-                         gpointer         user_data)
-{
-  PopbellApplication *self = user_data;
-
-  if (self->tray == NULL || g_strcmp0 (popbell_tray_get_name (self->tray), "status-icon") != 0 ||
-      g_getenv ("POPBELL_TRAY") != NULL)
-    return;
-
-  g_debug ("A StatusNotifierWatcher appeared: switching the tray to AppIndicator");
-  g_clear_object (&self->tray);
-  self->tray = popbell_tray_appindicator_new (G_ACTION_GROUP (self));
-  schedule_refresh (self);
-}
-#endif
 
 /* Signals ------------------------------------------------------------------- */
 
@@ -373,9 +475,11 @@ popbell_application_startup (GApplication *app)
 
   self->notifier = popbell_notifier_new ();
   g_signal_connect (self->notifier, "action-invoked", G_CALLBACK (on_notification_action), self);
+  g_signal_connect (self->notifier, "announced", G_CALLBACK (on_announced), self);
 
   self->engine = popbell_engine_new ();
   g_signal_connect (self->engine, "account-checked", G_CALLBACK (on_account_checked), self);
+  g_signal_connect (self->engine, "announce", G_CALLBACK (on_announce), self);
   g_signal_connect (self->engine, "status-changed", G_CALLBACK (on_status_changed), self);
   g_signal_connect (self->engine, "accounts-changed", G_CALLBACK (on_accounts_changed), self);
 
@@ -385,17 +489,12 @@ popbell_application_startup (GApplication *app)
     {
       /* Not a crash and not a silent tray: the sentence names the line. */
       g_warning ("%s", error->message);
-      popbell_notifier_update_problem (self->notifier, CONFIG_PROBLEM_SLOT, error, TRUE);
+      popbell_notifier_update_problem (self->notifier, CONFIG_PROBLEM_SLOT, error, 1);
       self->config_error = g_steal_pointer (&error);
     }
 
   self->tray = popbell_tray_new_for_session (G_ACTION_GROUP (self));
   g_debug ("Tray: %s", popbell_tray_get_name (self->tray));
-#ifdef POPBELL_HAVE_APPINDICATOR
-  self->watcher_id = g_bus_watch_name (G_BUS_TYPE_SESSION, SNI_WATCHER_NAME,
-                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                       on_sni_watcher_appeared, NULL, self, NULL);
-#endif
   self->minute_id = g_timeout_add_seconds (60, minute_tick, self);
   refresh_now (self);
 
@@ -442,11 +541,6 @@ popbell_application_shutdown (GApplication *app)
   g_clear_handle_id (&self->minute_id, g_source_remove);
   for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
     g_clear_handle_id (&self->signal_ids[i], g_source_remove);
-  if (self->watcher_id != 0)
-    {
-      g_bus_unwatch_name (self->watcher_id);
-      self->watcher_id = 0;
-    }
   if (self->engine != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->engine, self);
@@ -512,6 +606,7 @@ popbell_application_handle_local_options (GApplication *app,
   gboolean json = FALSE;
   g_autoptr(GError) error = NULL;
 
+  self->options_parsed = TRUE;
   if (g_variant_dict_contains (options, "version"))
     {
       g_print ("popbell %s\n", PACKAGE_VERSION);
@@ -534,6 +629,8 @@ popbell_application_handle_local_options (GApplication *app,
     return popbell_cli_set_password (account);
   if (g_variant_dict_lookup (options, "show-newest", "&s", &account))
     return popbell_cli_show_newest (account);
+  if (g_variant_dict_lookup (options, "sign-in", "&s", &account))
+    return popbell_cli_sign_in (account);
 
   if (g_variant_dict_contains (options, "check-now"))
     return remote_check_now (app);
@@ -559,12 +656,32 @@ popbell_application_handle_local_options (GApplication *app,
   return -1;
 }
 
+/* GApplication ends with status 1 on a command line it cannot parse (an
+ * unknown option, a missing argument); SPEC §2 gives usage errors 2, so
+ * scripts can tell them from a failed check. */
+static gboolean
+popbell_application_local_command_line (GApplication   *app,
+                                        gchar        ***arguments,
+                                        gint           *exit_status)
+{
+  PopbellApplication *self = POPBELL_APPLICATION (app);
+  gboolean handled;
+
+  handled = G_APPLICATION_CLASS (popbell_application_parent_class)->local_command_line (app,
+                                                                                       arguments,
+                                                                                       exit_status);
+  if (handled && *exit_status != 0 && !self->options_parsed)
+    *exit_status = 2;
+  return handled;
+}
+
 static void
 popbell_application_finalize (GObject *object)
 {
   PopbellApplication *self = POPBELL_APPLICATION (object);
 
   g_hash_table_unref (self->unseen);
+  g_ptr_array_unref (self->announce_after_tray);
   g_clear_error (&self->config_error);
 
   G_OBJECT_CLASS (popbell_application_parent_class)->finalize (object);
@@ -578,6 +695,7 @@ popbell_application_class_init (PopbellApplicationClass *klass)
 
   object_class->finalize = popbell_application_finalize;
   app_class->handle_local_options = popbell_application_handle_local_options;
+  app_class->local_command_line = popbell_application_local_command_line;
   app_class->startup = popbell_application_startup;
   app_class->activate = popbell_application_activate;
   app_class->shutdown = popbell_application_shutdown;
@@ -596,6 +714,9 @@ static const GOptionEntry option_entries[] = {
     N_("Read the password of account NAME from standard input and store it in the keyring"), N_("NAME") },
   { "show-newest", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Print the newest message of account NAME"), N_("NAME") },
+  { "sign-in", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Sign in account NAME (OAuth 2.0) in the browser and store the refresh token in the keyring"),
+    N_("NAME") },
   { "preferences", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Open the preferences window"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -607,6 +728,7 @@ static void
 popbell_application_init (PopbellApplication *self)
 {
   self->unseen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->announce_after_tray = g_ptr_array_new_with_free_func ((GDestroyNotify) announced_free);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
 }
 

@@ -3,9 +3,7 @@
  */
 #include "popbell-config.h"
 
-#include <errno.h>
 #include <gdk/gdk.h>
-#include <glib/gstdio.h>
 #include <pango/pangocairo.h>
 
 #include "popbell-badge.h"
@@ -14,8 +12,8 @@
 
 #define TRAY_ICON_RESOURCE_DIR "/io/github/popbell/Popbell/tray/"
 
-static const gchar *
-variant_icon_name (PopbellBadgeVariant variant)
+const gchar *
+popbell_badge_variant_icon_name (PopbellBadgeVariant variant)
 {
   switch (variant)
     {
@@ -33,7 +31,8 @@ GdkPixbuf *
 popbell_badge_load_base (PopbellBadgeVariant variant,
                          gint                size)
 {
-  g_autofree gchar *path = g_strconcat (TRAY_ICON_RESOURCE_DIR, variant_icon_name (variant),
+  g_autofree gchar *path = g_strconcat (TRAY_ICON_RESOURCE_DIR,
+                                        popbell_badge_variant_icon_name (variant),
                                         ".svg", NULL);
   g_autoptr(GError) error = NULL;
   GdkPixbuf *pixbuf;
@@ -156,60 +155,4 @@ popbell_badge_render (GdkPixbuf *base,
   result = gdk_pixbuf_get_from_surface (surface, 0, 0, size, size);
   cairo_surface_destroy (surface);
   return result;
-}
-
-gchar *
-popbell_badge_dup_cache_dir (void)
-{
-  return g_build_filename (g_get_user_cache_dir (), "popbell", "icons", NULL);
-}
-
-gchar *
-popbell_badge_write_icon (const gchar         *dir,
-                          PopbellBadgeVariant  variant,
-                          guint                count,
-                          gint                 size,
-                          GError             **error)
-{
-  g_autoptr(GdkPixbuf) base = NULL;
-  g_autoptr(GdkPixbuf) icon = NULL;
-  g_autofree gchar *text = popbell_tray_text_count (count);
-  g_autofree gchar *name = NULL;
-  g_autofree gchar *file = NULL;
-  g_autofree gchar *basename = NULL;
-  gchar *buffer = NULL;
-  gsize length = 0;
-
-  g_return_val_if_fail (dir != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  /* "99+" would make an odd file name; the count is capped the same way. */
-  name = g_strdup_printf ("%s-%s-%d", variant_icon_name (variant),
-                          *text == '\0' ? "0" : (count > 99 ? "100" : text), size);
-  basename = g_strconcat (name, ".png", NULL);
-  file = g_build_filename (dir, basename, NULL);
-  if (g_file_test (file, G_FILE_TEST_IS_REGULAR))
-    return g_steal_pointer (&name);
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "Cannot create %s: %s", dir, g_strerror (saved));
-      return NULL;
-    }
-
-  base = popbell_badge_load_base (variant, size);
-  icon = popbell_badge_render (base, count, size);
-  if (!gdk_pixbuf_save_to_buffer (icon, &buffer, &length, "png", error, NULL))
-    return NULL;
-  /* Atomic, so that a host reading the file never sees half a PNG. */
-  if (!g_file_set_contents (file, buffer, length, error))
-    {
-      g_free (buffer);
-      return NULL;
-    }
-  g_free (buffer);
-  return g_steal_pointer (&name);
 }

@@ -27,17 +27,8 @@ GdkPixbuf *popbell_badge_render (GdkPixbuf *base,
                                  guint      count,
                                  gint       size);
 
-/* $XDG_CACHE_HOME/popbell/icons (SPEC §3: rendered tray icons may be lost). */
-gchar *popbell_badge_dup_cache_dir (void);
-
-/* Renders @variant with @count at @size into @dir (created if needed) as
- * NAME.png and returns NAME, an icon name for a tray host that is given @dir
- * as its icon theme path. The name changes with the picture, because hosts
- * cache icons by name. Errors: G_IO_ERROR, G_FILE_ERROR, GDK_PIXBUF_ERROR. */
-gchar *popbell_badge_write_icon (const gchar         *dir,
-                                 PopbellBadgeVariant  variant,
-                                 guint                count,
-                                 gint                 size,
-                                 GError             **error);
+/* The themed icon name of @variant ("popbell-tray", "popbell-tray-new",
+ * "popbell-tray-attention"), installed in hicolor. */
+const gchar *popbell_badge_variant_icon_name (PopbellBadgeVariant variant);
 
 G_END_DECLS

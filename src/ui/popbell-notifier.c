@@ -7,8 +7,8 @@
 #include <libnotify/notify.h>
 
 #include "popbell-mail-summary.h"
+#include "popbell-notifier-text.h"
 #include "popbell-notifier.h"
-#include "popbell-tray-text.h"
 
 #define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
 #define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
@@ -110,11 +110,17 @@ typedef struct {
   guint      new_count;
   GPtrArray *messages;   /* (element-type PopbellMailSummary) (nullable) owned */
   GError    *problem;    /* (nullable) owned */
+  GPtrArray *announce;   /* (element-type utf8) owned: every new UID this job
+                          * announces, also those without known headers and
+                          * those of jobs it replaced in the queue */
+  gboolean   announce_all;  /* @announce misses some: it stands for all the
+                             * account's new mail */
 
   /* formatted on the owner's thread, used on the libnotify thread */
   gchar     *summary;
   gchar     *body;
   gboolean   with_actions;
+  PopbellNotifierRemedy remedy;
   GStrv      uids;
 
   /* result, set on the libnotify thread */
@@ -129,6 +135,7 @@ job_free (Job *job)
   g_free (job->account);
   g_clear_pointer (&job->messages, g_ptr_array_unref);
   g_clear_error (&job->problem);
+  g_clear_pointer (&job->announce, g_ptr_array_unref);
   g_free (job->summary);
   g_free (job->body);
   g_strfreev (job->uids);
@@ -280,7 +287,29 @@ run_job (gpointer data)
         }
       else if (job->with_actions)
         {
-          add_action (n, job, "default", "preferences", _("Preferences"));
+          /* The remedy where the user is (SPEC §5 "Problems"): a button
+           * that opens it, never a command line. */
+          switch (job->remedy)
+            {
+            case POPBELL_NOTIFIER_REMEDY_FIX_RETRY:
+              add_action (n, job, "default", "fix", _("Fix…"));
+              add_action (n, job, "fix", "fix", _("Fix…"));
+              add_action (n, job, "retry", "retry", _("Try again"));
+              break;
+            case POPBELL_NOTIFIER_REMEDY_TRUST:
+              add_action (n, job, "default", "trust", _("Trust this certificate…"));
+              add_action (n, job, "trust", "trust", _("Trust this certificate…"));
+              break;
+            case POPBELL_NOTIFIER_REMEDY_FIX:
+              add_action (n, job, "default", "fix", _("Fix…"));
+              add_action (n, job, "fix", "fix", _("Fix…"));
+              break;
+            case POPBELL_NOTIFIER_REMEDY_PREFERENCES:
+            case POPBELL_NOTIFIER_REMEDY_NONE:
+            default:
+              add_action (n, job, "default", "preferences", _("Preferences"));
+              break;
+            }
         }
 
       job->ok = notify_notification_show (n, &error);
@@ -315,7 +344,7 @@ struct _PopbellNotifier
 
   GQueue           pending;       /* (element-type Job) (owned): ≤ 1 per slot */
   Job             *in_flight;     /* (owned by the thread while non-NULL) */
-  GHashTable      *problem_episodes;   /* account names notified of a problem */
+  GHashTable      *problem_episodes;   /* account name → episode notified (guint) */
 };
 
 G_DEFINE_FINAL_TYPE (PopbellNotifier, popbell_notifier, G_TYPE_OBJECT)
@@ -323,6 +352,7 @@ G_DEFINE_FINAL_TYPE (PopbellNotifier, popbell_notifier, G_TYPE_OBJECT)
 enum {
   SIGNAL_ACTION_INVOKED,
   SIGNAL_SENT,
+  SIGNAL_ANNOUNCED,
   N_SIGNALS
 };
 
@@ -360,6 +390,21 @@ deliver_job_done (gpointer data)
   self->in_flight = NULL;
   if (job->kind != JOB_FORGET)
     g_signal_emit (self, signals[SIGNAL_SENT], 0, job->slot, job->ok);
+  if (job->kind == JOB_MAIL)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) uids = NULL;
+
+      /* A notification that could not name every message it counted
+       * (headers not fetched) stood for all of the account's new mail. */
+      if (!job->announce_all)
+        {
+          for (guint i = 0; i < job->announce->len; i++)
+            g_strv_builder_add (builder, g_ptr_array_index (job->announce, i));
+          uids = g_strv_builder_end (builder);
+        }
+      g_signal_emit (self, signals[SIGNAL_ANNOUNCED], 0, job->account, uids, job->ok);
+    }
   dispatch (self);
   /* job_free runs as the destroy notify of this source. */
   return G_SOURCE_REMOVE;
@@ -376,15 +421,19 @@ format_job (PopbellNotifier *self,
     {
       g_autoptr(GStrvBuilder) uids = g_strv_builder_new ();
 
-      popbell_tray_text_new_mail (job->account, job->new_count, job->messages, markup,
-                                  &job->summary, &job->body);
-      for (guint i = 0; job->messages != NULL && i < job->messages->len; i++)
-        g_strv_builder_add (uids, popbell_mail_summary_get_uid (g_ptr_array_index (job->messages, i)));
+      popbell_notifier_text_new_mail (job->account, job->new_count, job->messages, markup,
+                                      &job->summary, &job->body);
+      /* The actions stand for every message announced, listed or not:
+       * "Mark as seen" marks what the notification told of; none named
+       * when it could not name them all (then: the whole account). */
+      for (guint i = 0; !job->announce_all && i < job->announce->len; i++)
+        g_strv_builder_add (uids, g_ptr_array_index (job->announce, i));
       job->uids = g_strv_builder_end (uids);
     }
   else if (job->kind == JOB_PROBLEM)
     {
-      popbell_tray_text_problem (job->account, job->problem, markup, &job->summary, &job->body);
+      job->remedy = popbell_notifier_text_problem (job->account, job->problem, markup,
+                                                   &job->summary, &job->body);
       job->uids = g_new0 (gchar *, 1);
     }
 }
@@ -422,6 +471,14 @@ enqueue (PopbellNotifier *self,
 
       if (g_strcmp0 (old->slot, job->slot) == 0)
         {
+          /* What the old one would have announced is announced by the
+           * new one, or it would never be marked announced. */
+          if (old->kind == JOB_MAIL && job->kind == JOB_MAIL)
+            {
+              for (guint i = 0; i < old->announce->len; i++)
+                g_ptr_array_add (job->announce, g_strdup (g_ptr_array_index (old->announce, i)));
+              job->announce_all |= old->announce_all;
+            }
           l->data = job;
           job_free (old);
           dispatch (self);
@@ -440,16 +497,18 @@ job_new (JobKind      kind,
   Job *job = g_new0 (Job, 1);
 
   job->kind = kind;
+  job->announce = g_ptr_array_new_with_free_func (g_free);
   job->account = g_strdup (account_name);
   job->slot = g_strconcat (prefix, account_name, NULL);
   return job;
 }
 
 void
-popbell_notifier_new_mail (PopbellNotifier *self,
-                           const gchar     *account_name,
-                           guint            new_count,
-                           GPtrArray       *messages)
+popbell_notifier_new_mail (PopbellNotifier    *self,
+                           const gchar        *account_name,
+                           guint               new_count,
+                           GPtrArray          *messages,
+                           const gchar *const *announce)
 {
   Job *job;
 
@@ -463,7 +522,17 @@ popbell_notifier_new_mail (PopbellNotifier *self,
   job->new_count = new_count;
   job->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_mail_summary_unref);
   for (guint i = 0; messages != NULL && i < messages->len; i++)
-    g_ptr_array_add (job->messages, popbell_mail_summary_ref (g_ptr_array_index (messages, i)));
+    {
+      PopbellMailSummary *mail = g_ptr_array_index (messages, i);
+
+      g_ptr_array_add (job->messages, popbell_mail_summary_ref (mail));
+      if (popbell_mail_summary_get_uid (mail) != NULL)
+        g_ptr_array_add (job->announce, g_strdup (popbell_mail_summary_get_uid (mail)));
+    }
+  for (guint i = 0; announce != NULL && announce[i] != NULL; i++)
+    if (!g_ptr_array_find_with_equal_func (job->announce, announce[i], g_str_equal, NULL))
+      g_ptr_array_add (job->announce, g_strdup (announce[i]));
+  job->announce_all = job->announce->len < new_count;
   enqueue (self, job);
 }
 
@@ -481,31 +550,33 @@ popbell_notifier_handle_result (PopbellNotifier    *self,
 
   popbell_notifier_new_mail (self, popbell_check_result_get_account_name (result),
                              popbell_check_result_get_new_count (result),
-                             popbell_check_result_get_new_messages (result));
+                             popbell_check_result_get_new_messages (result), NULL);
 }
 
 void
 popbell_notifier_update_problem (PopbellNotifier *self,
                                  const gchar     *account_name,
                                  const GError    *error,
-                                 gboolean         needs_attention)
+                                 guint            episode)
 {
   Job *job;
 
   g_return_if_fail (POPBELL_IS_NOTIFIER (self));
   g_return_if_fail (account_name != NULL);
 
-  if (!needs_attention)
+  if (episode == 0)
     {
-      /* The episode is over: next time is a new one. */
+      /* The episode is over: its notification goes. */
       if (g_hash_table_remove (self->problem_episodes, account_name))
         enqueue (self, job_new (JOB_CLOSE, "problem:", account_name));
       return;
     }
 
-  if (g_hash_table_contains (self->problem_episodes, account_name))
+  /* Every retry reports the problem again: one notification per episode. */
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (self->problem_episodes, account_name)) == episode)
     return;
-  g_hash_table_add (self->problem_episodes, g_strdup (account_name));
+  g_hash_table_insert (self->problem_episodes, g_strdup (account_name), GUINT_TO_POINTER (episode));
+  g_debug ("Problem notification for %s, episode %u", account_name, episode);
 
   job = job_new (JOB_PROBLEM, "problem:", account_name);
   job->problem = error != NULL ? g_error_copy (error) : NULL;
@@ -676,6 +747,10 @@ popbell_notifier_class_init (PopbellNotifierClass *klass)
   signals[SIGNAL_SENT] =
     g_signal_new ("sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  signals[SIGNAL_ANNOUNCED] =
+    g_signal_new ("announced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  G_TYPE_STRING, G_TYPE_STRV, G_TYPE_BOOLEAN);
 }
 
 static void

@@ -185,7 +185,7 @@ editor_saved_cb (PopbellPreferencesWindow *self,
   refresh_accounts (self, account_name);
 }
 
-static void
+static GtkWidget *
 open_editor (PopbellPreferencesWindow *self,
              const gchar              *account_name)
 {
@@ -194,6 +194,22 @@ open_editor (PopbellPreferencesWindow *self,
   g_signal_connect_object (editor, "saved", G_CALLBACK (editor_saved_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (editor));
+  return editor;
+}
+
+void
+popbell_preferences_window_edit_account (PopbellPreferencesWindow  *self,
+                                         const gchar               *account_name,
+                                         PopbellAccountEditorFocus  focus,
+                                         const GError              *problem)
+{
+  GtkWidget *editor;
+
+  g_return_if_fail (POPBELL_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (account_name != NULL);
+
+  editor = open_editor (self, account_name);
+  popbell_account_editor_focus (POPBELL_ACCOUNT_EDITOR (editor), focus, problem);
 }
 
 static void

@@ -5,6 +5,7 @@
 
 #include <gtk/gtk.h>
 
+#include "popbell-account-editor.h"
 #include "popbell-engine.h"
 
 G_BEGIN_DECLS
@@ -27,5 +28,12 @@ GtkWidget *popbell_preferences_window_new (GtkApplication *app,
 /* Writes a pending mail client command now (it is otherwise saved shortly
  * after typing stops, and when the window closes). */
 void       popbell_preferences_window_flush (PopbellPreferencesWindow *self);
+
+/* Opens the editor of @account_name over the window, prepared for the
+ * remedy of @problem (nullable): see popbell_account_editor_focus(). */
+void       popbell_preferences_window_edit_account (PopbellPreferencesWindow  *self,
+                                                    const gchar               *account_name,
+                                                    PopbellAccountEditorFocus  focus,
+                                                    const GError              *problem);
 
 G_END_DECLS

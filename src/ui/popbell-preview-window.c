@@ -236,8 +236,9 @@ format_date (GDateTime *date)
 
   local = g_date_time_to_local (date);
   /* TRANSLATORS: strftime-like format of the message date in the preview,
-   * see g_date_time_format(); e.g. "Thu, 26 Nov 2026, 10:00" */
-  return g_date_time_format (local, _("%a, %e %b %Y, %H:%M"));
+   * see g_date_time_format(); e.g. "Thu, 3 Dec 2026, 10:00" (%-d: the day
+   * without padding; %e would pad it with a space) */
+  return g_date_time_format (local, _("%a, %-d %b %Y, %H:%M"));
 }
 
 static GtkWidget *
@@ -353,6 +354,27 @@ display_message (PopbellPreviewWindow *self)
   gtk_stack_set_visible_child_name (self->stack, "message");
 }
 
+/* Showing a message acknowledges it (SPEC §5 "Preview"): it leaves the
+ * unseen list and the count on the icon drops. It keeps its place in the
+ * window's list, so that "previous" still leads back to it. */
+static void
+acknowledge_current (PopbellPreviewWindow *self)
+{
+  PreviewItem *item = current_item (self);
+  g_autofree gchar *account = NULL;
+  g_autofree gchar *uid = NULL;
+
+  if (item == NULL || !item->unseen || item->uid == NULL)
+    return;
+
+  /* Copies: mark_seen emits ::status-changed, whose handler may touch the
+   * list while the engine still reads the strings. */
+  account = g_strdup (item->account);
+  uid = g_strdup (item->uid);
+  item->unseen = FALSE;
+  popbell_engine_mark_seen (self->engine, account, uid);
+}
+
 static void
 fetch_cb (GObject      *source,
           GAsyncResult *result,
@@ -387,6 +409,7 @@ fetch_cb (GObject      *source,
   g_clear_pointer (&self->message, popbell_message_unref);
   self->message = g_steal_pointer (&message);
   display_message (self);
+  acknowledge_current (self);
   update_controls (self);
 }
 
@@ -533,30 +556,37 @@ popbell_preview_window_is_busy (PopbellPreviewWindow *self)
   return self->cancellable != NULL;
 }
 
-/* New mail or seen elsewhere (tray, notification): refresh the list but
- * stay on the message shown. */
+/* New mail or seen elsewhere (tray, notification): new unseen messages
+ * join the list at the front (newest first); the messages already in it
+ * stay where they are, seen or not, so that the user's place and
+ * previous/next still hold. */
 static void
 engine_status_changed_cb (PopbellPreviewWindow *self,
                           const gchar          *account_name)
 {
+  g_autoptr(GPtrArray) unseen = NULL;
   PreviewItem *item = current_item (self);
-  g_autofree gchar *account = NULL;
-  g_autofree gchar *uid = NULL;
-  gint found;
+  guint added = 0;
 
   if (item == NULL || item->uid == NULL)
     return;
 
-  account = g_strdup (item->account);
-  uid = g_strdup (item->uid);
-  reload_items (self);
-  found = find_item (self, account, uid);
-  if (found < 0)
+  unseen = popbell_engine_list_unseen (self->engine);
+  for (guint i = 0; i < self->items->len; i++)
+    ((PreviewItem *) g_ptr_array_index (self->items, i))->unseen = FALSE;
+  for (guint i = 0; i < unseen->len; i++)
     {
-      g_ptr_array_insert (self->items, 0, preview_item_new (account, uid, FALSE));
-      found = 0;
+      PopbellMailSummary *summary = g_ptr_array_index (unseen, i);
+      const gchar *account = popbell_mail_summary_get_account_name (summary);
+      const gchar *uid = popbell_mail_summary_get_uid (summary);
+      gint found = find_item (self, account, uid);
+
+      if (found >= 0)
+        ((PreviewItem *) g_ptr_array_index (self->items, found))->unseen = TRUE;
+      else
+        g_ptr_array_insert (self->items, added++, preview_item_new (account, uid, TRUE));
     }
-  self->position = (guint) found;
+  self->position += added;
   update_controls (self);
 }
 

@@ -4,6 +4,10 @@
 #include "popbell-config.h"
 
 #include <glib/gi18n.h>
+#include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
 
 #include "popbell-badge.h"
 #include "popbell-tray-status-icon.h"
@@ -40,8 +44,6 @@ redraw (PopbellTrayStatusIcon *self,
   g_autoptr(GdkPixbuf) base = NULL;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
 
-  if (size <= 0)
-    size = 22;
   if (size == self->drawn_size && self->unseen == self->drawn_unseen &&
       self->variant == self->drawn_variant)
     return;
@@ -85,6 +87,32 @@ on_popup_menu (GtkStatusIcon         *icon,
   G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
+/* GDK counts a toplevel's paint freezes: created frozen when GTK maps the
+ * window itself, thawed on its MapNotify. A GtkPlug (the status icon's
+ * window) is never mapped by GTK: the XEmbed tray maps it, and the thaw on
+ * that MapNotify has nothing to undo — "Gdk-CRITICAL:
+ * gdk_window_thaw_toplevel_updates: assertion … failed" at every start.
+ * Freezing once before the main loop runs balances it; the window is not
+ * shown anywhere until the tray maps it, which thaws it. */
+static void
+balance_plug_freeze (GtkStatusIcon *icon)
+{
+#ifdef GDK_WINDOWING_X11
+  GdkDisplay *display = gdk_display_get_default ();
+  GdkWindow *window;
+  guint32 xid;
+
+  if (!GDK_IS_X11_DISPLAY (display))
+    return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  xid = gtk_status_icon_get_x11_window_id (icon);
+  window = xid != 0 ? gdk_x11_window_lookup_for_display (GDK_X11_DISPLAY (display), xid) : NULL;
+  if (window != NULL)
+    gdk_window_freeze_toplevel_updates_libgtk_only (window);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+#endif
+}
+
 static void
 popbell_tray_status_icon_update (PopbellTray            *tray,
                                  const PopbellTrayState *state)
@@ -93,7 +121,7 @@ popbell_tray_status_icon_update (PopbellTray            *tray,
   gint size;
 
   self->unseen = state->unseen;
-  if (state->attention)
+  if (popbell_tray_state_has_problem (state))
     self->variant = POPBELL_BADGE_VARIANT_ATTENTION;
   else if (state->unseen > 0)
     self->variant = POPBELL_BADGE_VARIANT_NEW;
@@ -106,8 +134,9 @@ popbell_tray_status_icon_update (PopbellTray            *tray,
   gtk_status_icon_set_title (self->icon, state->title);
   G_GNUC_END_IGNORE_DEPRECATIONS
 
-  redraw (self, size);
-  popbell_tray_menu_set_status_lines (self->menu, state->account_lines);
+  if (size > 0)
+    redraw (self, size);
+  popbell_tray_menu_set_accounts (self->menu, state->accounts, state->n_accounts);
 }
 
 static const gchar *
@@ -190,9 +219,9 @@ popbell_tray_status_icon_new (GActionGroup *actions)
 
   self->variant = POPBELL_BADGE_VARIANT_NORMAL;
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  redraw (self, gtk_status_icon_get_size (self->icon));
   gtk_status_icon_set_visible (self->icon, TRUE);
   G_GNUC_END_IGNORE_DEPRECATIONS
+  balance_plug_freeze (self->icon);
 
   return POPBELL_TRAY (self);
 }

@@ -68,7 +68,7 @@ count_attention (const PopbellTrayAccount *accounts,
   *unseen_total = 0;
   for (guint i = 0; i < n_accounts; i++)
     {
-      if (accounts[i].needs_attention)
+      if (accounts[i].needs_attention || accounts[i].problem)
         n++;
       /* Saturate rather than wrap: the count is shown, never computed with. */
       if (G_MAXUINT - *unseen_total > accounts[i].unseen)
@@ -142,11 +142,13 @@ format_interval (guint seconds)
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u min", "%u min", seconds), seconds);
 }
 
+/* @now NULL: without times (only next_check_state() passes it). */
 static gchar *
 next_check_text (const PopbellTrayAccount *a,
                  GDateTime                *now)
 {
-  g_autofree gchar *when = a->next_check != NULL ? format_time (a->next_check, now) : NULL;
+  g_autofree gchar *when = (a->next_check != NULL && now != NULL)
+                             ? format_time (a->next_check, now) : NULL;
   g_autofree gchar *delay = NULL;
 
   switch (a->next_reason)
@@ -235,6 +237,75 @@ popbell_tray_text_account_line (const PopbellTrayAccount *a,
   g_ptr_array_add (parts, NULL);
   joined = g_strjoinv (" · ", (gchar **) parts->pdata);
   /* TRANSLATORS: an account's line in the tray: "NAME: state · times" */
+  return g_strdup_printf (_("%s: %s"), a->name, joined);
+}
+
+/* The parts of next_check_text() that do not change from one routine check
+ * to the next: NULL for a plain interval, a running check, a login delay
+ * (the server's pace is the normal state) and a retry after a failure (the
+ * failure itself is the state). */
+static gchar *
+next_check_state (const PopbellTrayAccount *a)
+{
+  switch (a->next_reason)
+    {
+    case POPBELL_NEXT_CHECK_OFFLINE:
+    case POPBELL_NEXT_CHECK_KEYRING:
+    case POPBELL_NEXT_CHECK_HELD:
+    case POPBELL_NEXT_CHECK_DISABLED:
+      /* next_check_text() prints no time for these. */
+      return next_check_text (a, NULL);
+    case POPBELL_NEXT_CHECK_INTERVAL:
+    case POPBELL_NEXT_CHECK_LOGIN_DELAY:
+    case POPBELL_NEXT_CHECK_BACKOFF:
+    case POPBELL_NEXT_CHECK_RUNNING:
+    default:
+      return NULL;
+    }
+}
+
+gchar *
+popbell_tray_text_account_state (const PopbellTrayAccount *a)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *next = NULL;
+  g_autofree gchar *joined = NULL;
+
+  g_return_val_if_fail (a != NULL && a->name != NULL, NULL);
+
+  if (a->error != NULL)
+    {
+      g_ptr_array_add (parts, g_strdup (popbell_tray_text_error_phrase (a->error)));
+      if (a->unseen > 0)
+        g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new",
+                                                              "%u new", a->unseen), a->unseen));
+    }
+  else if (a->last_success != NULL)
+    {
+      g_autofree gchar *unseen = NULL;
+
+      if (a->unseen == 0)
+        unseen = g_strdup (_("no new mail"));
+      else
+        unseen = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new", "%u new", a->unseen),
+                                  a->unseen);
+      g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%s, %u on server",
+                                                            "%s, %u on server", a->messages),
+                                               unseen, a->messages));
+    }
+  else if (a->next_reason != POPBELL_NEXT_CHECK_DISABLED)
+    g_ptr_array_add (parts, g_strdup (_("not checked yet")));
+
+  if (a->stale)
+    g_ptr_array_add (parts, g_strdup (_("out of date")));
+
+  next = next_check_state (a);
+  if (next != NULL)
+    g_ptr_array_add (parts, g_steal_pointer (&next));
+
+  g_ptr_array_add (parts, NULL);
+  joined = g_strjoinv (" · ", (gchar **) parts->pdata);
   return g_strdup_printf (_("%s: %s"), a->name, joined);
 }
 

@@ -28,6 +28,7 @@ typedef struct {
   const GError           *error;           /* (nullable) a POPBELL_ERROR */
   gboolean                needs_attention;
   gboolean                stale;
+  gboolean                problem;         /* shown as a problem on the icon */
 } PopbellTrayAccount;
 
 /* The count as drawn on the badge and shown as the label: "" for 0, "1".."99",
@@ -47,6 +48,12 @@ gchar *popbell_tray_text_title (const PopbellTrayAccount *accounts,
  * whether times carry a date. */
 gchar *popbell_tray_text_account_line (const PopbellTrayAccount *account,
                                        GDateTime                *now);
+
+/* The account's state without any time, for the menu and for deciding
+ * whether a StatusNotifierItem host must be told about a change: "work: 2
+ * new, 12 on server", "work: password rejected · stopped until the password
+ * is changed". A routine check leaves it unchanged. */
+gchar *popbell_tray_text_account_state (const PopbellTrayAccount *account);
 
 /* Title, then one line per account, joined by newlines: the tooltip. */
 gchar *popbell_tray_text_tooltip (const PopbellTrayAccount *accounts,

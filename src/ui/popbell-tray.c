@@ -6,10 +6,9 @@
 #include <glib/gi18n.h>
 
 #include "popbell-tray.h"
+#include "popbell-tray-auto.h"
+#include "popbell-tray-sni.h"
 #include "popbell-tray-status-icon.h"
-#ifdef POPBELL_HAVE_APPINDICATOR
-#include "popbell-tray-appindicator.h"
-#endif
 
 G_DEFINE_INTERFACE (PopbellTray, popbell_tray, G_TYPE_OBJECT)
 
@@ -36,27 +35,77 @@ popbell_tray_get_name (PopbellTray *self)
   return POPBELL_TRAY_GET_IFACE (self)->get_name (self);
 }
 
-#ifdef POPBELL_HAVE_APPINDICATOR
-static gboolean
-session_has_sni_watcher (void)
+gboolean
+popbell_tray_state_has_problem (const PopbellTrayState *state)
 {
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
+  g_return_val_if_fail (state != NULL, FALSE);
 
-  if (bus == NULL)
-    return FALSE;
-  /* Once at start, on the local bus: a short synchronous call is fine. */
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.kde.StatusNotifierWatcher"),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, 2000,
-                                       NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
+  if (state->attention)
+    return TRUE;
+  for (guint i = 0; i < state->n_accounts; i++)
+    if (state->accounts[i].problem || state->accounts[i].needs_attention)
+      return TRUE;
+  return FALSE;
 }
-#endif
+
+/* The copy's strings live in one string chunk; its accounts own a reference
+ * to each time and a copy of each error (freed in popbell_tray_state_free). */
+typedef struct {
+  PopbellTrayState    state;
+  GStringChunk       *strings;
+  PopbellTrayAccount *accounts;
+} TrayStateCopy;
+
+PopbellTrayState *
+popbell_tray_state_copy (const PopbellTrayState *state)
+{
+  TrayStateCopy *copy;
+
+  g_return_val_if_fail (state != NULL, NULL);
+
+  copy = g_new0 (TrayStateCopy, 1);
+  copy->strings = g_string_chunk_new (256);
+  copy->state = *state;
+  copy->state.title = state->title != NULL ? g_string_chunk_insert (copy->strings, state->title) : NULL;
+  copy->state.tooltip = state->tooltip != NULL
+                          ? g_string_chunk_insert (copy->strings, state->tooltip) : NULL;
+  copy->accounts = g_new0 (PopbellTrayAccount, MAX (state->n_accounts, 1));
+  for (guint i = 0; i < state->n_accounts; i++)
+    {
+      const PopbellTrayAccount *from = &state->accounts[i];
+      PopbellTrayAccount *to = &copy->accounts[i];
+
+      *to = *from;
+      to->name = g_string_chunk_insert (copy->strings, from->name);
+      to->last_success = from->last_success != NULL ? g_date_time_ref (from->last_success) : NULL;
+      to->next_check = from->next_check != NULL ? g_date_time_ref (from->next_check) : NULL;
+      to->error = from->error != NULL ? g_error_copy (from->error) : NULL;
+    }
+  copy->state.accounts = copy->accounts;
+  /* The first member: the copy is freed through the state's address. */
+  return &copy->state;
+}
+
+void
+popbell_tray_state_free (PopbellTrayState *state)
+{
+  TrayStateCopy *copy = (TrayStateCopy *) state;
+
+  if (state == NULL)
+    return;
+  for (guint i = 0; i < state->n_accounts; i++)
+    {
+      PopbellTrayAccount *a = &copy->accounts[i];
+
+      g_clear_pointer (&a->last_success, g_date_time_unref);
+      g_clear_pointer (&a->next_check, g_date_time_unref);
+      if (a->error != NULL)
+        g_error_free ((GError *) a->error);
+    }
+  g_free (copy->accounts);
+  g_string_chunk_free (copy->strings);
+  g_free (copy);
+}
 
 PopbellTray *
 popbell_tray_new_for_session (GActionGroup *actions)
@@ -65,19 +114,28 @@ popbell_tray_new_for_session (GActionGroup *actions)
 
   g_return_val_if_fail (G_IS_ACTION_GROUP (actions), NULL);
 
-#ifdef POPBELL_HAVE_APPINDICATOR
-  if (g_strcmp0 (forced, "appindicator") == 0)
-    return popbell_tray_appindicator_new (actions);
-  if (g_strcmp0 (forced, "status-icon") != 0 && session_has_sni_watcher ())
-    return popbell_tray_appindicator_new (actions);
-#else
-  if (g_strcmp0 (forced, "appindicator") == 0)
-    g_warning ("POPBELL_TRAY=appindicator, but Popbell was built without it");
-#endif
-  /* No StatusNotifierItem host: our own XEmbed icon rather than the
-   * library's fallback, because ours opens the preview on a click and
-   * shows the per-account tooltip. */
-  return popbell_tray_status_icon_new (actions);
+  if (g_strcmp0 (forced, "sni") == 0)
+    {
+      PopbellTray *sni = popbell_tray_sni_new (actions);
+
+      if (sni != NULL)
+        return sni;
+      return popbell_tray_status_icon_new (actions);
+    }
+  if (g_strcmp0 (forced, "status-icon") == 0)
+    return popbell_tray_status_icon_new (actions);
+  if (forced != NULL && *forced != '\0')
+    g_warning ("POPBELL_TRAY=%s is neither “sni” nor “status-icon”; choosing by the session", forced);
+  return popbell_tray_auto_new (actions);
+}
+
+/* Any problem the user must see on the icon (SPEC §5 "Problems"): the
+ * engine decides when failures become one (three in a row or ten minutes;
+ * auth, certificate and configuration at once). */
+static gboolean
+account_has_problem (PopbellAccountStatus *status)
+{
+  return popbell_account_status_has_problem (status);
 }
 
 void
@@ -97,13 +155,13 @@ popbell_tray_account_init_from_status (PopbellTrayAccount   *out,
   out->error = popbell_account_status_get_error (status);
   out->needs_attention = popbell_account_status_needs_attention (status);
   out->stale = popbell_account_status_is_stale (status);
+  out->problem = account_has_problem (status);
 }
 
 /* The menu ----------------------------------------------------------------- */
 
 #define MENU_ACTIONS_KEY "popbell-tray-actions"
 #define MENU_STATUS_KEY "popbell-tray-status-items"
-#define MENU_PREVIEW_KEY "popbell-tray-preview-item"
 #define ITEM_ACTION_KEY "popbell-tray-action"
 
 /* Items call the application's actions directly: a GtkMenu exported over
@@ -153,7 +211,6 @@ GtkWidget *
 popbell_tray_menu_new (GActionGroup *actions)
 {
   GtkWidget *menu = gtk_menu_new ();
-  GtkWidget *preview;
 
   g_return_val_if_fail (G_IS_ACTION_GROUP (actions), NULL);
 
@@ -165,10 +222,10 @@ popbell_tray_menu_new (GActionGroup *actions)
   g_object_set_data_full (G_OBJECT (menu), MENU_STATUS_KEY,
                           g_ptr_array_new (), (GDestroyNotify) g_ptr_array_unref);
 
-  preview = add_item (menu, _("Preview newest"), "preview");
-  g_object_set_data (G_OBJECT (menu), MENU_PREVIEW_KEY, preview);
+  add_item (menu, _("Preview newest"), "preview");
   add_item (menu, _("Check now"), "check-now");
   add_item (menu, _("Mark all as seen"), "mark-all-seen");
+  add_item (menu, _("Open mail client"), "open-mail-client");
   gtk_menu_shell_append (GTK_MENU_SHELL (menu), gtk_separator_menu_item_new ());
   add_item (menu, _("Preferences"), "preferences");
   add_item (menu, _("Quit"), "quit");
@@ -177,12 +234,18 @@ popbell_tray_menu_new (GActionGroup *actions)
   return menu;
 }
 
-GtkWidget *
-popbell_tray_menu_get_preview_item (GtkWidget *menu)
+void
+popbell_tray_menu_popup (GtkWidget *menu,
+                         guint      button,
+                         guint32    activate_time)
 {
-  g_return_val_if_fail (GTK_IS_MENU (menu), NULL);
+  g_return_if_fail (GTK_IS_MENU (menu));
 
-  return g_object_get_data (G_OBJECT (menu), MENU_PREVIEW_KEY);
+  /* A StatusNotifierItem's ContextMenu comes with no event: GTK then pops
+   * the menu at the pointer, grabbing with this time. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_menu_popup (GTK_MENU (menu), NULL, NULL, NULL, NULL, button, activate_time);
+  G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
 /* One insensitive item per account at the top, then a separator: hosts that
@@ -191,14 +254,16 @@ popbell_tray_menu_get_preview_item (GtkWidget *menu)
  * place when the number of lines stays the same, so that a dbusmenu client
  * sees property updates rather than a new layout. */
 void
-popbell_tray_menu_set_status_lines (GtkWidget          *menu,
-                                    const gchar *const *lines)
+popbell_tray_menu_set_accounts (GtkWidget                *menu,
+                                const PopbellTrayAccount *accounts,
+                                guint                     n_accounts)
 {
   GPtrArray *items;
-  guint n_lines = lines != NULL ? g_strv_length ((gchar **) lines) : 0;
+  guint n_lines = n_accounts;
   guint n_wanted = n_lines > 0 ? n_lines + 1 : 0;   /* + separator */
 
   g_return_if_fail (GTK_IS_MENU (menu));
+  g_return_if_fail (accounts != NULL || n_accounts == 0);
 
   items = g_object_get_data (G_OBJECT (menu), MENU_STATUS_KEY);
 
@@ -230,8 +295,10 @@ popbell_tray_menu_set_status_lines (GtkWidget          *menu,
   for (guint i = 0; i < n_lines; i++)
     {
       GtkMenuItem *item = g_ptr_array_index (items, i);
+      g_autofree gchar *line = popbell_tray_text_account_state (&accounts[i]);
 
-      if (g_strcmp0 (gtk_menu_item_get_label (item), lines[i]) != 0)
-        gtk_menu_item_set_label (item, lines[i]);
+      /* Relabelling costs a dbusmenu signal: only when the text changed. */
+      if (g_strcmp0 (gtk_menu_item_get_label (item), line) != 0)
+        gtk_menu_item_set_label (item, line);
     }
 }

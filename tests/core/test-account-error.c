@@ -40,7 +40,7 @@ test_mapping (void)
     { G_IO_ERROR, G_IO_ERROR_FAILED, "Error sending data: Broken pipe", POPBELL_ERROR_NETWORK, "connection to the server failed" },
     { G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Socket I/O timed out", POPBELL_ERROR_TIMEOUT, "did not answer in time" },
     { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT, "no answer after 30 s", POPBELL_ERROR_TIMEOUT, "did not answer in time" },
-    { G_TLS_ERROR, G_TLS_ERROR_NOT_TLS, "Peer does not speak TLS", POPBELL_ERROR_TLS, "security setting" },
+    { G_TLS_ERROR, G_TLS_ERROR_NOT_TLS, "Peer does not speak TLS", POPBELL_ERROR_TLS, "plain text" },
     { G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE, "handshake failed", POPBELL_ERROR_TLS, "secure connection" },
     { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_UNAVAILABLE, "no STLS", POPBELL_ERROR_TLS, "STARTTLS" },
     { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
@@ -113,6 +113,81 @@ test_fingerprint (void)
 
   g_assert_cmpstr (fa, ==, PIN);
   g_assert_null (fb);
+}
+
+/* "Cannot reach the server" says which, as data a notification can use. */
+static void
+test_reasons (void)
+{
+  const struct {
+    GQuark             domain;
+    gint               code;
+    PopbellErrorReason reason;
+  } cases[] = {
+    { G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, POPBELL_ERROR_REASON_NO_SUCH_HOST },
+    { G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND, POPBELL_ERROR_REASON_NO_SUCH_HOST },
+    { G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, POPBELL_ERROR_REASON_REFUSED },
+    { G_IO_ERROR, G_IO_ERROR_TIMED_OUT, POPBELL_ERROR_REASON_TIMED_OUT },
+    { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT, POPBELL_ERROR_REASON_TIMED_OUT },
+    { G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE, POPBELL_ERROR_REASON_UNREACHABLE },
+    { G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, POPBELL_ERROR_REASON_CLOSED },
+    { G_TLS_ERROR, G_TLS_ERROR_NOT_TLS, POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT },
+    { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH, POPBELL_ERROR_REASON_AUTH_REJECTED },
+    { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED, POPBELL_ERROR_REASON_AUTH_UNSUPPORTED },
+    { POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_SYS_TEMP, POPBELL_ERROR_REASON_NONE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) in = g_error_new_literal (cases[i].domain, cases[i].code, "x");
+      g_autoptr(GError) out = popbell_error_from_pop3 (in, "work");
+      g_autoptr(GError) copy = g_error_copy (out);
+
+      g_assert_cmpint (popbell_error_get_reason (out), ==, cases[i].reason);
+      /* Structured data survives the copies the engine and statuses make. */
+      g_assert_cmpint (popbell_error_get_reason (copy), ==, cases[i].reason);
+    }
+  g_assert_cmpint (popbell_error_get_reason (NULL), ==, POPBELL_ERROR_REASON_NONE);
+}
+
+/* The fingerprint travels as data, not only inside the sentence. */
+static void
+test_certificate_data (void)
+{
+  g_autoptr(GError) in = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
+                                      "The certificate of h is not trusted (unknown CA); "
+                                      "its SHA-256 fingerprint is %s", PIN);
+  g_autoptr(GError) out = popbell_error_from_pop3 (in, "work");
+  g_autoptr(GError) copy = g_error_copy (out);
+  g_autofree gchar *fingerprint = NULL;
+
+  g_free (copy->message);
+  copy->message = g_strdup ("a message without it");
+  fingerprint = popbell_error_dup_certificate_sha256 (copy);
+  g_assert_cmpstr (fingerprint, ==, PIN);
+  g_assert_cmpint (popbell_error_get_reason (copy), ==, POPBELL_ERROR_REASON_CERTIFICATE);
+}
+
+/* Two layers that each prefix the host say it once; the POP3 layer's
+ * English template becomes the catalogue's (here the C locale's) words. */
+static void
+test_detail_once (void)
+{
+  g_autoptr(GError) in = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+                                              "Could not connect to 127.0.0.1: Could not connect "
+                                              "to 127.0.0.1: Connection refused");
+  g_autoptr(GError) out = popbell_error_from_pop3 (in, "work");
+  g_autoptr(GError) auth_in = g_error_new_literal (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH,
+                                                   "The server refused PASS: [AUTH] Invalid login");
+  g_autoptr(GError) auth = popbell_error_from_pop3 (auth_in, "work");
+
+  g_test_message ("%s", out->message);
+  g_assert_null (strstr (out->message, "127.0.0.1: Could not connect to 127.0.0.1"));
+  g_assert_null (strstr (out->message, "127.0.0.1: could not connect to 127.0.0.1"));
+  g_assert_cmpstr (popbell_error_get_detail (out), ==,
+                   "could not connect to 127.0.0.1: Connection refused");
+  g_assert_cmpstr (popbell_error_get_detail (auth), ==,
+                   "the server refused PASS: [AUTH] Invalid login");
 }
 
 static void
@@ -193,6 +268,9 @@ main (int argc, char **argv)
   g_test_add_func ("/core/account-error/server-text-sanitized", test_server_text_sanitized);
   g_test_add_func ("/core/account-error/fingerprint", test_fingerprint);
   g_test_add_func ("/core/account-error/kinds", test_kinds);
+  g_test_add_func ("/core/account-error/reasons", test_reasons);
+  g_test_add_func ("/core/account-error/certificate-data", test_certificate_data);
+  g_test_add_func ("/core/account-error/detail-once", test_detail_once);
   g_test_add_func ("/core/account-error/keyring-sentences", test_keyring_sentences);
   g_test_add_func ("/core/account-error/check-result", test_check_result);
 

@@ -6,6 +6,8 @@
  * LOGIN-DELAY, holds, failures that must not change the baseline. */
 #include "popbell-config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "popbell-checker.h"
@@ -334,6 +336,45 @@ test_cheap_path (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_exact (f->server, "UIDL 6", mark), ==, 0);
 }
 
+/* Issue 9: the round trips of a check, counted as the server's reads
+ * (client turns). Unchanged with pipelining: CAPA; USER; PASS (this
+ * fixture's account logs in with USER/PASS); CAPA; STAT with "UIDL n" in
+ * one write (it was two turns); QUIT. */
+static void
+test_round_trips (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellCheckOutcome) a = NULL, b = NULL, c = NULL;
+  guint reads, mark;
+
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree gchar *uid = g_strdup_printf ("uid-%u", i);
+      popbell_fake_server_add_message (f->server, uid, MSG_PLAIN);
+    }
+  a = run_check (f);
+  assert_ok (a->result, TRUE, 3, 0, 0);
+
+  reads = popbell_fake_server_get_n_reads (f->server);
+  mark = popbell_fake_server_get_commands (f->server)->len;
+  b = run_check (f);
+  assert_ok (b->result, FALSE, 3, 0, 0);
+  g_assert_cmpuint (count_exact (f->server, "UIDL 3", mark), ==, 1);
+  g_assert_cmpuint (popbell_fake_server_get_n_reads (f->server) - reads, ==, 6);
+
+  /* Many new: one LIST, not "LIST n" for each. */
+  for (guint i = 4; i <= 20; i++)
+    {
+      g_autofree gchar *uid = g_strdup_printf ("uid-%u", i);
+      popbell_fake_server_add_message (f->server, uid, MSG_PLAIN);
+    }
+  mark = popbell_fake_server_get_commands (f->server)->len;
+  c = run_check (f);
+  assert_ok (c->result, FALSE, 20, 17, 17);
+  g_assert_cmpuint (count_exact (f->server, "LIST", mark), ==, 1);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "LIST *"), ==, 0);
+  g_assert_cmpuint (popbell_mail_summary_get_size (new_message (c->result, 0)), >, 0);
+}
+
 static void
 test_no_uidl (Fixture *f, gconstpointer data)
 {
@@ -380,6 +421,7 @@ test_login_delay_response (Fixture *f, gconstpointer data)
 {
   g_autoptr(PopbellCheckOutcome) a = NULL, b = NULL;
   guint connections;
+  const gchar *message;
 
   popbell_fake_server_set_login_reply (f->server, "-ERR [LOGIN-DELAY] wait a bit");
   a = run_check (f);
@@ -392,6 +434,10 @@ test_login_delay_response (Fixture *f, gconstpointer data)
   g_assert_cmpstr (error_kind (b->result), ==, "login-delay");
   g_assert_false (b->contacted);
   g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, connections);
+  /* This server never advertised LOGIN-DELAY: no "every 0 seconds". */
+  message = popbell_check_result_get_error (b->result)->message;
+  g_assert_null (strstr (message, " 0 seconds"));
+  g_assert_nonnull (strstr (message, "too soon"));
 }
 
 static void
@@ -676,6 +722,7 @@ main (int argc, char **argv)
   ADD ("/core/checker/no-uidl", test_no_uidl);
   ADD ("/core/checker/in-use", test_in_use);
   ADD ("/core/checker/login-delay-response", test_login_delay_response);
+  ADD ("/core/checker/round-trips", test_round_trips);
   ADD ("/core/checker/login-delay-capability", test_login_delay_capability);
   ADD ("/core/checker/auth-hold", test_auth_hold);
   ADD ("/core/checker/expire-zero", test_expire_zero);

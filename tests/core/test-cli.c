@@ -9,10 +9,16 @@
 #define _GNU_SOURCE 1   /* memmem */
 #include "popbell-config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "popbell-fake-server.h"
 #include "popbell-state-store.h"
@@ -224,6 +230,106 @@ assert_not_in_files (const gchar *path, const gchar *needle)
 
       if (!g_file_test (child, G_FILE_TEST_IS_SYMLINK))
         assert_not_in_files (child, needle);
+    }
+}
+
+/* The child becomes a session leader with the pty as its controlling
+ * terminal, so a ^C typed on the master is a SIGINT from the line
+ * discipline, as at a real prompt. */
+static void
+pty_child_setup (gpointer user_data)
+{
+  setsid ();
+  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
+}
+
+/* Reads what the child wrote to the terminal until @needle appears. */
+static void
+pty_wait_for (int master, GString *seen, const gchar *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (strstr (seen->str, needle) == NULL)
+    {
+      struct pollfd pfd = { .fd = master, .events = POLLIN };
+      gchar buf[256];
+      gssize n;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (poll (&pfd, 1, 100) <= 0)
+        continue;
+      n = read (master, buf, sizeof buf);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (seen, buf, n);
+    }
+}
+
+static gboolean
+pty_echoes (int slave)
+{
+  struct termios t;
+
+  g_assert_cmpint (tcgetattr (slave, &t), ==, 0);
+  return (t.c_lflag & ECHO) != 0;
+}
+
+/* ^C (and a SIGTERM) at the password prompt must give the terminal its
+ * echo back: it was left off, and the user's shell typed blind. */
+static void
+test_prompt_interrupted (Fixture *f, gconstpointer data)
+{
+  const int signals[] = { SIGINT, SIGTERM };
+
+  SKIP_IF_NO_SESSION (f);
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GString) seen = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+      const gchar *argv[] = { f->bin, "--set-password", "work", NULL };
+      gint64 deadline;
+      int master, slave;
+
+      master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+      g_assert_cmpint (master, >=, 0);
+      g_assert_cmpint (grantpt (master), ==, 0);
+      g_assert_cmpint (unlockpt (master), ==, 0);
+      slave = open (ptsname (master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+      g_assert_cmpint (slave, >=, 0);
+      g_assert_true (pty_echoes (slave));
+
+      g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
+      g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+      g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+      g_subprocess_launcher_set_child_setup (launcher, pty_child_setup, NULL, NULL);
+      g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", "/usr/local/share:/usr/share", TRUE);
+      g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
+      process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+      g_assert_no_error (error);
+
+      /* The prompt is printed before the echo goes off: wait for both. */
+      pty_wait_for (master, seen, "Password:");
+      deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+      while (pty_echoes (slave))
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_usleep (10000);
+        }
+
+      if (signals[i] == SIGINT)
+        g_assert_cmpint (write (master, "\x03", 1), ==, 1);   /* ^C, as typed */
+      else
+        g_subprocess_send_signal (process, SIGTERM);
+      g_assert_true (g_subprocess_wait (process, NULL, &error));
+      g_assert_true (g_subprocess_get_if_signaled (process));
+      g_assert_cmpint (g_subprocess_get_term_sig (process), ==, signals[i]);
+      g_assert_true (pty_echoes (slave));
+
+      close (slave);
+      close (master);
     }
 }
 
@@ -505,6 +611,7 @@ main (int argc, char **argv)
   ADD ("/core/cli/show-newest", POPBELL_TEST_SECRETS_UNLOCKED, test_show_newest);
   ADD ("/core/cli/kill-anytime", POPBELL_TEST_SECRETS_UNLOCKED, test_kill_anytime);
   ADD ("/core/cli/two-at-once", POPBELL_TEST_SECRETS_UNLOCKED, test_two_at_once);
+  ADD ("/core/cli/prompt-interrupted", POPBELL_TEST_SECRETS_NONE, test_prompt_interrupted);
 #undef ADD
 
   return g_test_run ();

@@ -313,6 +313,167 @@ test_cancelled (Fixture       *f,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* Method calls this process sends to the Secret Service, by name. The
+ * filter runs in GDBus's worker thread. */
+typedef struct {
+  gint searches;      /* SearchItems */
+  gint secret_reads;  /* GetSecrets / GetSecret */
+} BusCalls;
+
+static GDBusMessage *
+count_calls (GDBusConnection *connection,
+             GDBusMessage    *message,
+             gboolean         incoming,
+             gpointer         user_data)
+{
+  BusCalls *calls = user_data;
+  const gchar *member;
+
+  if (incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    return message;
+  member = g_dbus_message_get_member (message);
+  if (g_strcmp0 (member, "SearchItems") == 0)
+    g_atomic_int_inc (&calls->searches);
+  else if (g_strcmp0 (member, "GetSecrets") == 0 || g_strcmp0 (member, "GetSecret") == 0)
+    g_atomic_int_inc (&calls->secret_reads);
+  return message;
+}
+
+typedef struct {
+  guint  pending;
+  guint  ok;
+  gchar *wrong;   /* the first account that got a wrong answer */
+} Lookups;
+
+typedef struct {
+  Lookups *lookups;
+  gchar   *expected;
+} LookupOne;
+
+static void
+looked_up (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  LookupOne *one = user_data;
+  g_autoptr(GError) error = NULL;
+  gchar *password = popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (source), result, &error);
+
+  if (g_strcmp0 (password, one->expected) == 0)
+    one->lookups->ok++;
+  else if (one->lookups->wrong == NULL)
+    one->lookups->wrong = g_strdup_printf ("%s: %s", one->expected,
+                                           error != NULL ? error->message : password);
+  one->lookups->pending--;
+  popbell_credentials_free_password (password);
+  g_free (one->expected);
+  g_free (one);
+}
+
+static gboolean
+set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Issue 9: the passwords of many accounts at start cost one search of the
+ * keyring, not one per account; a second lookup of an account asks the
+ * keyring again (never a stale copy for long), and a password stored
+ * meanwhile is the one served. */
+static void
+test_many_accounts_one_search (Fixture       *f,
+                               gconstpointer  data)
+{
+  const guint n = 60;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(PopbellCredentials) fresh = NULL;
+  g_autoptr(GError) error = NULL;
+  BusCalls calls = { 0 };
+  Lookups lookups = { 0 };
+  gboolean timeout = FALSE;
+  guint filter_id, timeout_id;
+  gchar *password;
+
+  if (f->session == NULL)
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autofree gchar *user = g_strdup_printf ("user%u", i);
+      g_autofree gchar *secret = g_strdup_printf ("secret-%u", i);
+
+      popbell_credentials_store_async (f->credentials, HOST, user, NULL, secret, NULL,
+                                       store_result, &result);
+      iterate_until ((volatile gpointer *) &result, "store");
+      g_assert_true (popbell_credentials_store_finish (f->credentials, result, &error));
+    }
+
+  /* A new process, in effect: nothing prefetched yet. */
+  fresh = popbell_secret_credentials_new ();
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  filter_id = g_dbus_connection_add_filter (bus, count_calls, &calls, NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      LookupOne *one = g_new0 (LookupOne, 1);
+      g_autofree gchar *user = g_strdup_printf ("user%u", i);
+
+      one->lookups = &lookups;
+      one->expected = g_strdup_printf ("secret-%u", i);
+      lookups.pending++;
+      popbell_credentials_lookup_async (fresh, HOST, user, NULL, looked_up, one);
+    }
+  timeout_id = g_timeout_add_seconds (20, set_flag, &timeout);
+  while (lookups.pending > 0 && !timeout)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timeout);
+  g_source_remove (timeout_id);
+  g_assert_cmpstr (lookups.wrong, ==, NULL);
+  g_assert_cmpuint (lookups.ok, ==, n);
+  g_test_message ("%d searches, %d secret reads for %u accounts",
+                  g_atomic_int_get (&calls.searches), g_atomic_int_get (&calls.secret_reads), n);
+  g_assert_cmpint (g_atomic_int_get (&calls.searches), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&calls.secret_reads), <=, 1);
+
+  /* Again for one account: the keyring is asked, not a copy. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    popbell_credentials_lookup_async (fresh, HOST, "user7", NULL, store_result, &result);
+    iterate_until ((volatile gpointer *) &result, "second lookup");
+    password = popbell_credentials_lookup_finish (fresh, result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (password, ==, "secret-7");
+    popbell_credentials_free_password (password);
+    g_assert_cmpint (g_atomic_int_get (&calls.searches), ==, 2);
+  }
+
+  /* Changed meanwhile by this process: the new one. */
+  {
+    g_autoptr(GAsyncResult) stored = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+
+    popbell_credentials_store_async (fresh, HOST, "user9", NULL, "changed", NULL,
+                                     store_result, &stored);
+    iterate_until ((volatile gpointer *) &stored, "store");
+    g_assert_true (popbell_credentials_store_finish (fresh, stored, &error));
+    popbell_credentials_lookup_async (fresh, HOST, "user9", NULL, store_result, &result);
+    iterate_until ((volatile gpointer *) &result, "lookup after store");
+    password = popbell_credentials_lookup_finish (fresh, result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (password, ==, "changed");
+    popbell_credentials_free_password (password);
+  }
+
+  g_dbus_connection_remove_filter (bus, filter_id);
+  g_clear_object (&fresh);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -323,6 +484,7 @@ main (int argc, char **argv)
   g_test_add ("/core/credentials/keyring/" path, Fixture, GINT_TO_POINTER (secrets), \
               fixture_set_up, func, fixture_tear_down)
   ADD ("round-trip", POPBELL_TEST_SECRETS_UNLOCKED, test_round_trip);
+  ADD ("many-accounts-one-search", POPBELL_TEST_SECRETS_UNLOCKED, test_many_accounts_one_search);
   ADD ("not-found", POPBELL_TEST_SECRETS_UNLOCKED, test_not_found);
   ADD ("locked-then-unlocked", POPBELL_TEST_SECRETS_UNLOCKED, test_locked_then_unlocked);
   ADD ("locked-empty", POPBELL_TEST_SECRETS_LOCKED, test_locked_empty);

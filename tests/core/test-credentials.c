@@ -3,8 +3,11 @@
  */
 /* The credentials interface through its in-memory test double. The real
  * Secret Service is exercised in test-credentials-keyring.c. */
+#include <string.h>
+
 #include "popbell-error.h"
 #include "popbell-memory-credentials.h"
+#include "popbell-test-heap.h"
 
 static void
 store_result (GObject      *source,
@@ -160,19 +163,39 @@ test_cancelled (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* The heap watcher searches every block as it is freed: a password freed
+ * with popbell_credentials_free_password() leaves no copy; one freed with
+ * g_free() does (the watcher works). NULL and "" are fine. */
 static void
 test_free_password_wipes (void)
 {
-  /* The wipe itself cannot be observed after free() without undefined
-   * behaviour; check that NULL and empty strings are fine. */
+  static const gchar zeros[16] = { 0 };
+  gchar *password = g_strdup ("s3cret-passw0rd");
+  gsize len = strlen (password);
+
+  /* The wipe free_password() does, observed while the buffer still lives
+   * (after free() it could only be read with undefined behaviour). */
+  popbell_credentials_wipe_password (password);
+  g_assert_cmpmem (password, len + 1, zeros, len + 1);
+  g_free (password);
+
+  popbell_credentials_wipe_password (NULL);
   popbell_credentials_free_password (NULL);
   popbell_credentials_free_password (g_strdup (""));
-  popbell_credentials_free_password (g_strdup ("secret"));
+
+  popbell_test_heap_watch ("Wipe-Me-5e1d");
+  popbell_credentials_free_password (g_strdup ("Wipe-Me-5e1d"));
+  g_assert_cmpuint (popbell_test_heap_unwatch (), ==, 0);
+
+  popbell_test_heap_watch ("Wipe-Me-5e1d");
+  g_free (g_strdup ("Wipe-Me-5e1d"));
+  g_assert_cmpuint (popbell_test_heap_unwatch (), ==, 1);
 }
 
 int
 main (int argc, char **argv)
 {
+  popbell_test_heap_init (argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/core/credentials/memory/round-trip", test_round_trip);

@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "popbell-pop3-client.h"
+#include "popbell-pop3-reply.h"
 #include "popbell-state-store.h"
 
 typedef struct {
@@ -169,6 +171,31 @@ test_roundtrip (Fixture *f, gconstpointer data)
   /* One file, no temporaries left. */
   g_assert_cmpuint (count_files (f->dir, ".tmp-"), ==, 0);
   g_assert_cmpuint (count_files (f->dir, ".state"), ==, 1);
+}
+
+/* Whatever UID the POP3 layer accepts (issue 7: lenient up to its cap,
+ * 8-bit octets as %XX) loads again: one odd UID must not make the state
+ * "corrupt" and every check a baseline. */
+static void
+test_lenient_uids (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 3);
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  gchar longest[POPBELL_POP3_MAX_UID_LENGTH + 1];
+  gboolean recovered = TRUE;
+
+  memset (longest, 'x', POPBELL_POP3_MAX_UID_LENGTH);
+  longest[POPBELL_POP3_MAX_UID_LENGTH] = '\0';
+  g_assert_true (popbell_pop3_uid_is_valid (longest, strlen (longest)));
+  g_hash_table_add (state->seen, g_strdup (longest));
+  g_hash_table_add (state->seen, popbell_pop3_uid_normalize ("\xc3\x84rger<1>%", 9));
+  g_hash_table_add (state->seen, g_strdup ("~!\"#$%&'()*+,-./:;=?@[\\]^_`{|}"));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  loaded = popbell_state_store_load (f->store, "work", &recovered, &error);
+  g_assert_no_error (error);
+  g_assert_false (recovered);
+  assert_states_equal (state, loaded);
 }
 
 static void
@@ -377,6 +404,315 @@ test_repeated_key (Fixture *f, gconstpointer data)
 }
 
 static void
+stat_file (const gchar *path, GStatBuf *st)
+{
+  g_assert_cmpint (g_stat (path, st), ==, 0);
+}
+
+static PopbellStateStoreStats
+stats_of (PopbellStateStore *store)
+{
+  PopbellStateStoreStats stats;
+
+  popbell_state_store_get_stats (store, &stats);
+  return stats;
+}
+
+static PopbellAccountState *
+load_fresh (Fixture *f, const gchar *name)
+{
+  /* Another store: what a restart (or another process) would read. */
+  g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+  g_autoptr(GError) error = NULL;
+  gboolean recovered = TRUE;
+  PopbellAccountState *state = popbell_state_store_load (other, name, &recovered, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (recovered);
+  return state;
+}
+
+/* Issue 9: a check that changed nothing writes nothing (no fsync either);
+ * nor does one that only moved the times nobody needs from the file. */
+static void
+test_unchanged_writes_nothing (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 1000);
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *path = popbell_state_store_dup_path (f->store, "work");
+  g_autofree gchar *journal = g_strconcat (f->dir, "/work.journal", NULL);
+  PopbellStateStoreStats before, after;
+  GStatBuf st1, st2;
+
+  state->login_delay = 0;
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  stat_file (path, &st1);
+  before = stats_of (f->store);
+
+  /* The same state again, then what a load gives back. */
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  loaded = popbell_state_store_load (f->store, "work", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+  /* A check that found nothing new: the times of the check moved. */
+  loaded->last_success += 60 * G_USEC_PER_SEC;
+  loaded->last_login += 60 * G_USEC_PER_SEC;
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+
+  after = stats_of (f->store);
+  g_assert_cmpuint (after.bytes_written, ==, before.bytes_written);
+  g_assert_cmpuint (after.fsyncs, ==, before.fsyncs);
+  g_assert_cmpuint (after.unchanged, ==, before.unchanged + 3);
+  stat_file (path, &st2);
+  g_assert_cmpuint (st1.st_ino, ==, st2.st_ino);
+  g_assert_cmpint (st1.st_mtime, ==, st2.st_mtime);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+
+  /* An hour later they are written, once. */
+  loaded->last_success += 2 * (gint64) 3600 * G_USEC_PER_SEC;
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+  after = stats_of (f->store);
+  g_assert_cmpuint (after.journal_appends, ==, before.journal_appends + 1);
+  g_assert_cmpuint (after.bytes_written - before.bytes_written, <, 200);
+  g_clear_pointer (&state, popbell_account_state_free);
+  state = load_fresh (f, "work");
+  assert_states_equal (loaded, state);
+
+  /* With a LOGIN-DELAY the last login matters at once. */
+  before = after;
+  loaded->login_delay = 300;
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+  loaded->last_login += G_USEC_PER_SEC;
+  g_assert_true (popbell_state_store_save (f->store, loaded, &error));
+  after = stats_of (f->store);
+  g_assert_cmpuint (after.journal_appends, ==, before.journal_appends + 2);
+}
+
+/* Issue 9: one new message in a mailbox of 100,000 costs a journal line,
+ * not a 2 MB snapshot; what loads is exactly what was saved. */
+static void
+test_journal_costs_the_change (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 100000);
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *path = popbell_state_store_dup_path (f->store, "work");
+  g_autofree gchar *journal = g_strconcat (f->dir, "/work.journal", NULL);
+  PopbellStateStoreStats before, after;
+  PopbellUnseenEntry *entry;
+  GStatBuf st;
+
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  stat_file (path, &st);
+  g_assert_cmpint (st.st_size, >, 1500000);
+  before = stats_of (f->store);
+
+  /* One new message: seen, unseen, count, size, last UID. */
+  g_hash_table_add (state->seen, g_strdup ("new-message-1"));
+  g_ptr_array_add (state->unseen, popbell_unseen_entry_new ("new-message-1", 100001, 4321));
+  state->last_count++;
+  state->last_size += 4321;
+  g_free (state->last_uid);
+  state->last_uid = g_strdup ("new-message-1");
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  after = stats_of (f->store);
+  g_assert_cmpuint (after.snapshots, ==, before.snapshots);
+  g_assert_cmpuint (after.journal_appends, ==, before.journal_appends + 1);
+  g_assert_cmpuint (after.bytes_written - before.bytes_written, <, 400);
+  g_assert_true (g_file_test (journal, G_FILE_TEST_EXISTS));
+  loaded = load_fresh (f, "work");
+  assert_states_equal (state, loaded);
+  g_clear_pointer (&loaded, popbell_account_state_free);
+
+  /* One deleted, one new; the unseen list loses one, gains one; a flag
+   * flips; a string becomes NULL. */
+  g_assert_true (g_hash_table_remove (state->seen, "00000001u000004D2v"));
+  g_hash_table_add (state->seen, g_strdup ("new-message-2"));
+  g_assert_true (popbell_account_state_remove_unseen (state, "000001a9"));
+  entry = popbell_unseen_entry_new ("new-message-2", 100001, 99);
+  entry->announced = FALSE;
+  g_ptr_array_add (state->unseen, entry);
+  ((PopbellUnseenEntry *) state->unseen->pdata[0])->announced = FALSE;
+  g_clear_pointer (&state->auth_hold_digest, g_free);
+  state->auth_hold = FALSE;
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  loaded = load_fresh (f, "work");
+  assert_states_equal (state, loaded);
+  g_clear_pointer (&loaded, popbell_account_state_free);
+
+  /* A reordered unseen list is written whole, and still loads the same. */
+  g_ptr_array_add (state->unseen, g_ptr_array_steal_index (state->unseen, 0));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  loaded = load_fresh (f, "work");
+  assert_states_equal (state, loaded);
+  after = stats_of (f->store);
+  g_assert_cmpuint (after.snapshots, ==, before.snapshots);
+}
+
+/* Small changes pile up in the journal until it would outgrow the
+ * snapshot; then one compaction, and the journal is gone. */
+static void
+test_journal_compacts (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 100);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *journal = g_strconcat (f->dir, "/work.journal", NULL);
+  PopbellStateStoreStats stats;
+  guint appends_before_compaction = 0;
+
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autoptr(PopbellAccountState) loaded = NULL;
+
+      g_hash_table_add (state->seen, g_strdup_printf ("more-%u", i));
+      state->last_count++;
+      g_assert_true (popbell_state_store_save (f->store, state, &error));
+      stats = stats_of (f->store);
+      if (stats.snapshots == 2 && appends_before_compaction == 0)
+        {
+          appends_before_compaction = stats.journal_appends;
+          g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+        }
+      if (i % 50 == 0)
+        {
+          loaded = load_fresh (f, "work");
+          assert_states_equal (state, loaded);
+        }
+    }
+  g_assert_cmpuint (appends_before_compaction, >, 10);
+  g_assert_cmpuint (stats.snapshots, >=, 3);
+}
+
+/* A crash while appending leaves a torn record at the end of the journal:
+ * the load ignores it and gives the state of the save before. Under the
+ * lock, the tail is cut off so the next append follows good records. */
+static void
+test_journal_torn_tail (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 50);
+  g_autoptr(PopbellAccountState) previous = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *journal = g_strconcat (f->dir, "/work.journal", NULL);
+  g_autofree gchar *good = NULL;
+  g_autofree gchar *torn = NULL;
+  gsize good_len, torn_len;
+
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  g_hash_table_add (state->seen, g_strdup ("first"));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  g_assert_true (g_file_get_contents (journal, &good, &good_len, &error));
+  previous = popbell_account_state_copy (state);
+
+  g_hash_table_add (state->seen, g_strdup ("second"));
+  g_free (state->mailbox_id);
+  state->mailbox_id = g_strdup ("changed\tmailbox");
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  g_assert_true (g_file_get_contents (journal, &torn, &torn_len, &error));
+  g_assert_cmpuint (torn_len, >, good_len);
+
+  /* Every cut inside the last record, and garbage in place of its end. */
+  for (gsize cut = good_len; cut < torn_len; cut++)
+    {
+      g_autoptr(PopbellAccountState) loaded = NULL;
+
+      g_assert_true (g_file_set_contents (journal, torn, cut, &error));
+      loaded = load_fresh (f, "work");
+      assert_states_equal (previous, loaded);
+    }
+  {
+    g_autoptr(PopbellAccountState) loaded = NULL;
+    g_autofree gchar *garbage = g_strdup (torn);
+
+    garbage[torn_len - 3] ^= 0x01;   /* in the checksum line */
+    g_assert_true (g_file_set_contents (journal, garbage, torn_len, &error));
+    loaded = load_fresh (f, "work");
+    assert_states_equal (previous, loaded);
+    memset (garbage + good_len, 0, torn_len - good_len);   /* zeroed blocks */
+    g_assert_true (g_file_set_contents (journal, garbage, torn_len, &error));
+    g_clear_pointer (&loaded, popbell_account_state_free);
+    loaded = load_fresh (f, "work");
+    assert_states_equal (previous, loaded);
+  }
+
+  /* The store that loads it under the lock appends after the good part. */
+  {
+    g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+    g_autoptr(PopbellStateLock) lock = popbell_state_store_try_lock (other, "work", &error);
+    g_autoptr(PopbellAccountState) loaded = popbell_state_store_load (other, "work", NULL, &error);
+    g_autoptr(PopbellAccountState) again = NULL;
+    PopbellStateStoreStats stats;
+
+    g_assert_no_error (error);
+    g_hash_table_add (loaded->seen, g_strdup ("third"));
+    g_assert_true (popbell_state_store_save (other, loaded, &error));
+    popbell_state_store_get_stats (other, &stats);
+    g_assert_cmpuint (stats.journal_appends, ==, 1);
+    g_clear_pointer (&lock, popbell_state_lock_release);
+    again = load_fresh (f, "work");
+    assert_states_equal (loaded, again);
+  }
+}
+
+/* Two stores on one directory (the applet and a --check-once): a save by
+ * one makes the other's picture of the files stale; it must notice and
+ * write its state whole, never append to a journal that is not what it
+ * thinks. A journal left by a crash between a compaction's rename and its
+ * unlink belongs to the old snapshot and is ignored. */
+static void
+test_journal_two_writers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+  g_autoptr(PopbellAccountState) state = make_state ("work", 100);
+  g_autoptr(PopbellAccountState) theirs = NULL;
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *journal = g_strconcat (f->dir, "/work.journal", NULL);
+  g_autofree gchar *old_journal = NULL;
+  gsize old_len;
+  PopbellStateStoreStats stats;
+
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  theirs = popbell_state_store_load (other, "work", NULL, &error);
+  g_hash_table_add (theirs->seen, g_strdup ("theirs"));
+  g_assert_true (popbell_state_store_save (other, theirs, &error));   /* appends */
+
+  /* Ours, from the state we had: written whole. */
+  g_hash_table_add (state->seen, g_strdup ("ours"));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  popbell_state_store_get_stats (f->store, &stats);
+  g_assert_cmpuint (stats.snapshots, ==, 2);
+  g_assert_cmpuint (stats.journal_appends, ==, 0);
+  loaded = load_fresh (f, "work");
+  assert_states_equal (state, loaded);
+  g_clear_pointer (&loaded, popbell_account_state_free);
+
+  /* The other store's picture is stale now too. */
+  g_hash_table_add (theirs->seen, g_strdup ("theirs-2"));
+  g_assert_true (popbell_state_store_save (other, theirs, &error));
+  popbell_state_store_get_stats (other, &stats);
+  g_assert_cmpuint (stats.journal_appends, ==, 1);
+  g_assert_cmpuint (stats.snapshots, ==, 1);
+  loaded = load_fresh (f, "work");
+  assert_states_equal (theirs, loaded);
+  g_clear_pointer (&loaded, popbell_account_state_free);
+
+  /* A journal of the previous generation next to a new snapshot. */
+  g_hash_table_add (theirs->seen, g_strdup ("theirs-3"));
+  g_assert_true (popbell_state_store_save (other, theirs, &error));
+  g_assert_true (g_file_get_contents (journal, &old_journal, &old_len, &error));
+  g_assert_true (popbell_state_store_save (f->store, state, &error));   /* compacts */
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_set_contents (journal, old_journal, old_len, &error));
+  loaded = load_fresh (f, "work");
+  assert_states_equal (state, loaded);
+  /* Under the lock, that load removed it. */
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+}
+
+static void
 lock_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
@@ -439,6 +775,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/core/state/roundtrip", test_roundtrip);
   ADD ("/core/state/missing", test_missing);
+  ADD ("/core/state/lenient-uids", test_lenient_uids);
   ADD ("/core/state/corrupt", test_corrupt);
   ADD ("/core/state/name-escaping", test_name_escaping);
   ADD ("/core/state/save-failure", test_save_failure);
@@ -446,6 +783,11 @@ main (int argc, char **argv)
   ADD ("/core/state/lock", test_lock);
   ADD ("/core/state/cleanup-needs-lock", test_cleanup_needs_lock);
   ADD ("/core/state/repeated-key", test_repeated_key);
+  ADD ("/core/state/unchanged-writes-nothing", test_unchanged_writes_nothing);
+  ADD ("/core/state/journal-costs-the-change", test_journal_costs_the_change);
+  ADD ("/core/state/journal-compacts", test_journal_compacts);
+  ADD ("/core/state/journal-torn-tail", test_journal_torn_tail);
+  ADD ("/core/state/journal-two-writers", test_journal_two_writers);
 #undef ADD
 
   return g_test_run ();

@@ -474,6 +474,108 @@ test_login_methods (Fixture *f, gconstpointer data)
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 4);
 }
 
+/* auth=auto on a plain link: APOP first (a timestamp in the greeting);
+ * the server refuses it (no APOP secret for the user), then USER/PASS or
+ * SASL PLAIN in the same session, but only with allow-insecure-auth. */
+typedef enum { FALLBACK_USER, FALLBACK_SASL, FALLBACK_FORBIDDEN, FALLBACK_IN_USE } Fallback;
+
+static void
+test_auto_apop_fallback (Fixture *f, gconstpointer data)
+{
+  Fallback mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  script_hello (f->server, "+OK hi <42.7@host>\r\n",
+                mode == FALLBACK_SASL ? "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+                                      : "+OK\r\nUSER\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "APOP alice *",
+                              mode == FALLBACK_IN_USE ? "-ERR [IN-USE] locked\r\n"
+                                                      : "-ERR [AUTH] authentication failed\r\n");
+  if (mode == FALLBACK_USER)
+    {
+      popbell_fake_server_expect (f->server, "USER alice", "+OK\r\n");
+      popbell_fake_server_expect (f->server, "PASS secret", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  else if (mode == FALLBACK_SASL)
+    {
+      popbell_fake_server_expect (f->server, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "+OK in\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+    }
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, mode != FALLBACK_FORBIDDEN);
+  g_assert_true (do_connect (f, &error));
+  g_assert_no_error (error);
+  ok = do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error);
+  switch (mode)
+    {
+    case FALLBACK_USER:
+    case FALLBACK_SASL:
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==,
+                       mode == FALLBACK_USER ? POPBELL_POP3_AUTH_USER : POPBELL_POP3_AUTH_SASL_PLAIN);
+      break;
+    case FALLBACK_FORBIDDEN:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_AUTO);
+      break;
+    case FALLBACK_IN_USE:
+    default:
+      /* A locked mailbox is not a refused secret: no second attempt. */
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_IN_USE);
+      break;
+    }
+  g_clear_error (&error);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+  if (mode == FALLBACK_FORBIDDEN || mode == FALLBACK_IN_USE)
+    {
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS*"), ==, 0);
+      g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
+    }
+}
+
+/* The remembered method goes first: one login attempt, not two. */
+static void
+test_preferred_method (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&f->server);
+  f->server = popbell_fake_server_new_mailbox ("alice", "secret");
+  popbell_fake_server_remove_capability (f->server, "SASL");
+
+  /* USER remembered: no APOP although the greeting has a timestamp. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "APOP *"), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+
+  /* A remembered USER is no licence to send a password in clear. */
+  new_client (f, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_preferred_auth_method (f->client, POPBELL_POP3_AUTH_USER);
+  g_assert_true (do_connect (f, &error));
+  g_assert_true (do_login (f, "alice", "secret", POPBELL_POP3_AUTH_AUTO, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_APOP);
+  g_assert_true (do_quit (f, &error));
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "PASS *"), ==, 1);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER *"), ==, 1);
+}
+
 /* SASL PLAIN for a server that wants the response after "+ ". */
 static void
 test_sasl_continuation (Fixture *f, gconstpointer data)
@@ -707,7 +809,7 @@ test_broken_answers (Fixture *f, gconstpointer data)
   g_autofree gchar *xs = g_strnfill (9000, 'x');
   g_autofree gchar *long_status = g_strdup_printf ("+OK %.600s\r\n", xs);
   g_autofree gchar *long_line = g_strdup_printf ("+OK\r\n1 %s\r\n.\r\n", xs);
-  g_autofree gchar *long_uid = g_strdup_printf ("+OK\r\n1 %.71s\r\n.\r\n", xs);
+  g_autofree gchar *long_uid = g_strdup_printf ("+OK\r\n1 %.256s\r\n.\r\n", xs);
   const BrokenCase cases[] = {
     { "long status", long_status, TRUE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "stat letters", "+OK abc def\r\n", TRUE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
@@ -720,7 +822,6 @@ test_broken_answers (Fixture *f, gconstpointer data)
     { "uid too long", long_uid, FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "uid control char", "+OK\r\n1 ab\x01""c\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "uid with space", "+OK\r\n1 ab c\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
-    { "uid 8bit", "+OK\r\n1 \xc3\xa4\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "index zero", "+OK\r\n0 abc\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "index overflow", "+OK\r\n99999999999999999999 abc\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
     { "out of order", "+OK\r\n2 abc\r\n1 def\r\n.\r\n", FALSE, FALSE, POPBELL_POP3_ERROR_PROTOCOL },
@@ -756,6 +857,62 @@ test_broken_answers (Fixture *f, gconstpointer data)
       /* Any protocol failure ends the session. */
       g_assert_false (popbell_pop3_client_is_connected (f->client));
     }
+}
+
+/* Sizes up to 2^64 - 1 and counts up to 2^32 - 1 keep their value (no
+ * sign, no g_task_return_int() truncation). */
+static void
+test_big_numbers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(PopbellPop3ListEntry) one = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  guint count = 0;
+  guint64 size = 0;
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "STAT", "+OK 4294967295 18446744073709551615\r\n");
+  popbell_fake_server_expect (f->server, "LIST", "+OK\r\n1 9223372036854775808\r\n"
+                              "2 18446744073709551615\r\n.\r\n");
+  popbell_fake_server_expect (f->server, "LIST 2", "+OK 2 18446744073709551615\r\n");
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  g_assert_true (do_stat (f, &count, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, G_MAXUINT32);
+  g_assert_cmpuint (size, ==, G_MAXUINT64);
+  list = do_list (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[0])->size, ==, G_GUINT64_CONSTANT (1) << 63);
+  g_assert_cmpuint (((PopbellPop3ListEntry *) list->pdata[1])->size, ==, G_MAXUINT64);
+  popbell_pop3_client_list_one_async (f->client, 2, NULL, store_result, &result);
+  one = popbell_pop3_client_list_one_finish (f->client, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (one->size, ==, G_MAXUINT64);
+}
+
+/* UIDs outside RFC 1939's alphabet and length, as real servers send them:
+ * accepted up to the cap (stored form printable ASCII). */
+static void
+test_uid_lenient (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) uidl = NULL;
+  g_autofree gchar *long_uid = g_strnfill (200, 'u');
+  g_autofree gchar *answer = g_strdup_printf ("+OK\r\n1 ok\r\n2 caf\xe9\r\n3 %s\r\n.\r\n",
+                                              long_uid);
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "UIDL", answer);
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  uidl = do_uidl (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uidl->len, ==, 3);
+  g_assert_cmpstr (((PopbellPop3ListEntry *) uidl->pdata[1])->uid, ==, "caf%E9");
+  g_assert_cmpstr (((PopbellPop3ListEntry *) uidl->pdata[2])->uid, ==, long_uid);
+  g_assert_true (popbell_pop3_client_is_connected (f->client));
 }
 
 /* A listing that never ends is cut at POPBELL_POP3_MAX_MESSAGES entries. */
@@ -918,6 +1075,8 @@ test_pipelined (Fixture *f, gconstpointer data)
   connect_and_login (f);
   g_assert_true (popbell_pop3_client_is_pipelining (f->client));
   run_pipelined_batch (f);
+  /* The four commands arrived in one read (the counter works). */
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, 1);
 }
 
 static void
@@ -949,6 +1108,11 @@ test_not_pipelined (Fixture *f, gconstpointer data)
   }
   g_assert_false (popbell_pop3_client_is_pipelining (f->client));
   run_pipelined_batch (f);
+  /* One at a time: no read of the server ever held two commands, and each
+   * came after the answer before it (the script answers on receipt, so a
+   * command written early would have arrived with its predecessor). */
+  g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_get_commands (f->server)->len, ==, 8);
 }
 
 static void
@@ -1137,6 +1301,39 @@ test_cancel_and_close (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
 }
 
+/* Thousands of operations on one cancellable (a check with many new
+ * messages): one cancel answers all of them, the sent one and the queued
+ * ones, and the queued ones never go out. */
+static void
+test_cancel_many (Fixture *f, gconstpointer data)
+{
+  enum { N = 3000 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GAsyncResult **slots = g_new0 (GAsyncResult *, N);
+
+  script_logged_in (f->server, FALSE);
+  popbell_fake_server_expect (f->server, "NOOP", NULL);   /* never answered */
+  popbell_fake_server_stall (f->server);
+  connect_and_login (f);
+  for (guint i = 0; i < N; i++)
+    popbell_pop3_client_noop_async (f->client, cancellable, store_result, &slots[i]);
+  while (popbell_fake_server_count_commands (f->server, "NOOP") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (cancellable);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (popbell_pop3_client_noop_finish (f->client, wait_for (&slots[i]), &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_object (&slots[i]);
+    }
+  g_free (slots);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "NOOP"), ==, 1);
+  /* The connection stays (the sent NOOP's answer would be dropped). */
+  g_assert_true (popbell_pop3_client_is_connected (f->client));
+}
+
 /* --- TLS: STLS and certificates ------------------------------------------------------ */
 
 static gchar *
@@ -1214,7 +1411,341 @@ test_stls_unavailable (Fixture *f, gconstpointer data)
   g_assert_null (popbell_fake_server_get_failure (f->server));
 }
 
-typedef enum { TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA } Trust;
+/* --- writing ahead on remembered capabilities (issue 9) ------------------------------ */
+
+typedef enum { AHEAD_UNCHANGED, AHEAD_LOGIN_REFUSED, AHEAD_STARTTLS, AHEAD_NO_PIPELINING } Ahead;
+
+static const gchar *const remembered_capa[] = { "USER", "SASL PLAIN", "PIPELINING", "UIDL", NULL };
+
+/* connect, login (AUTH PLAIN), STAT and UIDL n queued at once: after the
+ * greeting one write carries CAPA, AUTH, CAPA, STAT and UIDL n. */
+static void
+test_write_ahead (Fixture *f, gconstpointer data)
+{
+  Ahead mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) r_connect = NULL, r_login = NULL, r_stat = NULL, r_uidl = NULL;
+  g_autoptr(PopbellPop3ListEntry) last = NULL;
+  g_autofree gchar *ca = write_ca_file (f);
+  const gchar *auth = "AUTH PLAIN AGFsaWNlAHNlY3JldA==";
+  guint count = 0;
+  guint64 size = 0;
+  gboolean ok;
+
+  if (mode == AHEAD_STARTTLS)
+    {
+      /* STLS first, always: nothing is written ahead of it. */
+      script_hello (f->server, "+OK hi\r\n", "+OK\r\nSTLS\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n");
+      popbell_fake_server_expect (f->server, "STLS", "+OK go\r\n");
+      popbell_fake_server_start_tls (f->server);
+    }
+  else
+    popbell_fake_server_send (f->server, "+OK hi\r\n");
+  popbell_fake_server_expect (f->server, "CAPA", NULL);
+  popbell_fake_server_expect (f->server, auth, NULL);
+  popbell_fake_server_expect (f->server, "CAPA", NULL);
+  popbell_fake_server_expect (f->server, "STAT", NULL);
+  if (mode == AHEAD_LOGIN_REFUSED)
+    {
+      popbell_fake_server_expect (f->server, "UIDL 3",
+                                  "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n"
+                                  "-ERR [AUTH] no\r\n"
+                                  "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n"
+                                  "-ERR not logged in\r\n-ERR not logged in\r\n");
+      /* The operations written ahead go again, after the failed login
+       * (the session is in the AUTHORIZATION state: -ERR). */
+      popbell_fake_server_expect (f->server, "STAT", "-ERR not logged in\r\n");
+      popbell_fake_server_expect (f->server, "UIDL 3", "-ERR not logged in\r\n");
+    }
+  else
+    popbell_fake_server_expect (f->server, "UIDL 3",
+                                mode == AHEAD_NO_PIPELINING
+                                ? "+OK\r\nSASL PLAIN\r\n.\r\n+OK\r\n+OK\r\nUIDL\r\n.\r\n"
+                                  "+OK 3 300\r\n+OK 3 u3\r\n"
+                                : "+OK\r\nSASL PLAIN\r\nPIPELINING\r\n.\r\n+OK\r\n"
+                                  "+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n+OK 3 300\r\n+OK 3 u3\r\n");
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, mode == AHEAD_STARTTLS ? POPBELL_POP3_SECURITY_STARTTLS : POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_tls_ca_file (f->client, ca);
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  popbell_pop3_client_set_remembered_capabilities (f->client, remembered_capa);
+  popbell_pop3_client_connect_async (f->client, NULL, store_result, &r_connect);
+  popbell_pop3_client_login_async (f->client, "alice", "secret", POPBELL_POP3_AUTH_SASL_PLAIN,
+                                   NULL, store_result, &r_login);
+  popbell_pop3_client_stat_async (f->client, NULL, store_result, &r_stat);
+  popbell_pop3_client_uidl_one_async (f->client, 3, NULL, store_result, &r_uidl);
+
+  g_assert_true (popbell_pop3_client_connect_finish (f->client, wait_for (&r_connect), &error));
+  g_assert_no_error (error);
+  ok = popbell_pop3_client_login_finish (f->client, wait_for (&r_login), &error);
+  if (mode == AHEAD_LOGIN_REFUSED)
+    {
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_clear_error (&error);
+      g_assert_false (popbell_pop3_client_stat_finish (f->client, wait_for (&r_stat), &count, &size, &error));
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED);
+      g_clear_error (&error);
+      last = popbell_pop3_client_uidl_one_finish (f->client, wait_for (&r_uidl), &error);
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED);
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_true (popbell_pop3_client_stat_finish (f->client, wait_for (&r_stat), &count, &size, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (count, ==, 3);
+      last = popbell_pop3_client_uidl_one_finish (f->client, wait_for (&r_uidl), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (last->uid, ==, "u3");
+      g_assert_true (popbell_pop3_client_has_capability (f->client, "UIDL"));
+    }
+  g_assert_cmpint (popbell_pop3_client_get_remembered_contradicted (f->client), ==,
+                   mode == AHEAD_NO_PIPELINING);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+  /* The turns: CAPA..UIDL 3 in one write, then QUIT (STARTTLS: CAPA and
+   * STLS before; a refused login: STAT and UIDL 3 again, one at a time:
+   * not logged in, nothing is pipelined). */
+  switch (mode)
+    {
+    case AHEAD_UNCHANGED:
+    case AHEAD_NO_PIPELINING:
+      g_assert_cmpuint (popbell_fake_server_get_n_reads (f->server), ==, 2);
+      break;
+    case AHEAD_STARTTLS:
+    case AHEAD_LOGIN_REFUSED:
+    default:
+      g_assert_cmpuint (popbell_fake_server_get_n_reads (f->server), ==, 4);
+      break;
+    }
+}
+
+/* --- "cannot reach the server": which ---------------------------------------------- */
+
+/* TLS on a plain-text port, and plain text expected from a TLS port. */
+typedef enum { MISMATCH_TLS_TO_PLAIN, MISMATCH_TLS_GREETING, MISMATCH_TLS_ALERT_NO_LF } Mismatch;
+
+static void
+test_tls_mismatch (Fixture *f, gconstpointer data)
+{
+  Mismatch mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  static const guint8 record[] = { 0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, '\r', '\n' };
+  static const guint8 alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+
+  switch (mode)
+    {
+    case MISMATCH_TLS_TO_PLAIN:
+      popbell_fake_server_send (f->server, "+OK plain text here\r\n");
+      break;
+    case MISMATCH_TLS_GREETING:
+      popbell_fake_server_send_bytes (f->server, record, sizeof record);
+      break;
+    case MISMATCH_TLS_ALERT_NO_LF:
+    default:
+      popbell_fake_server_send_bytes (f->server, alert, sizeof alert);
+      break;
+    }
+  popbell_fake_server_stall (f->server);
+  new_client (f, mode == MISMATCH_TLS_TO_PLAIN ? POPBELL_POP3_SECURITY_TLS
+                                               : POPBELL_POP3_SECURITY_STARTTLS);
+  popbell_pop3_client_set_timeout (f->client, mode == MISMATCH_TLS_ALERT_NO_LF ? 1 : 5);
+  g_assert_false (do_connect (f, &error));
+  g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH);
+  /* Plain text expected: nothing was sent to the TLS server. */
+  if (mode != MISMATCH_TLS_TO_PLAIN)
+    g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
+}
+
+typedef enum { UNREACHABLE_REFUSED, UNREACHABLE_NO_HOST, UNREACHABLE_TIMEOUT } Unreachable;
+
+static void
+test_unreachable (Fixture *f, gconstpointer data)
+{
+  Unreachable mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) filler = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint16 port;
+
+  /* A port of our own: closed (refused), or listening with a full accept
+   * queue that drops further SYNs (the connect never completes). */
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (listener, any, FALSE, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (mode == UNREACHABLE_REFUSED)
+    g_socket_close (listener, NULL);
+  else if (mode == UNREACHABLE_TIMEOUT)
+    {
+      g_socket_set_listen_backlog (listener, 0);
+      g_assert_true (g_socket_listen (listener, &error));
+      filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_assert_true (g_socket_connect (filler, bound, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  g_clear_object (&f->client);
+  f->client = popbell_pop3_client_new (mode == UNREACHABLE_NO_HOST ? "no-such-host.invalid"
+                                                                    : "127.0.0.1",
+                                       port, POPBELL_POP3_SECURITY_NONE);
+  popbell_pop3_client_set_timeout (f->client, mode == UNREACHABLE_TIMEOUT ? 1 : 20);
+  g_assert_false (do_connect (f, &error));
+  switch (mode)
+    {
+    case UNREACHABLE_REFUSED:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+      break;
+    case UNREACHABLE_NO_HOST:
+      g_assert_true (error->domain == G_RESOLVER_ERROR);
+      g_assert_nonnull (strstr (error->message, "no-such-host.invalid"));
+      break;
+    case UNREACHABLE_TIMEOUT:
+    default:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TIMEOUT);
+      g_assert_nonnull (strstr (error->message, "Could not connect"));
+      break;
+    }
+}
+
+/* --- OAuth 2.0 ----------------------------------------------------------------- */
+
+typedef enum {
+  OAUTH_BEARER,        /* OAUTHBEARER offered (with XOAUTH2): initial response */
+  OAUTH_XOAUTH2,       /* only XOAUTH2 */
+  OAUTH_LONG_TOKEN,    /* too long for an initial response: after "+ " */
+  OAUTH_REFUSED,       /* the JSON error step */
+  OAUTH_NONE_OFFERED,
+  OAUTH_NO_TLS,
+} OAuthCase;
+
+#define OAUTH_TOKEN "ya29.a0AfB_byC-token_value.1234567890"
+
+static gchar *
+b64_of (const gchar *raw)
+{
+  return g_base64_encode ((const guchar *) raw, strlen (raw));
+}
+
+static void
+test_oauth2 (Fixture *f, gconstpointer data)
+{
+  OAuthCase mode = GPOINTER_TO_INT (data);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *ca = write_ca_file (f);
+  g_autofree gchar *long_token = g_strnfill (400, 'T');
+  const gchar *token = mode == OAUTH_LONG_TOKEN ? long_token : OAUTH_TOKEN;
+  guint16 port = popbell_fake_server_get_port (f->server);
+  g_autofree gchar *bearer_raw = g_strdup_printf ("n,a=al=ice@example.com,\001host=127.0.0.1\001"
+                                                  "port=%u\001auth=Bearer %s\001\001", port, token);
+  g_autofree gchar *xoauth_raw = g_strdup_printf ("user=al=ice@example.com\001auth=Bearer %s\001\001",
+                                                  token);
+  g_autofree gchar *bearer_raw_escaped = NULL;
+  g_autofree gchar *bearer_b64 = NULL;
+  g_autofree gchar *xoauth_b64 = b64_of (xoauth_raw);
+  g_autofree gchar *expect = NULL;
+  g_autofree gchar *challenge = b64_of ("{\"status\":\"invalid_token\",\"scope\":\"mail\"}");
+  g_autofree gchar *challenge_line = g_strdup_printf ("+ %s\r\n", challenge);
+  const gchar *capa = mode == OAUTH_XOAUTH2 || mode == OAUTH_LONG_TOKEN
+                      ? "+OK\r\nUSER\r\nSASL PLAIN XOAUTH2\r\n.\r\n"
+                      : mode == OAUTH_NONE_OFFERED ? "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+                      : "+OK\r\nSASL PLAIN OAUTHBEARER XOAUTH2\r\n.\r\n";
+  gboolean ok;
+
+  /* RFC 5801: '=' in the user name is sent as "=3D" in the GS2 header. */
+  {
+    g_auto(GStrv) parts = g_strsplit (bearer_raw, "a=al=ice", 2);
+    bearer_raw_escaped = g_strjoin ("a=al=3Dice", parts[0], parts[1], NULL);
+    bearer_b64 = b64_of (bearer_raw_escaped);
+  }
+  if (mode != OAUTH_NO_TLS)
+    popbell_fake_server_start_tls (f->server);
+  popbell_fake_server_send (f->server, "+OK ready <1.2@x>\r\n");
+  popbell_fake_server_expect (f->server, "CAPA", capa);
+  switch (mode)
+    {
+    case OAUTH_BEARER:
+      expect = g_strdup_printf ("AUTH OAUTHBEARER %s", bearer_b64);
+      popbell_fake_server_expect (f->server, expect, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_XOAUTH2:
+      expect = g_strdup_printf ("AUTH XOAUTH2 %s", xoauth_b64);
+      popbell_fake_server_expect (f->server, expect, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_LONG_TOKEN:
+      popbell_fake_server_expect (f->server, "AUTH XOAUTH2", "+ \r\n");
+      popbell_fake_server_expect (f->server, xoauth_b64, "+OK welcome\r\n");
+      popbell_fake_server_expect (f->server, "CAPA", "+OK\r\nUIDL\r\n.\r\n");
+      break;
+    case OAUTH_REFUSED:
+      expect = g_strdup_printf ("AUTH OAUTHBEARER %s", bearer_b64);
+      popbell_fake_server_expect (f->server, expect, challenge_line);
+      popbell_fake_server_expect (f->server, "AQ==", "-ERR [AUTH] Authentication failed.\r\n");
+      break;
+    case OAUTH_NONE_OFFERED:
+    case OAUTH_NO_TLS:
+    default:
+      break;
+    }
+  popbell_fake_server_expect (f->server, "QUIT", "+OK\r\n");
+
+  new_client (f, mode == OAUTH_NO_TLS ? POPBELL_POP3_SECURITY_NONE : POPBELL_POP3_SECURITY_TLS);
+  popbell_pop3_client_set_tls_ca_file (f->client, ca);
+  /* Not even allow-insecure-auth lets a token go in clear. */
+  popbell_pop3_client_set_allow_insecure_auth (f->client, TRUE);
+  g_assert_true (do_connect (f, &error));
+  g_assert_no_error (error);
+  captured_log = g_string_new (NULL);
+  ok = do_login (f, "al=ice@example.com", token, POPBELL_POP3_AUTH_OAUTH2, &error);
+  switch (mode)
+    {
+    case OAUTH_BEARER:
+    case OAUTH_XOAUTH2:
+    case OAUTH_LONG_TOKEN:
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (popbell_pop3_client_get_auth_method_used (f->client), ==, POPBELL_POP3_AUTH_OAUTH2);
+      break;
+    case OAUTH_REFUSED:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+      g_assert_cmpstr (popbell_pop3_error_get_oauth2_status (error), ==, "invalid_token");
+      break;
+    case OAUTH_NONE_OFFERED:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_OAUTH2_UNAVAILABLE);
+      break;
+    case OAUTH_NO_TLS:
+    default:
+      g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_INSECURE);
+      break;
+    }
+  g_clear_error (&error);
+  g_assert_true (do_quit (f, &error));
+  g_assert_no_error (error);
+  /* The token is in no trace line, raw or encoded. */
+  g_assert_null (strstr (captured_log->str, token));
+  g_assert_null (strstr (captured_log->str, bearer_b64));
+  g_assert_null (strstr (captured_log->str, xoauth_b64));
+  g_string_free (g_steal_pointer (&captured_log), TRUE);
+  if (mode == OAUTH_NONE_OFFERED || mode == OAUTH_NO_TLS)
+    g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+}
+
+typedef enum {
+  TRUST_NONE, TRUST_CA, TRUST_PIN, TRUST_PIN_PLAIN, TRUST_WRONG_PIN, TRUST_BAD_CA, TRUST_CA_WRONG_HOST,
+} Trust;
 
 static void
 test_implicit_tls (Fixture *f, gconstpointer data)
@@ -1234,6 +1765,16 @@ test_implicit_tls (Fixture *f, gconstpointer data)
   switch (trust)
     {
     case TRUST_CA:
+      popbell_pop3_client_set_tls_ca_file (f->client, ca);
+      break;
+    case TRUST_CA_WRONG_HOST:
+      /* The CA vouches for the certificate, but it is made out to
+       * localhost and 127.0.0.1, and the client asks for 127.0.0.2. */
+      popbell_fake_server_listen_also (f->server, "127.0.0.2");
+      g_clear_object (&f->client);
+      f->client = popbell_pop3_client_new ("127.0.0.2", popbell_fake_server_get_port (f->server),
+                                           POPBELL_POP3_SECURITY_TLS);
+      popbell_pop3_client_set_timeout (f->client, 5);
       popbell_pop3_client_set_tls_ca_file (f->client, ca);
       break;
     case TRUST_PIN:
@@ -1282,6 +1823,9 @@ test_implicit_tls (Fixture *f, gconstpointer data)
     }
   g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, sha));
+  g_assert_cmpstr (popbell_pop3_error_get_certificate_sha256 (error), ==, sha);
+  if (trust == TRUST_CA_WRONG_HOST)
+    g_assert_nonnull (strstr (error->message, "another host"));
   g_assert_cmpstr (popbell_pop3_client_get_peer_certificate_sha256 (f->client), ==, sha);
   g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "*"), ==, 0);
 }
@@ -1302,10 +1846,17 @@ main (int argc, char **argv)
   ADD ("login-errors", test_login_errors);
   ADD ("login-methods", test_login_methods);
   ADD ("sasl-continuation", test_sasl_continuation);
+  ADD_DATA ("auto/apop-then-user", FALLBACK_USER, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-then-sasl", FALLBACK_SASL, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-no-insecure-fallback", FALLBACK_FORBIDDEN, test_auto_apop_fallback);
+  ADD_DATA ("auto/apop-in-use-no-fallback", FALLBACK_IN_USE, test_auto_apop_fallback);
+  ADD ("auto/preferred-method", test_preferred_method);
   ADD ("insecure-refused", test_insecure_refused);
   ADD ("trace-masks-password", test_trace_masks_password);
   ADD ("broken-answers", test_broken_answers);
   ADD ("empty-line-everywhere", test_empty_line_everywhere);
+  ADD ("uid-lenient", test_uid_lenient);
+  ADD ("big-numbers", test_big_numbers);
   ADD ("endless-listing", test_endless_listing);
   ADD ("endless-message", test_endless_message);
   ADD ("retr-too-large", test_retr_too_large);
@@ -1322,6 +1873,7 @@ main (int argc, char **argv)
   ADD ("pipelining/status-in-listing", test_pipelined_status_in_listing);
   ADD ("pipelining/window", test_pipelined_window);
   ADD ("cancel-and-close", test_cancel_and_close);
+  ADD ("cancel-many", test_cancel_many);
   ADD ("tls/stls", test_stls);
   ADD ("tls/stls-unavailable", test_stls_unavailable);
   ADD_DATA ("tls/untrusted", TRUST_NONE, test_implicit_tls);
@@ -1330,6 +1882,23 @@ main (int argc, char **argv)
   ADD_DATA ("tls/pin-plain-hex", TRUST_PIN_PLAIN, test_implicit_tls);
   ADD_DATA ("tls/wrong-pin", TRUST_WRONG_PIN, test_implicit_tls);
   ADD_DATA ("tls/missing-ca-file", TRUST_BAD_CA, test_implicit_tls);
+  ADD_DATA ("tls/ca-file-wrong-host", TRUST_CA_WRONG_HOST, test_implicit_tls);
+  ADD_DATA ("oauth2/oauthbearer", OAUTH_BEARER, test_oauth2);
+  ADD_DATA ("ahead/unchanged", AHEAD_UNCHANGED, test_write_ahead);
+  ADD_DATA ("ahead/login-refused", AHEAD_LOGIN_REFUSED, test_write_ahead);
+  ADD_DATA ("ahead/starttls-first", AHEAD_STARTTLS, test_write_ahead);
+  ADD_DATA ("ahead/no-pipelining-now", AHEAD_NO_PIPELINING, test_write_ahead);
+  ADD_DATA ("reach/tls-to-plain-port", MISMATCH_TLS_TO_PLAIN, test_tls_mismatch);
+  ADD_DATA ("reach/tls-greeting", MISMATCH_TLS_GREETING, test_tls_mismatch);
+  ADD_DATA ("reach/tls-alert-no-newline", MISMATCH_TLS_ALERT_NO_LF, test_tls_mismatch);
+  ADD_DATA ("reach/refused", UNREACHABLE_REFUSED, test_unreachable);
+  ADD_DATA ("reach/no-such-host", UNREACHABLE_NO_HOST, test_unreachable);
+  ADD_DATA ("reach/connect-timeout", UNREACHABLE_TIMEOUT, test_unreachable);
+  ADD_DATA ("oauth2/xoauth2", OAUTH_XOAUTH2, test_oauth2);
+  ADD_DATA ("oauth2/long-token-continuation", OAUTH_LONG_TOKEN, test_oauth2);
+  ADD_DATA ("oauth2/refused-json-status", OAUTH_REFUSED, test_oauth2);
+  ADD_DATA ("oauth2/none-offered", OAUTH_NONE_OFFERED, test_oauth2);
+  ADD_DATA ("oauth2/no-tls", OAUTH_NO_TLS, test_oauth2);
 #undef ADD
 #undef ADD_DATA
 

@@ -177,7 +177,7 @@ test_list_uidl_lines (void)
       g_assert_error (e, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL);
     }
   const gchar *bad_uidl[] = { "", "3", "0 abc", "3 a b", "3 \x7f", "a abc",
-    "1 12345678901234567890123456789012345678901234567890123456789012345678901" };
+    "1 a\x01b" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad_uidl); i++)
     {
       g_autoptr(GError) e = NULL;
@@ -191,6 +191,16 @@ test_list_uidl_lines (void)
 
 /* Empty input (the empty server line) is one thing for every parser:
  * "" of length 0, and NULL of length 0 is the same. */
+static void
+test_uidl_lenient (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PopbellPop3ListEntry) e = popbell_pop3_parse_uidl_line ("3 ab\xe9z", 6, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->uid, ==, "ab%E9z");
+}
+
 static void
 test_empty (void)
 {
@@ -224,16 +234,30 @@ test_uid_validity (void)
 {
   g_autofree gchar *seventy = g_strnfill (70, '~');
 
+  g_autofree gchar *cap = g_strnfill (255, 'a');
+  g_autofree gchar *over = g_strnfill (256, 'a');
+  g_autofree gchar *eight_bit_cap = g_strnfill (85, '\xe9');
+  g_autofree gchar *eight_bit_over = g_strnfill (86, '\xe9');
+
   g_assert_true (popbell_pop3_uid_is_valid ("!", 1));
   g_assert_true (popbell_pop3_uid_is_valid (seventy, 70));
   g_assert_false (popbell_pop3_uid_is_valid ("", 0));
   g_assert_false (popbell_pop3_uid_is_valid ("a b", 3));
   g_assert_false (popbell_pop3_uid_is_valid ("a\tb", 3));
-  g_assert_false (popbell_pop3_uid_is_valid ("\xc3\xa4", 2));
   g_assert_false (popbell_pop3_uid_is_valid ("\x7f", 1));
+  /* Lenient beyond RFC 1939 (like mpop): longer than 70, 8-bit. */
+  g_assert_true (popbell_pop3_uid_is_valid (cap, 255));
+  g_assert_false (popbell_pop3_uid_is_valid (over, 256));
+  g_assert_true (popbell_pop3_uid_is_valid ("\xc3\xa4", 2));
+  g_assert_true (popbell_pop3_uid_is_valid (eight_bit_cap, 85));
+  g_assert_false (popbell_pop3_uid_is_valid (eight_bit_over, 86));
   {
-    g_autofree gchar *seventy_one = g_strnfill (71, 'a');
-    g_assert_false (popbell_pop3_uid_is_valid (seventy_one, 71));
+    g_autofree gchar *a = popbell_pop3_uid_normalize ("x\xc3\xa4%41\xff", 7);
+    g_autofree gchar *b = popbell_pop3_uid_normalize ("plain~!", 7);
+    g_autofree gchar *c = popbell_pop3_uid_normalize ("a b", 3);
+    g_assert_cmpstr (a, ==, "x%C3%A4%41%FF");
+    g_assert_cmpstr (b, ==, "plain~!");
+    g_assert_null (c);
   }
 }
 
@@ -324,6 +348,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/reply/list-uidl-lines", test_list_uidl_lines);
   g_test_add_func ("/pop3/reply/uid-validity", test_uid_validity);
   g_test_add_func ("/pop3/reply/empty", test_empty);
+  g_test_add_func ("/pop3/reply/uidl-lenient", test_uidl_lenient);
   g_test_add_func ("/pop3/reply/greeting-timestamp", test_greeting_timestamp);
   g_test_add_func ("/pop3/reply/capa", test_capa);
 

@@ -15,6 +15,13 @@
 #                            connections Dovecot does not consider secured
 #                            (connect from 127.0.0.2 to see it)
 #   REAL_AUTH_DELAYS=1       keep Dovecot's failure delay and per-IP penalty
+#   OAUTH2_INTROSPECTION_URL=http://127.0.0.1:PORT/introspect
+#                            also offer AUTH XOAUTH2 and OAUTHBEARER: a passdb
+#                            of driver oauth2 asks this RFC 7662 service
+#                            (introspection_mode=post) whether a bearer token
+#                            is active and whose it is (tests/support/
+#                            oauth2-server.py); the passwords keep working
+#   OAUTH2_MECHANISMS='xoauth2'  which of the two to offer (default both)
 #   DOVECOT_EXTRA='...'      extra config lines, e.g.
 #                            'auth_mechanisms = plain login apop'
 #   DOVECOT_OWNER_PID=PID    the process that owns the instance (default: the
@@ -138,6 +145,28 @@ service anvil {
 }'
 fi
 
+MECHS='plain login'
+OAUTH2_PASSDB=
+if [ -n "${OAUTH2_INTROSPECTION_URL:-}" ]; then
+  # Dovecot 2.3's oauth2 passdb: the token is POSTed as token=... and the
+  # answer must be active and name the user who logged in.
+  cat > "$T/dovecot-oauth2.conf.ext" <<OAUTH
+introspection_mode = post
+introspection_url = $OAUTH2_INTROSPECTION_URL
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+OAUTH
+  OAUTH2_MECHS=${OAUTH2_MECHANISMS:-xoauth2 oauthbearer}
+  MECHS="plain login $OAUTH2_MECHS"
+  OAUTH2_PASSDB="passdb {
+  driver = oauth2
+  mechanisms = $OAUTH2_MECHS
+  args = $T/dovecot-oauth2.conf.ext
+}"
+fi
+
 write_conf() {
 cat > "$T/dovecot.conf" <<CONF
 # generated: the only config this instance reads
@@ -156,11 +185,12 @@ first_valid_uid = 1
 # secured, so plaintext is allowed there even with 'yes'; connect from
 # 127.0.0.2 to see the refusal.
 disable_plaintext_auth = $DPA
-auth_mechanisms = plain login
+auth_mechanisms = $MECHS
 ssl = yes
 ssl_cert = <$T/cert.pem
 ssl_key = <$T/key.pem
 $DH
+$OAUTH2_PASSDB
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $T/passwd

@@ -76,6 +76,7 @@ struct _PopbellFakeServer
   gboolean        byte_by_byte;
   gboolean        break_pipelining;
   guint           n_batches;       /* reads that carried more than one command */
+  guint           n_reads;         /* reads that carried commands: the client's turns */
 
   GPtrArray      *commands;        /* (owned) gchar* */
   GArray         *login_times;     /* gint64 */
@@ -467,6 +468,8 @@ conn_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_strchomp (line);
   g_ptr_array_add (self->commands, g_strdup (line));
   batched = conn->in_batch;
+  if (!batched)
+    self->n_reads++;
   conn->in_batch = more_buffered (conn);
   if (conn->in_batch && !batched)
     self->n_batches++;
@@ -1070,6 +1073,21 @@ popbell_fake_server_get_port (PopbellFakeServer *self)
   return self->port;
 }
 
+void
+popbell_fake_server_listen_also (PopbellFakeServer *self, const gchar *ip)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (ip);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (inet);
+  address = g_inet_socket_address_new (inet, self->port);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
 static void
 add_step (PopbellFakeServer *self, StepKind kind, const gchar *glob, GBytes *data, guint n)
 {
@@ -1270,6 +1288,12 @@ guint
 popbell_fake_server_get_n_batches (PopbellFakeServer *self)
 {
   return self->n_batches;
+}
+
+guint
+popbell_fake_server_get_n_reads (PopbellFakeServer *self)
+{
+  return self->n_reads;
 }
 
 guint

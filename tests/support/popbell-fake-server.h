@@ -48,6 +48,9 @@ G_DECLARE_FINAL_TYPE (PopbellFakeServer, popbell_fake_server, POPBELL, FAKE_SERV
 PopbellFakeServer *popbell_fake_server_new (void);
 
 guint16 popbell_fake_server_get_port (PopbellFakeServer *self);
+/* Listen on @ip (e.g. "127.0.0.2") too, same port: a name the test
+ * certificate (localhost, 127.0.0.1) is not made out to. */
+void    popbell_fake_server_listen_also (PopbellFakeServer *self, const gchar *ip);
 
 /* --- script steps (for the connection being scripted) --------------------- */
 
@@ -132,6 +135,10 @@ guint       popbell_fake_server_get_n_logins (PopbellFakeServer *self);
 GArray     *popbell_fake_server_get_login_times (PopbellFakeServer *self);
 /* Reads that carried more than one command line (pipelined batches). */
 guint       popbell_fake_server_get_n_batches (PopbellFakeServer *self);
+/* Reads that carried commands, over all connections: each is one turn of
+ * the conversation (a client write after a server answer), so the round
+ * trips of a session are its reads plus the connect. */
+guint       popbell_fake_server_get_n_reads (PopbellFakeServer *self);
 /* Connections currently open. */
 guint       popbell_fake_server_get_n_open (PopbellFakeServer *self);
 /* Script mode: TRUE when every scripted connection ran all its steps. */

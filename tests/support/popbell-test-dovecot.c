@@ -131,6 +131,18 @@ popbell_test_dovecot_start (const gchar *extra_config, gboolean plaintext_auth)
   return self;
 }
 
+PopbellTestDovecot *
+popbell_test_dovecot_start_oauth2 (const gchar *introspection_url)
+{
+  PopbellTestDovecot *self;
+
+  /* dovecot.sh reads it from the environment it inherits. */
+  g_setenv ("OAUTH2_INTROSPECTION_URL", introspection_url, TRUE);
+  self = popbell_test_dovecot_start (NULL, TRUE);
+  g_unsetenv ("OAUTH2_INTROSPECTION_URL");
+  return self;
+}
+
 void
 popbell_test_dovecot_stop (PopbellTestDovecot *self)
 {

@@ -34,6 +34,12 @@ typedef struct _PopbellTestDovecot PopbellTestDovecot;
  * test failure (g_test_fail + message) and also returns NULL. */
 PopbellTestDovecot *popbell_test_dovecot_start (const gchar *extra_config,
                                                 gboolean     plaintext_auth);
+/* The same, also offering AUTH XOAUTH2 and OAUTHBEARER: Dovecot's oauth2
+ * passdb asks the RFC 7662 service at @introspection_url (e.g. the one of
+ * popbell-test-oauth2.h) whether a bearer token is active and whose it is.
+ * Passwords keep working. */
+PopbellTestDovecot *popbell_test_dovecot_start_oauth2 (const gchar *introspection_url);
+
 /* Stop the server (by its PID) and remove its temp dir. NULL-safe. */
 void popbell_test_dovecot_stop (PopbellTestDovecot *self);
 

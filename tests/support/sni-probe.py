@@ -10,7 +10,8 @@ status 1 when a wait times out or the item / menu entry is not found.
   sni-probe.py items [--wait S]             every registered item with its properties
   sni-probe.py props [--id ID] [--wait S]   one item's properties (Id, Category, Status,
                                             IconName, AttentionIconName, Title, ToolTip,
-                                            XAyatanaLabel, XAyatanaLabelGuide, Menu, ...)
+                                            XAyatanaLabel, XAyatanaLabelGuide, Menu, ...,
+                                            and IconPixmapDecoded as for pixmaps)
   sni-probe.py wait-prop NAME VALUE [--id ID] [--timeout S]
                                             wait until property NAME == VALUE (compared as
                                             text; ints and bools too), print the properties
@@ -20,12 +21,19 @@ status 1 when a wait times out or the item / menu entry is not found.
   sni-probe.py click LABEL [--id ID]        send "clicked" to the menu entry whose label
                                             (mnemonic underscores removed) is LABEL
   sni-probe.py secondary-activate [--id ID] middle click on the icon
+  sni-probe.py activate [--id ID]           left click on the icon (Activate)
+  sni-probe.py context-menu [--id ID]       ContextMenu (the item pops its own menu)
+  sni-probe.py pixmaps [--id ID] [--attention]
+                                            IconPixmap (AttentionIconPixmap) decoded:
+                                            [{w, h, ok (w*h*4 bytes), opaque, red,
+                                            sha1}] (red: badge-red pixels, ARGB32
+                                            in network byte order)
 
---id matches the item's Id property (libayatana-appindicator: the id given to
-app_indicator_new); without it the first item is used.
+--id matches the item's Id property; without it the first item is used.
 Use /usr/bin/python3 (python3-gi lives there).
 """
 import argparse
+import hashlib
 import json
 import sys
 import os
@@ -83,6 +91,10 @@ def items():
             props = get_all(service, path, ITEM)
         except GLib.Error:
             continue            # the item is going away
+        # Decoded here so that a test reads everything from one call.
+        for name in ("IconPixmap", "AttentionIconPixmap"):
+            if name in props:
+                props[name + "Decoded"] = decode_pixmaps(props[name])
         out.append({"service": service, "path": path, "props": props})
     return out
 
@@ -122,6 +134,22 @@ def menu_layout(it):
     return flat
 
 
+def decode_pixmaps(pixmaps):
+    out = []
+    for w, h, data in pixmaps:
+        data = bytes(data)
+        opaque = red = 0
+        for i in range(0, len(data) - 3, 4):
+            a, r, g, b = data[i], data[i + 1], data[i + 2], data[i + 3]
+            if a > 128:
+                opaque += 1
+                if r > 170 and g < 80 and b < 80:
+                    red += 1
+        out.append({"w": w, "h": h, "ok": len(data) == w * h * 4, "opaque": opaque, "red": red,
+                    "sha1": hashlib.sha1(data).hexdigest()[:12]})
+    return out
+
+
 def as_text(value):
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -145,10 +173,12 @@ def main():
     sub.add_parser("watcher")
     p = sub.add_parser("items")
     p.add_argument("--wait", type=float, default=0)
-    for name in ("props", "menu", "secondary-activate"):
+    for name in ("props", "menu", "secondary-activate", "activate", "context-menu", "pixmaps"):
         p = sub.add_parser(name)
         p.add_argument("--id")
         p.add_argument("--wait", type=float, default=5)
+        if name == "pixmaps":
+            p.add_argument("--attention", action="store_true")
     p = sub.add_parser("wait-prop")
     p.add_argument("name")
     p.add_argument("value")
@@ -208,6 +238,14 @@ def main():
         elif opt.cmd == "secondary-activate":
             call(it["service"], it["path"], ITEM, "SecondaryActivate", GLib.Variant("(ii)", (0, 0)))
             res = {"secondary-activated": it["props"].get("Id")}
+        elif opt.cmd == "activate":
+            call(it["service"], it["path"], ITEM, "Activate", GLib.Variant("(ii)", (0, 0)))
+            res = {"activated": it["props"].get("Id")}
+        elif opt.cmd == "context-menu":
+            call(it["service"], it["path"], ITEM, "ContextMenu", GLib.Variant("(ii)", (0, 0)))
+            res = {"context-menu": it["props"].get("Id")}
+        elif opt.cmd == "pixmaps":
+            res = decode_pixmaps(it["props"].get("AttentionIconPixmap" if opt.attention else "IconPixmap", []))
     print(json.dumps(jsonable(res), ensure_ascii=False, indent=1))
     return 0
 

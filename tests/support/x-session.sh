@@ -15,6 +15,9 @@
 #   tests/support/x-session.sh [options] [--] COMMAND [ARGS...]
 #     --tray sni       status-notifier-watcher + gtk-sni-tray-standalone (SNI host)
 #     --tray watcher   status-notifier-watcher only (items register, nothing visible)
+#     --tray own       the project's minimal watcher, sni-watcher.py --host (a
+#                      watcher and host independent of any desktop's tray);
+#                      its events go to $XS_DIR/watcher-events.jsonl
 #     --tray xembed    trayer (XEmbed system tray; AppIndicator falls back to it
 #                      when no StatusNotifierWatcher runs)
 #     --tray none      no tray host (default)
@@ -32,7 +35,7 @@
 #   XDG_CACHE_HOME XDG_DATA_HOME XDG_RUNTIME_DIR
 #   XS_DIR            the session's temp dir (logs: xvfb.log dunst.log ...)
 #   XS_XVFB_PID XS_DUNST_PID XS_WATCHER_PID XS_TRAY_PID XS_KEYRING_PID (if started)
-#   XS_TRAY           none | sni | watcher | xembed
+#   XS_TRAY           none | sni | watcher | own | xembed
 #   XS_SUPPORT_DIR    this directory (sni-probe.py, notifications-probe.py)
 #   XS_PYTHON         /usr/bin/python3 (has python3-gi)
 # Exit status: COMMAND's; 77 when a required program is missing (skip),
@@ -49,7 +52,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TRAY=none NOTIFY=1 KEYRING=0 MONITOR=0 SCREEN=800x600x24 KEEP=0
 while [ $# -gt 0 ]; do
   case $1 in
-    --tray) TRAY=${2:?--tray needs sni, watcher, xembed or none}; shift 2 ;;
+    --tray) TRAY=${2:?--tray needs sni, watcher, own, xembed or none}; shift 2 ;;
     --tray=*) TRAY=${1#*=}; shift ;;
     --no-notifications) NOTIFY=0; shift ;;
     --keyring) KEYRING=1; shift ;;
@@ -62,7 +65,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || { echo "usage: x-session.sh [options] [--] COMMAND [ARGS...]" >&2; exit 2; }
-case $TRAY in none|sni|watcher|xembed) ;; *) echo "x-session.sh: bad --tray $TRAY" >&2; exit 2 ;; esac
+case $TRAY in none|sni|watcher|own|xembed) ;; *) echo "x-session.sh: bad --tray $TRAY" >&2; exit 2 ;; esac
 
 missing() {
   if [ "${POPBELL_TEST_REQUIRE_SERVICES:-}" = 1 ]; then
@@ -256,6 +259,11 @@ case $TRAY in
       until_ok "$START_BUDGET" host_registered ||
         fail "gtk-sni-tray-standalone registered no host within $START_BUDGET s"
     fi ;;
+  own)
+    /usr/bin/python3 "$HERE/sni-watcher.py" --host --log "$XS_DIR/watcher-events.jsonl" \
+      >"$XS_DIR/watcher.log" 2>&1 &
+    XS_WATCHER_PID=$!; PIDS+=("$XS_WATCHER_PID")
+    wait_owner org.kde.StatusNotifierWatcher "$XS_WATCHER_PID" sni-watcher.py ;;
   xembed)
     trayer --edge top --align right --widthtype request --height 32 --iconspacing 4 \
       --transparent false --tint 0xdddddd --SetDockType true >"$XS_DIR/tray.log" 2>&1 &

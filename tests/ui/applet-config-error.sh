@@ -8,8 +8,8 @@
 #   applet-config-error.sh POPBELL_BINARY
 #
 # Proves: a configuration error does not crash the applet; it says the
-# error's sentence in a notification and in the tray title, which asks for
-# attention; `popbell --preferences` while it runs exits at once and the
+# error's sentence in a notification and in the tray tooltip, and the icon
+# shows the problem (Status NeedsAttention, the attention icon); `popbell --preferences` while it runs exits at once and the
 # running instance opens its preferences window (single instance).
 POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
@@ -23,13 +23,15 @@ printf '[account work]\nhost=pop.example.org\nport=not-a-number\nusername=alice\
 start_popbell
 step "a malformed accounts.ini: tray asks for attention, a notification says why"
 $SNI wait-prop Status NeedsAttention --timeout 10 >/dev/null || fail "tray not in attention: $(prop Status)"
-[ "$(prop IconName)" = popbell-tray-attention-0-24 ] || fail "icon: $(prop IconName)"
+[ "$(prop IconName)" = popbell-tray-attention ] || fail "icon: $(prop IconName)"
 wait_for 10 n_notify_is 1 || fail "expected one notification, got $(n_notify)"
 sentence=$(notify_calls | json_get 'j[0]["body"]')
 summary=$(notify_calls | json_get 'j[0]["summary"]')
 echo "# notification: $summary — $sentence"
 case $sentence in *port*) ;; *) fail "the notification does not name the problem: $sentence" ;; esac
-case $(prop Title) in *"$sentence"*) ;; *) fail "title lacks the sentence: $(prop Title)" ;; esac
+# The tooltip body is markup (the specification allows it): compare unescaped.
+body=$($SNI props | json_get '__import__("html").unescape(j["props"]["ToolTip"][3])')
+case $body in *"$sentence"*) ;; *) fail "tooltip lacks the sentence: $body" ;; esac
 kill -0 "$POPBELL_PID" || fail "popbell died"
 
 step "popbell --preferences reaches the running instance"

@@ -20,6 +20,8 @@ OUT=${POPBELL_TEST_OUTDIR:-}
 LOG=$XS_DIR/popbell.log
 POPBELL_PID=
 DOVECOT_DIR=
+SNI_MONITOR_PID=
+WATCHER_PID=
 
 step() { printf '# %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*"; [ -s "$LOG" ] && { echo "--- popbell log (tail)"; tail -n 30 "$LOG"; }; exit 1; }
@@ -35,6 +37,8 @@ applet_cleanup() {
     wait "$POPBELL_PID" 2>/dev/null || true
   fi
   if [ -n "$DOVECOT_DIR" ]; then "$DOVECOT_SH" stop "$DOVECOT_DIR" >/dev/null 2>&1 || true; fi
+  if [ -n "$WATCHER_PID" ]; then kill -TERM "$WATCHER_PID" 2>/dev/null || true; wait "$WATCHER_PID" 2>/dev/null || true; fi
+  if [ -n "$SNI_MONITOR_PID" ]; then kill -TERM "$SNI_MONITOR_PID" 2>/dev/null || true; wait "$SNI_MONITOR_PID" 2>/dev/null || true; fi
   exit "$rc"
 }
 trap applet_cleanup EXIT
@@ -110,3 +114,46 @@ screenshot() {
   import -window root "$XS_DIR/$name" || return 0
   if [ -n "$OUT" ]; then mkdir -p "$OUT"; cp "$XS_DIR/$name" "$OUT/$name"; fi
 }
+
+# The tray item's signals as a host would receive them: every
+# org.kde.StatusNotifierItem and com.canonical.dbusmenu signal on the bus,
+# plus our own markers (sni_mark), in $XS_DIR/sni-signals.txt.
+SNI_SIGNALS=$XS_DIR/sni-signals.txt
+N_MARKS=0
+start_sni_monitor() {
+  dbus-monitor --session "type=signal,interface=org.kde.StatusNotifierItem" \
+    "type=signal,interface=com.canonical.dbusmenu" "type=signal,interface=io.github.popbell.Test" \
+    >"$SNI_SIGNALS" 2>"$XS_DIR/sni-monitor.log" &
+  SNI_MONITOR_PID=$!
+  # Its first line (NameAcquired) says it is live.
+  local end=$(( $(date +%s%N) + 20 * 1000000000 ))
+  until [ -s "$SNI_SIGNALS" ]; do
+    [ "$(date +%s%N)" -lt "$end" ] || fail "dbus-monitor did not start"
+    sleep 0.05
+  done
+}
+# A barrier: the bus delivers messages in order, so once the monitor has
+# written our marker it has written every signal sent before it — in
+# particular all signals popbell sent before it answered our last call.
+sni_mark() {
+  N_MARKS=$((N_MARKS + 1))
+  gdbus emit --session --object-path /io/github/popbell/Test --signal io.github.popbell.Test.Mark "$N_MARKS" >/dev/null
+  marked() { grep -A1 'member=Mark$' "$SNI_SIGNALS" | grep -q "int32 $N_MARKS\$"; }
+  wait_for 10 marked || fail "the signal monitor did not see marker $N_MARKS"
+}
+# Tray signals seen so far (call sni_mark first).
+sni_signals() { grep -cE '^signal .*interface=(org\.kde\.StatusNotifierItem|com\.canonical\.dbusmenu);' "$SNI_SIGNALS" || true; }
+# popbell's own account of its tray updates ("Tray item updated: N signals").
+tray_updates() { grep -c 'Tray item updated:' "$LOG" || true; }
+# The update that follows the last completed POP3 session has happened.
+updated_after_last_session() { updated_after 'S: [+]OK Logging out'; }
+# A tray update follows the last log line matching the regex $1.
+updated_after() {
+  awk -v re="$1" '$0 ~ re { s = NR } /Tray item updated:/ { u = NR } END { exit !(s > 0 && u > s) }' "$LOG"
+}
+
+# A loopback port nobody listens on (connection refused).
+closed_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Visible top-level windows of popbell (preview, popped-up menus).
+popbell_windows() { xdotool search --onlyvisible --class Popbell 2>/dev/null | wc -l; }

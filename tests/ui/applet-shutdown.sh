@@ -15,6 +15,11 @@
 POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
 
+on_bus() {
+  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+    --method org.freedesktop.DBus.NameHasOwner io.github.popbell.Popbell 2>/dev/null | grep -q true
+}
+
 start_dovecot
 add_account alice alice
 INTERVAL=600
@@ -24,7 +29,8 @@ for sig in TERM INT HUP; do
   start_popbell
   wait_for 20 sessions_at_least 1 || fail "no first check before SIG$sig"
   deliver alice "Bob <bob@example.org>" "Message before SIG$sig"
-  "$POPBELL" --check-now || fail "--check-now"
+  wait_for 20 on_bus || fail "popbell does not own its bus name"
+  "$POPBELL" --check-now || fail "--check-now (log: $(wc -l <"$LOG") lines, $(sessions) sessions)"
   wait_for 20 sessions_at_least 2 || fail "no second check before SIG$sig"
   kill -"$sig" "$POPBELL_PID"
   # (A background job of a script starts with SIGINT ignored: without a

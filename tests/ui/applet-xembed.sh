@@ -9,9 +9,11 @@
 #   applet-xembed.sh POPBELL_BINARY
 #
 # Proves: popbell picks its GtkStatusIcon, which embeds into trayer and
-# draws the bell; after new mail the red badge is on screen (pixels
-# checked); with POPBELL_TRAY=appindicator the library's own XEmbed
-# fallback embeds too.
+# draws the bell, with no Gdk-CRITICAL on start; after new mail the red
+# badge is on screen (pixels checked); when a StatusNotifierWatcher starts
+# later (the project's sni-watcher.py) the icon leaves trayer and registers
+# as a StatusNotifierItem carrying the same count, and when the watcher
+# quits it comes back to trayer.
 POPBELL=$1
 . "$(dirname "$0")/applet-lib.sh"
 
@@ -84,11 +86,26 @@ wait_for 5 badge || fail "no badge on screen ($(count_pixels "$XS_DIR/tray-xembe
 read -r w h x y < <(panel_geometry)
 /usr/bin/convert "$XS_DIR/tray-xembed.png" -crop "$((w + 40))x$((h + 8))+$((x - 40))+0" +repage \
   -scale 400% "$XS_DIR/tray-xembed-zoom.png" && [ -n "$OUT" ] && cp "$XS_DIR/tray-xembed-zoom.png" "$OUT/"
-kill -TERM "$POPBELL_PID"; wait "$POPBELL_PID" || true; POPBELL_PID=
+grep -q "CRITICAL" "$LOG" && fail "criticals: $(grep CRITICAL "$LOG")"
 
-step "POPBELL_TRAY=appindicator without a watcher: the library's XEmbed fallback"
-POPBELL_TRAY=appindicator start_popbell
-wait_for 10 embedded || fail "the AppIndicator fallback did not embed"
-wait_for 10 tray_chosen || fail "popbell did not say which tray it uses"
-grep -q "Tray: appindicator" "$LOG" || fail "expected the appindicator tray: $(grep Tray: "$LOG")"
+step "a StatusNotifierWatcher starts: the icon moves to it, with its count"
+n_tray_lines() { grep -c "Tray: " "$LOG" || true; }
+"$PY" "$XS_SUPPORT_DIR/sni-watcher.py" --host --log "$XS_DIR/watcher-events.jsonl" \
+  >"$XS_DIR/own-watcher.log" 2>&1 &
+WATCHER_PID=$!
+registered() { grep -q '"event": "registered"' "$XS_DIR/watcher-events.jsonl" 2>/dev/null; }
+wait_for 10 registered || fail "popbell did not register with the new watcher"
+[ "$(grep "Tray: " "$LOG" | tail -n 1 | sed 's/.*Tray: //')" = sni ] || fail "tray lines: $(grep "Tray: " "$LOG")"
+not_embedded() { ! embedded; }
+wait_for 10 not_embedded || fail "the XEmbed icon stayed in trayer"
+$SNI wait-prop XAyatanaLabel 2 --timeout 10 >/dev/null || fail "the item did not get the count"
+
+step "the watcher quits: back to trayer"
+kill -TERM "$WATCHER_PID"; wait "$WATCHER_PID" || true; WATCHER_PID=
+back() { [ "$(grep "Tray: " "$LOG" | tail -n 1 | sed 's/.*Tray: //')" = status-icon ]; }
+wait_for 10 back || fail "tray lines: $(grep "Tray: " "$LOG")"
+wait_for 10 embedded || fail "the icon did not come back to trayer"
+badge_again() { screenshot tray-xembed-back.png; [ "$(count_pixels "$XS_DIR/tray-xembed-back.png" red)" -ge 15 ]; }
+wait_for 10 badge_again || fail "no badge after coming back"
+grep -q "CRITICAL" "$LOG" && fail "criticals: $(grep CRITICAL "$LOG")"
 echo "ok"

@@ -332,7 +332,7 @@ test_show_hangs (void)
   g_assert_true (popbell_test_iterate_until (caps_known, notifier, 5000));
   g_assert_true (g_strv_contains (popbell_notifier_get_capabilities (notifier), "body-markup"));
 
-  popbell_notifier_new_mail (notifier, "a", 1, m1);
+  popbell_notifier_new_mail (notifier, "a", 1, m1, NULL);
   /* The server has the Notify call and sits on it. */
   g_assert_true (popbell_test_iterate_until (notify_count_reached, GINT_TO_POINTER (base + 1), 5000));
 
@@ -343,9 +343,9 @@ test_show_hangs (void)
   g_assert_cmpuint (sent->len, ==, 0);
 
   /* More while it hangs: queued, one per slot, nothing else sent. */
-  popbell_notifier_new_mail (notifier, "a", 1, m2);
-  popbell_notifier_new_mail (notifier, "a", 1, m3);
-  popbell_notifier_new_mail (notifier, "b", 1, mb);
+  popbell_notifier_new_mail (notifier, "a", 1, m2, NULL);
+  popbell_notifier_new_mail (notifier, "a", 1, m3, NULL);
+  popbell_notifier_new_mail (notifier, "b", 1, mb, NULL);
   latency = timer_latency_ms (200);
   g_assert_cmpint (latency, <, 200 + ON_TIME_SLACK_MS);
   g_assert_cmpint (g_atomic_int_get (&server.n_notify), ==, base + 1);
@@ -373,7 +373,7 @@ test_capabilities_hang (void)
   server_set_mode (TRUE, TRUE);
   start = g_get_monotonic_time ();
   notifier = popbell_notifier_new ();
-  popbell_notifier_new_mail (notifier, "c", 1, m1);
+  popbell_notifier_new_mail (notifier, "c", 1, m1, NULL);
 
   /* GetCapabilities hangs: the main loop runs, the notification waits. */
   latency = timer_latency_ms (100);

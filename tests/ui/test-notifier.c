@@ -4,11 +4,13 @@
 #include "popbell-config.h"
 
 #include <locale.h>
+#include <string.h>
 
 #include "popbell-check-result.h"
 #include "popbell-error.h"
 #include "popbell-mail-summary.h"
 #include "popbell-notifier.h"
+#include "popbell-pop3-error.h"
 #include "popbell-test-util.h"
 
 /* The notifier against a real notification server, inside
@@ -184,18 +186,41 @@ last_notify_answered (gpointer data)
   return calls->len > 0 && ((Call *) g_ptr_array_index (calls, calls->len - 1))->id != 0;
 }
 
-/* Sends through @notifier and waits until the server has it: the call is
- * seen by the monitor and answered. */
+static void
+on_sent (PopbellNotifier *notifier,
+         const gchar     *slot,
+         gboolean         ok,
+         guint           *n_sent)
+{
+  (*n_sent)++;
+}
+
+static gboolean
+uint_nonzero (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
+/* Waits until the server has the notification @notifier is sending: the
+ * notifier's ::sent (libnotify got the server's answer), then the monitor's
+ * copy of the call and of the answer. Each wait is on an event; the limits
+ * only stop a test that would otherwise hang, and are generous for a loaded
+ * machine (a fixed 5 s once failed there). */
 static Call *
 wait_notify (PopbellNotifier *notifier,
              guint            before)
 {
   CallCount want = { "Notify", before + 1 };
   g_autoptr(GPtrArray) calls = NULL;
+  guint n_sent = 0;
+  gulong handler = g_signal_connect (notifier, "sent", G_CALLBACK (on_sent), &n_sent);
 
-  g_assert_true (popbell_test_iterate_until (not_busy, notifier, 10000));
-  g_assert_true (popbell_test_iterate_until (calls_reached, &want, 5000));
-  g_assert_true (popbell_test_iterate_until (last_notify_answered, NULL, 5000));
+  if (popbell_notifier_is_busy (notifier))
+    g_assert_true (popbell_test_iterate_until (uint_nonzero, &n_sent, 30000));
+  g_signal_handler_disconnect (notifier, handler);
+  g_assert_true (popbell_test_iterate_until (not_busy, notifier, 30000));
+  g_assert_true (popbell_test_iterate_until (calls_reached, &want, 30000));
+  g_assert_true (popbell_test_iterate_until (last_notify_answered, NULL, 30000));
   calls = calls_named ("Notify");
   g_assert_cmpuint (calls->len, ==, before + 1);
   return g_ptr_array_index (calls, calls->len - 1);
@@ -292,7 +317,7 @@ test_one_message (void)
   g_ptr_array_add (messages, popbell_mail_summary_new ("work", "u1", 1, 10,
                                                        "Jürgen Weiß <jw@example.org>",
                                                        "Grüße aus Köln", NULL));
-  popbell_notifier_new_mail (notifier, "work", 1, messages);
+  popbell_notifier_new_mail (notifier, "work", 1, messages, NULL);
   call = wait_notify (notifier, before);
   a = unpack (call);
 
@@ -349,23 +374,23 @@ test_several_replace (void)
   Call *call;
   guint32 first_id;
 
-  popbell_notifier_new_mail (notifier, "work", 1, first);
+  popbell_notifier_new_mail (notifier, "work", 1, first, NULL);
   call = wait_notify (notifier, before);
   first_id = call->id;
   g_assert_cmpuint (first_id, !=, 0);
 
   /* The next check of the same account replaces that notification. */
-  popbell_notifier_new_mail (notifier, "work", 5, five);
+  popbell_notifier_new_mail (notifier, "work", 5, five, NULL);
   call = wait_notify (notifier, before + 1);
   a = unpack (call);
   g_assert_cmpuint (a.replaces_id, ==, first_id);
   g_assert_cmpstr (a.summary, ==, "5 new messages in work");
   if (server_has (notifier, "body-markup"))
-    g_assert_cmpstr (a.body, ==, "<b>Sender 0</b> — Subject 0\n<b>Sender 1</b> — Subject 1\n"
-                                 "<b>Sender 2</b> — Subject 2\nand 2 more");
+    g_assert_cmpstr (a.body, ==, "<b>Sender 0</b>: “Subject 0”\n<b>Sender 1</b>: “Subject 1”\n"
+                                 "<b>Sender 2</b>: “Subject 2”\nand 2 more");
   else
-    g_assert_cmpstr (a.body, ==, "Sender 0 — Subject 0\nSender 1 — Subject 1\n"
-                                 "Sender 2 — Subject 2\nand 2 more");
+    g_assert_cmpstr (a.body, ==, "Sender 0: “Subject 0”\nSender 1: “Subject 1”\n"
+                                 "Sender 2: “Subject 2”\nand 2 more");
   args_clear (&a);
   save_screenshot (shot);
 }
@@ -381,7 +406,7 @@ test_escaped (void)
 
   g_ptr_array_add (messages, popbell_mail_summary_new ("esc", "u1", 1, 10, "x@example.org", evil,
                                                        NULL));
-  popbell_notifier_new_mail (notifier, "esc", 1, messages);
+  popbell_notifier_new_mail (notifier, "esc", 1, messages, NULL);
   a = unpack (wait_notify (notifier, before));
   if (server_has (notifier, "body-markup"))
     g_assert_cmpstr (a.body, ==, "&lt;b&gt;Hi&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;");
@@ -419,36 +444,172 @@ test_nothing_new (void)
 }
 
 static void
+assert_actions (PopbellNotifier    *notifier,
+                 NotifyArgs         *a,
+                 const gchar *const *expected)
+{
+  if (server_has (notifier, "actions"))
+    g_assert_cmpstrv (a->actions, expected);
+  else
+    g_assert_cmpuint (g_strv_length ((gchar **) a->actions), ==, 0);
+}
+
+static void
 test_problem_once_per_episode (void)
 {
   g_autoptr(PopbellNotifier) notifier = make_notifier ();
-  g_autoptr(GError) auth = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_AUTH,
-                                                "The server rejected the password of “work”.");
+  g_autoptr(GError) rejected = g_error_new_literal (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH,
+                                                    "The server refused PASS: [AUTH] Invalid login");
+  g_autoptr(GError) auth = popbell_error_from_pop3 (rejected, "work");
   guint before = count_calls ("Notify");
   guint closes = count_calls ("CloseNotification");
   CallCount want_close = { "CloseNotification", closes + 1 };
   NotifyArgs a;
 
-  popbell_notifier_update_problem (notifier, "work", auth, TRUE);
+  popbell_notifier_update_problem (notifier, "work", auth, 1);
   a = unpack (wait_notify (notifier, before));
   g_assert_cmpstr (a.summary, ==, "Cannot log in to work");
-  g_assert_cmpstr (a.body, ==, "The server rejected the password of “work”.");
+  /* The applet's words: the remedy is a button, not a command line. */
+  g_assert_cmpstr (a.body, ==, "The server rejected the user name or password.\n"
+                               "The server refused PASS: [AUTH] Invalid login");
+  assert_actions (notifier, &a, (const gchar *const[]) { "default", "Fix…", "fix", "Fix…",
+                                                         "retry", "Try again", NULL });
   args_clear (&a);
 
   /* Every retry reports it again: no new notification. */
-  popbell_notifier_update_problem (notifier, "work", auth, TRUE);
-  popbell_notifier_update_problem (notifier, "work", auth, TRUE);
+  popbell_notifier_update_problem (notifier, "work", auth, 1);
+  popbell_notifier_update_problem (notifier, "work", auth, 1);
   g_assert_false (popbell_notifier_is_busy (notifier));
   popbell_test_run_for (300);
   g_assert_cmpuint (count_calls ("Notify"), ==, before + 1);
 
   /* Fixed: the episode ends and its notification goes away... */
-  popbell_notifier_update_problem (notifier, "work", NULL, FALSE);
-  g_assert_true (popbell_test_iterate_until (calls_reached, &want_close, 5000));
+  popbell_notifier_update_problem (notifier, "work", NULL, 0);
+  g_assert_true (popbell_test_iterate_until (calls_reached, &want_close, 30000));
 
   /* ...and the next failure is a new episode. */
-  popbell_notifier_update_problem (notifier, "work", auth, TRUE);
+  popbell_notifier_update_problem (notifier, "work", auth, 2);
   g_assert_nonnull (wait_notify (notifier, before + 1));
+}
+
+#define FINGERPRINT "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:" \
+                    "AB:CD:EF:01:23:45:67:89"
+
+/* A refused certificate: at most four lines, the fingerprint once, and the
+ * editor's trust flow one click away. */
+static void
+test_problem_certificate (void)
+{
+  g_autoptr(PopbellNotifier) notifier = make_notifier ();
+  g_autoptr(GError) refused = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_CERTIFICATE,
+                                           "The certificate of h is not trusted (unknown CA); its "
+                                           "SHA-256 fingerprint is %s", "ab:cd:ef:01:23:45:67:89:"
+                                           "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:"
+                                           "ef:01:23:45:67:89");
+  g_autoptr(GError) error = popbell_error_from_pop3 (refused, "home");
+  g_auto(GStrv) lines = NULL;
+  const gchar *first, *last;
+  NotifyArgs a;
+
+  guint before = count_calls ("Notify");
+
+  popbell_notifier_update_problem (notifier, "home", error, 1);
+  a = unpack (wait_notify (notifier, before));
+  g_test_message ("%s\n%s", a.summary, a.body);
+  g_assert_cmpstr (a.summary, ==, "The server of home is not trusted");
+  lines = g_strsplit (a.body, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), <=, 4);
+  first = strstr (a.body, FINGERPRINT);
+  last = g_strrstr (a.body, FINGERPRINT);
+  g_assert_nonnull (first);
+  g_assert_true (first == last);
+  g_assert_null (strstr (a.body, "tls-pinned-sha256"));
+  assert_actions (notifier, &a, (const gchar *const[]) { "default", "Trust this certificate…",
+                                                         "trust", "Trust this certificate…",
+                                                         NULL });
+  args_clear (&a);
+}
+
+/* "Cannot reach the server" says which. */
+static void
+test_problem_unreachable (void)
+{
+  g_autoptr(PopbellNotifier) notifier = make_notifier ();
+  g_autoptr(GError) refused_in = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+                                                      "Could not connect to 127.0.0.1: Could not "
+                                                      "connect to 127.0.0.1: Connection refused");
+  g_autoptr(GError) refused = popbell_error_from_pop3 (refused_in, "closed");
+  g_autoptr(GError) nohost_in = g_error_new_literal (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+                                                     "Error resolving “pop.invalid”");
+  g_autoptr(GError) nohost = popbell_error_from_pop3 (nohost_in, "typo");
+  NotifyArgs a;
+
+  guint before = count_calls ("Notify");
+
+  popbell_notifier_update_problem (notifier, "closed", refused, 1);
+  a = unpack (wait_notify (notifier, before));
+  g_assert_cmpstr (a.summary, ==, "Cannot reach the server of closed");
+  g_assert_true (g_str_has_prefix (a.body, "The server refused the connection"));
+  g_assert_null (strstr (a.body, "127.0.0.1: Could not connect to 127.0.0.1"));
+  g_assert_null (strstr (a.body, "127.0.0.1: could not connect to 127.0.0.1"));
+  assert_actions (notifier, &a, (const gchar *const[]) { "default", "Fix…", "fix", "Fix…", NULL });
+  args_clear (&a);
+
+  popbell_notifier_update_problem (notifier, "typo", nohost, 1);
+  a = unpack (wait_notify (notifier, before + 1));
+  g_assert_true (g_str_has_prefix (a.body, "The server name could not be found"));
+  args_clear (&a);
+}
+
+typedef struct {
+  gchar    *account;
+  GStrv     uids;
+  gboolean  shown;
+  guint     count;
+} Announcement;
+
+static void
+on_announced (PopbellNotifier *notifier,
+              const gchar     *account,
+              GStrv            uids,
+              gboolean         shown,
+              Announcement    *out)
+{
+  g_free (out->account);
+  g_strfreev (out->uids);
+  out->account = g_strdup (account);
+  out->uids = g_strdupv (uids);
+  out->shown = shown;
+  out->count++;
+}
+
+/* The notifier reports the messages it announced once the server has the
+ * notification: all of them, those without headers too. */
+static void
+test_announced (void)
+{
+  g_autoptr(PopbellNotifier) notifier = make_notifier ();
+  g_autoptr(GPtrArray) two = messages_new (2);
+  const gchar *without_headers[] = { "uid-9", NULL };
+  Announcement got = { 0 };
+  guint before = count_calls ("Notify");
+
+  g_signal_connect (notifier, "announced", G_CALLBACK (on_announced), &got);
+  popbell_notifier_new_mail (notifier, "work", 3, two, without_headers);
+  g_assert_cmpuint (got.count, ==, 0);   /* not before the server has it */
+  wait_notify (notifier, before);
+  g_assert_cmpuint (got.count, ==, 1);
+  g_assert_cmpstr (got.account, ==, "work");
+  g_assert_cmpstrv (got.uids, ((const gchar *[]) { "uid-0", "uid-1", "uid-9", NULL }));
+  g_assert_true (got.shown);
+
+  /* Five counted, two named: it stood for all of the account's new mail. */
+  before = count_calls ("Notify");
+  popbell_notifier_new_mail (notifier, "work", 5, two, NULL);
+  wait_notify (notifier, before);
+  g_assert_cmpuint (got.count, ==, 2);
+  g_assert_null (got.uids);
+  g_free (got.account);
 }
 
 typedef struct {
@@ -507,6 +668,7 @@ test_default_action (void)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   Invoked invoked = { 0 };
+  guint before;
 
   if (!g_str_equal (server_kind, "dunst"))
     {
@@ -523,8 +685,10 @@ test_default_action (void)
   g_clear_pointer (&reply, g_variant_unref);
 
   g_signal_connect (notifier, "action-invoked", G_CALLBACK (on_action), &invoked);
-  popbell_notifier_new_mail (notifier, "work", 1, messages);
-  wait_notify (notifier, count_calls ("Notify"));
+  /* Counted before sending: the libnotify thread may be faster than us. */
+  before = count_calls ("Notify");
+  popbell_notifier_new_mail (notifier, "work", 1, messages, NULL);
+  wait_notify (notifier, before);
   /* dunst answers Notify first and puts the notification on screen on a
    * later turn of its loop; NotificationAction counts displayed ones. */
   g_assert_true (popbell_test_iterate_until (dunst_displays_one, bus, 10000));
@@ -638,6 +802,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/notifier/real/escaped", test_escaped);
   g_test_add_func ("/ui/notifier/real/nothing-new", test_nothing_new);
   g_test_add_func ("/ui/notifier/real/problem-once-per-episode", test_problem_once_per_episode);
+  g_test_add_func ("/ui/notifier/real/problem-certificate", test_problem_certificate);
+  g_test_add_func ("/ui/notifier/real/problem-unreachable", test_problem_unreachable);
+  g_test_add_func ("/ui/notifier/real/announced", test_announced);
   g_test_add_func ("/ui/notifier/real/default-action", test_default_action);
   status = g_test_run ();
 

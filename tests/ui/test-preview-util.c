@@ -45,7 +45,7 @@ ui_test_display_start (GError **error)
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
   xvfb = g_subprocess_launcher_spawn (launcher, error, "Xvfb", "-displayfd", "3",
-                                      "-screen", "0", "1280x1024x24", "-nolisten", "tcp",
+                                      "-screen", "0", "1024x768x24", "-nolisten", "tcp",
                                       "-terminate", NULL);
   g_clear_object (&launcher);   /* closes our copy of the write end */
   if (xvfb == NULL)

@@ -157,6 +157,8 @@ test_newest_unseen (Fixture       *fixture,
   g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 1);
 
   open_preview (fixture);
+  /* Shown is acknowledged: the count on the icon drops. */
+  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 0);
 
   g_assert_nonnull (popbell_preview_window_get_message (POPBELL_PREVIEW_WINDOW (fixture->window)));
   g_assert_false (gtk_widget_get_visible (ui_test_find (fixture->window, "error_bar")));
@@ -185,10 +187,8 @@ test_newest_unseen (Fixture       *fixture,
 
   shot = ui_test_screenshot (fixture->window, "preview.png");
 
+  /* Already seen by showing it: nothing left to mark. */
   mark_seen = ui_test_find (fixture->window, "mark_seen_button");
-  g_assert_true (gtk_widget_get_sensitive (mark_seen));
-  gtk_button_clicked (GTK_BUTTON (mark_seen));
-  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 0);
   g_assert_false (gtk_widget_get_sensitive (mark_seen));
 }
 
@@ -201,7 +201,7 @@ test_navigation (Fixture       *fixture,
     "From: Carol <carol@example.org>\r\n"
     "To: alice@example.org\r\n"
     "Subject: Second\r\n"
-    "Date: Thu, 26 Nov 2026 11:00:00 +0100\r\n"
+    "Date: Thu, 3 Dec 2026 11:00:00 +0100\r\n"
     "\r\n"
     "Two.\r\n";
   GtkWidget *next;
@@ -219,6 +219,11 @@ test_navigation (Fixture       *fixture,
   open_preview (fixture);
   g_assert_cmpstr (label_text (fixture, "subject_label"), ==, "Second");
   g_assert_cmpstr (label_text (fixture, "position_label"), ==, "1 of 2");
+  /* A one-digit day without the double space of %e. */
+  g_assert_nonnull (strstr (label_text (fixture, "date_label"), " 3 Dec 2026"));
+  g_assert_null (strstr (label_text (fixture, "date_label"), "  "));
+  /* The one shown is acknowledged, the other still waits... */
+  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 1);
 
   next = ui_test_find (fixture->window, "next_button");
   previous = ui_test_find (fixture->window, "previous_button");
@@ -232,9 +237,53 @@ test_navigation (Fixture       *fixture,
   g_assert_false (gtk_widget_get_sensitive (next));
   g_assert_true (gtk_widget_get_sensitive (previous));
 
+  /* ...until it is shown too; the list keeps both. */
+  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 0);
+
   gtk_button_clicked (GTK_BUTTON (previous));
   ui_test_wait (window_idle, fixture->window, 20000);
   g_assert_cmpstr (label_text (fixture, "subject_label"), ==, "Second");
+  g_assert_cmpstr (label_text (fixture, "position_label"), ==, "1 of 2");
+}
+
+/* A notification that listed no message marks its own account seen,
+ * never the others (issue 8: it marked every account). */
+static void
+test_mark_account_seen (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  PopbellAccountStore *store;
+  PopbellAccount *alice;
+  g_autoptr(PopbellAccount) other = NULL;
+  g_autoptr(PopbellAccountStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  store = popbell_engine_get_account_store (fixture->engine);
+  alice = popbell_account_store_lookup (store, ACCOUNT);
+  other = popbell_account_new ("other");
+  popbell_account_set_host (other, popbell_account_get_host (alice));
+  popbell_account_set_port (other, popbell_account_get_port (alice));
+  popbell_account_set_security (other, popbell_account_get_security (alice));
+  popbell_account_set_username (other, popbell_account_get_username (alice));
+  popbell_account_set_tls_ca_file (other, popbell_account_get_tls_ca_file (alice));
+  popbell_account_store_put (store, other);
+  g_assert_true (popbell_engine_apply_accounts (fixture->engine, &error));
+  g_assert_no_error (error);
+
+  ui_test_check_and_wait (fixture->engine, ACCOUNT);
+  ui_test_check_and_wait (fixture->engine, "other");
+  popbell_test_dovecot_deliver (fixture->dovecot, "alice", new_message, strlen (new_message));
+  ui_test_check_and_wait (fixture->engine, ACCOUNT);
+  ui_test_check_and_wait (fixture->engine, "other");
+  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 2);
+
+  popbell_engine_mark_account_seen (fixture->engine, ACCOUNT);
+  g_assert_cmpuint (popbell_engine_get_unseen_total (fixture->engine), ==, 1);
+  status = popbell_engine_dup_status (fixture->engine, "other");
+  g_assert_cmpuint (popbell_account_status_get_unseen (status), ==, 1);
 }
 
 /* Nothing unseen: the newest message on the server. */
@@ -467,6 +516,7 @@ main (int   argc,
   ADD ("/ui/preview/newest-unseen", test_newest_unseen);
   ADD ("/ui/preview/navigation", test_navigation);
   ADD ("/ui/preview/newest-on-server", test_newest_on_server);
+  ADD ("/ui/preview/mark-account-seen", test_mark_account_seen);
   ADD ("/ui/preview/delete", test_delete);
   ADD ("/ui/preview/cancel", test_cancel);
   ADD ("/ui/preview/load-whole", test_load_whole);

@@ -4,11 +4,14 @@
 #include "popbell-config.h"
 
 #include <locale.h>
+#include <string.h>
 
+#include "popbell-tray.h"
 #include "popbell-tray-text.h"
 
-/* The pure text functions of the tray and the notifications, with
- * hand-made account states: no engine, no display, no D-Bus. */
+/* The pure text functions of the tray and the notifications, and the tray
+ * state's copy, with hand-made account states: no engine, no display, no
+ * D-Bus. */
 
 static GDateTime *
 today_at (gint hour,
@@ -150,6 +153,106 @@ test_account_line_errors (void)
   a.next_reason = POPBELL_NEXT_CHECK_RUNNING;
   never = popbell_tray_text_account_line (&a, now);
   g_assert_cmpstr (never, ==, "home: not checked yet · checking now…");
+}
+
+/* The menu's and the change detector's line: the same state as the
+ * tooltip's line without a time, so that a routine check (a later
+ * "checked", a later "next check", "checking now…") leaves it unchanged. */
+static void
+test_account_state (void)
+{
+  g_autoptr(GDateTime) now = today_at (12, 30);
+  g_autoptr(GDateTime) later = g_date_time_add_minutes (now, 10);
+  g_autoptr(GError) refused = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_NETWORK, "x");
+  g_autoptr(GError) auth = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_AUTH, "x");
+  PopbellTrayAccount a = {
+    .name = "work", .unseen = 2, .messages = 12, .last_success = now, .next_check = later,
+    .next_reason = POPBELL_NEXT_CHECK_INTERVAL,
+  };
+  g_autofree gchar *ok = popbell_tray_text_account_state (&a);
+  g_autofree gchar *running = NULL;
+  g_autofree gchar *again = NULL;
+  g_autofree gchar *never = NULL;
+  g_autofree gchar *held = NULL;
+
+  g_assert_cmpstr (ok, ==, "work: 2 new, 12 on server");
+  a.next_reason = POPBELL_NEXT_CHECK_RUNNING;
+  running = popbell_tray_text_account_state (&a);
+  g_assert_cmpstr (running, ==, ok);
+  a.last_success = later;
+  a.next_check = now;
+  a.next_reason = POPBELL_NEXT_CHECK_INTERVAL;
+  again = popbell_tray_text_account_state (&a);
+  g_assert_cmpstr (again, ==, ok);
+
+  /* A first check that never succeeded: the problem, named. */
+  a.last_success = NULL;
+  a.unseen = 0;
+  a.error = refused;
+  a.stale = TRUE;
+  a.problem = TRUE;
+  a.next_reason = POPBELL_NEXT_CHECK_BACKOFF;
+  never = popbell_tray_text_account_state (&a);
+  g_assert_cmpstr (never, ==, "work: cannot reach the server · out of date");
+
+  a.error = auth;
+  a.stale = FALSE;
+  a.needs_attention = TRUE;
+  a.next_reason = POPBELL_NEXT_CHECK_HELD;
+  held = popbell_tray_text_account_state (&a);
+  g_assert_cmpstr (held, ==, "work: password rejected · stopped until the password is changed");
+}
+
+/* An account with a problem counts in the title like one that needs the
+ * user. */
+static void
+test_title_problem (void)
+{
+  PopbellTrayAccount accounts[2] = {
+    { .name = "home", .unseen = 1 },
+    { .name = "work", .problem = TRUE },
+  };
+  g_autofree gchar *title = popbell_tray_text_title (accounts, 2);
+
+  g_assert_cmpstr (title, ==, "Popbell — 1 new message, 1 account needs attention");
+}
+
+/* The switching tray keeps the last state for a backend created later:
+ * the copy must own everything, as the caller's values are gone by then. */
+static void
+test_state_copy (void)
+{
+  g_autoptr(GDateTime) now = today_at (12, 30);
+  g_autoptr(PopbellTrayState) copy = NULL;
+  g_autofree gchar *name = g_strdup ("work");
+  g_autofree gchar *title = g_strdup ("Popbell — 2 new messages");
+  GError *error = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_NETWORK, "refused");
+  PopbellTrayAccount accounts[1] = {
+    { .name = name, .unseen = 2, .last_success = g_date_time_ref (now), .error = error,
+      .problem = TRUE },
+  };
+  PopbellTrayState state = {
+    .unseen = 2, .title = title, .tooltip = NULL, .accounts = accounts, .n_accounts = 1,
+  };
+
+  g_assert_false (popbell_tray_state_has_problem (&(PopbellTrayState) { .unseen = 2 }));
+  g_assert_true (popbell_tray_state_has_problem (&state));
+
+  copy = popbell_tray_state_copy (&state);
+  g_clear_pointer (&name, g_free);
+  g_clear_pointer (&title, g_free);
+  g_clear_pointer (&accounts[0].last_success, g_date_time_unref);
+  g_error_free (error);
+  memset (accounts, 0, sizeof accounts);
+
+  g_assert_cmpstr (copy->title, ==, "Popbell — 2 new messages");
+  g_assert_null (copy->tooltip);
+  g_assert_cmpuint (copy->n_accounts, ==, 1);
+  g_assert_cmpstr (copy->accounts[0].name, ==, "work");
+  g_assert_cmpuint (copy->accounts[0].unseen, ==, 2);
+  g_assert_true (g_date_time_equal (copy->accounts[0].last_success, now));
+  g_assert_error (copy->accounts[0].error, POPBELL_ERROR, POPBELL_ERROR_NETWORK);
+  g_assert_true (popbell_tray_state_has_problem (copy));
 }
 
 static void
@@ -363,6 +466,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/tray-text/account-line/login-delay", test_account_line_login_delay);
   g_test_add_func ("/ui/tray-text/account-line/errors", test_account_line_errors);
   g_test_add_func ("/ui/tray-text/account-line/other-day", test_account_line_other_day);
+  g_test_add_func ("/ui/tray-text/account-state", test_account_state);
+  g_test_add_func ("/ui/tray-text/title-problem", test_title_problem);
+  g_test_add_func ("/ui/tray/state-copy", test_state_copy);
   g_test_add_func ("/ui/tray-text/tooltip", test_tooltip);
   g_test_add_func ("/ui/tray-text/sender-name", test_sender_name);
   g_test_add_func ("/ui/tray-text/error-phrases", test_error_phrases);
