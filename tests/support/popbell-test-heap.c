@@ -43,7 +43,12 @@ scan_block (const void *block, gsize size)
 #endif
 
 #ifdef POPBELL_ASAN
-#include <sanitizer/allocator_interface.h>
+/* LLVM's stable allocator interface (<sanitizer/allocator_interface.h>).
+ * GCC's libasan exports the same two functions but GCC ships no such
+ * header, so they are declared here for both compilers. */
+size_t __sanitizer_get_allocated_size (const volatile void *p);
+int    __sanitizer_install_malloc_and_free_hooks (void (*malloc_hook) (const volatile void *, size_t),
+                                                  void (*free_hook) (const volatile void *));
 
 /* ASan's free hook runs for free() and for the old block of realloc(),
  * before the block is poisoned. */
