@@ -478,6 +478,10 @@ class Bench:
         st = os.stat(self.dovecot["MAILDIR_ALICE"])
         self.mail_uid, self.mail_gid = st.st_uid, st.st_gid
         self.relay = Relay(int(self.dovecot["POP3_PORT"]))
+        # The revision the measured binary was built from (tools/bench
+        # builds right before): taken now, not when the report is written.
+        self.revision = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                                       capture_output=True, text=True).stdout.strip()
         self.results = {}   # (n, rtt, case, tool) -> [figures]
         self.notes = []
 
@@ -581,8 +585,6 @@ class Bench:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
                     break
-        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                             capture_output=True, text=True).stdout.strip()
         lines = [
             "# Benchmarks",
             "",
@@ -593,7 +595,7 @@ class Bench:
             "## Machine and versions",
             "",
             f"- {platform.system()} {platform.release()}, {os.cpu_count()} × {cpu}",
-            f"- Popbell {rev}",
+            f"- Popbell {self.revision}",
             f"- {version(['mpop', '--version'])}",
             f"- {version(['fetchmail', '--version'])}",
             f"- Dovecot {version(['dovecot', '--version'])}",
@@ -605,8 +607,8 @@ class Bench:
             "differ. *Round trips*: the TCP connect plus every time the client wrote after",
             "having read from the server, counted by the relay that adds the round-trip",
             "time (half of it each way, the connect included). *Bytes in/out*: what the",
-            "client received/sent. *CPU*: user + system time of the process; *peak RSS*",
-            "from wait4(); *disk bytes*: write_bytes of /proc (page granular, fsync'd or",
+            "client received/sent. *CPU*: user + system time of the process (wait4);",
+            "*peak RSS*: time(1)'s maximum resident set; *disk bytes*: write_bytes of /proc (page granular, fsync'd or",
             "not). The mailbox is plain POP3 on loopback (USER/PASS), generated messages",
             "of ~250 bytes. mpop and fetchmail keep their UIDL files as configured",
             "(`uidls_file`, `idfile`); the Mailnag pattern keeps nothing and TOPs every",
