@@ -287,10 +287,16 @@ read_password_line (void)
           quiet.c_lflag &= ~(ECHO | ECHONL);
           prompt_termios = saved;
           prompt_echo_restore_on_signal (old_actions);
+          /* The flag goes up before the echo goes off: a signal right after
+           * tcsetattr() (before its return value is stored) must restore
+           * it. Restoring the saved settings is harmless if it failed. */
+          prompt_echo_off = TRUE;
           echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-          prompt_echo_off = echo_off;
           if (!echo_off)
-            prompt_signals_reset (old_actions);
+            {
+              prompt_echo_off = FALSE;
+              prompt_signals_reset (old_actions);
+            }
         }
     }
 

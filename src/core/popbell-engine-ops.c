@@ -145,6 +145,8 @@ op_return (GTask *task_in, PopbellMessage *message)
     g_task_return_boolean (task, TRUE);
   g_clear_object (&task);
   popbell_engine_runner_next (runner);
+  if (popbell_account_runner_get_engine (runner) != NULL)
+    popbell_engine_session_ended (popbell_account_runner_get_engine (runner));
 }
 
 static void

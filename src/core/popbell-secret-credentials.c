@@ -66,13 +66,19 @@ struct _PopbellSecretCredentials
    * for more than that first use. */
   GHashTable      *prefetched;        /* (owned) (nullable) "host\nuser" → password */
   gint64           prefetched_at;     /* monotonic µs */
+  gint64           prefetch_failed_at; /* monotonic µs; 0: never */
   gboolean         prefetching;
   GQueue           prefetch_waiters;  /* (element-type GTask) lookups waiting for it */
   GCancellable    *prefetch_cancellable; /* (owned) (nullable) */
 };
 
-/* How long a prefetch serves the burst of lookups at start. */
-#define PREFETCH_TTL_US (30 * G_USEC_PER_SEC)
+/* How long a prefetch serves lookups. Long enough for a round of checks
+ * of a thousand accounts (8 sessions at a time): a shorter one made that
+ * round search the whole keyring again and again, and libsecret makes a
+ * proxy per item found, which swamped gnome-keyring. Each password is
+ * served once anyway, so this bounds only how long unused ones stay in
+ * memory. */
+#define PREFETCH_TTL_US (10 * 60 * G_USEC_PER_SEC)
 
 static void popbell_secret_credentials_iface_init (PopbellCredentialsInterface *iface);
 
@@ -627,7 +633,11 @@ prefetch_searched (GObject      *source,
     return;   /* disposed: the waiters went with it */
   if (error != NULL)
     {
+      /* Seen with gnome-keyring and hundreds of items: an item vanishes
+       * between the search and libsecret's proxy for it. One lookup per
+       * account then, as before, rather than a failing search per lookup. */
       g_debug ("keyring: reading all passwords at once failed: %s", error->message);
+      self->prefetch_failed_at = g_get_monotonic_time ();
       prefetch_done (self, NULL);
       return;
     }
@@ -707,6 +717,12 @@ secret_lookup_async (PopbellCredentials  *credentials,
   if (self->prefetched != NULL)
     {
       prefetch_serve (self, task);
+      return;
+    }
+  if (!self->prefetching && self->prefetch_failed_at != 0 &&
+      g_get_monotonic_time () - self->prefetch_failed_at < PREFETCH_TTL_US)
+    {
+      operation_start (task);
       return;
     }
   g_queue_push_tail (&self->prefetch_waiters, task);

@@ -395,6 +395,31 @@ load_journal (PopbellStateStore   *self,
   return valid;
 }
 
+/* The files still hold what @image says: nobody compacted (the snapshot's
+ * generation) or appended (the journal's length) since. Cheap: a stat and
+ * the first bytes of the snapshot. */
+static gboolean
+disk_unchanged (PopbellStateStore *self, const DiskImage *image)
+{
+  g_autofree gchar *path = account_file (self, image->state->account_name, STATE_SUFFIX);
+  g_autofree gchar *journal = account_file (self, image->state->account_name, JOURNAL_SUFFIX);
+  gchar head[64];
+  GStatBuf st;
+  gssize n;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  n = read (fd, head, sizeof head);
+  close (fd);
+  if (n <= 0 || popbell_state_format_peek_generation (head, n) != image->generation)
+    return FALSE;
+  if (g_stat (journal, &st) < 0)
+    return errno == ENOENT && image->journal_size == 0;
+  return st.st_size == image->journal_size;
+}
+
 PopbellAccountState *
 popbell_state_store_load (PopbellStateStore *self,
                           const gchar       *account_name,
@@ -431,6 +456,15 @@ popbell_state_store_load (PopbellStateStore *self,
   path = popbell_state_store_dup_path (self, account_name);
   if (may_clean_up)
     remove_stale_temporaries (self, path);
+  /* The files as this store last loaded or saved them, unchanged since:
+   * a copy of that is the load, without reading and parsing 2 MB again
+   * (the applet's next check of a big mailbox). */
+  {
+    DiskImage *image = g_hash_table_lookup (self->disk, account_name);
+
+    if (image != NULL && disk_unchanged (self, image))
+      return popbell_account_state_copy (image->state);
+  }
   state = popbell_account_state_new (account_name);
   g_hash_table_remove (self->disk, account_name);
 
@@ -518,31 +552,6 @@ sync_dir (PopbellStateStore *self)
       self->stats.fsyncs++;
       close (dir_fd);
     }
-}
-
-/* The files still hold what @image says: nobody compacted (the snapshot's
- * generation) or appended (the journal's length) since. Cheap: a stat and
- * the first bytes of the snapshot. */
-static gboolean
-disk_unchanged (PopbellStateStore *self, const DiskImage *image)
-{
-  g_autofree gchar *path = account_file (self, image->state->account_name, STATE_SUFFIX);
-  g_autofree gchar *journal = account_file (self, image->state->account_name, JOURNAL_SUFFIX);
-  gchar head[64];
-  GStatBuf st;
-  gssize n;
-  int fd;
-
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0)
-    return FALSE;
-  n = read (fd, head, sizeof head);
-  close (fd);
-  if (n <= 0 || popbell_state_format_peek_generation (head, n) != image->generation)
-    return FALSE;
-  if (g_stat (journal, &st) < 0)
-    return errno == ENOENT && image->journal_size == 0;
-  return st.st_size == image->journal_size;
 }
 
 /* Appends @record (one complete journal record) to the journal of @image,

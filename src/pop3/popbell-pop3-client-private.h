@@ -177,6 +177,7 @@ struct _PopbellPop3Client
   /* What the server advertised last time (set_remembered_capabilities);
    * with PIPELINING, the session writes ahead (see popbell-pop3-queue.c). */
   PopbellPop3Capabilities *remembered; /* (owned) (nullable) */
+  PopbellPop3Capabilities *capa_before_login; /* (owned) (nullable) what to remember */
   gboolean            writing_ahead;   /* this session writes ahead */
   gboolean            remembered_contradicted; /* the server said otherwise now */
 

@@ -53,6 +53,7 @@ popbell_pop3_client_finalize (GObject *object)
   g_main_context_unref (self->context);
   popbell_pop3_capabilities_free (self->capa);
   g_clear_pointer (&self->remembered, popbell_pop3_capabilities_free);
+  g_clear_pointer (&self->capa_before_login, popbell_pop3_capabilities_free);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
   pop3_queue_out_clear (self);
@@ -202,7 +203,9 @@ popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
 
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
 
-  g_hash_table_iter_init (&iter, self->capa->caps);
+  if (self->capa_before_login == NULL)
+    return g_new0 (gchar *, 1);
+  g_hash_table_iter_init (&iter, self->capa_before_login->caps);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_ptr_array_add (lines, *(const gchar *) value != '\0'
                             ? g_strdup_printf ("%s %s", (const gchar *) key, (const gchar *) value)
@@ -314,6 +317,7 @@ gboolean
 popbell_pop3_client_connect_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -351,6 +355,7 @@ gboolean
 popbell_pop3_client_login_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -414,6 +419,7 @@ GPtrArray *
 popbell_pop3_client_list_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -430,6 +436,7 @@ GPtrArray *
 popbell_pop3_client_uidl_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -447,6 +454,7 @@ PopbellPop3ListEntry *
 popbell_pop3_client_list_one_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -464,6 +472,7 @@ PopbellPop3ListEntry *
 popbell_pop3_client_uidl_one_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -482,6 +491,7 @@ GBytes *
 popbell_pop3_client_top_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -500,6 +510,7 @@ GBytes *
 popbell_pop3_client_retr_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -517,6 +528,7 @@ gboolean
 popbell_pop3_client_dele_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -533,6 +545,7 @@ gboolean
 popbell_pop3_client_rset_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -549,6 +562,7 @@ gboolean
 popbell_pop3_client_noop_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -565,6 +579,7 @@ gboolean
 popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

@@ -120,8 +120,9 @@ const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, c
 gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
 /* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
 gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
-/* (transfer full) the capabilities as CAPA lines, to remember for next
- * time (after login: the list the server gave then). */
+/* (transfer full) what to remember for set_remembered_capabilities():
+ * the capabilities before login (those the next session starts with), as
+ * CAPA lines; empty before connect. */
 gchar      **popbell_pop3_client_dup_capabilities (PopbellPop3Client *self);
 /* The session wrote ahead on a memory that the server's CAPA contradicted
  * (no PIPELINING now): the caller should forget it. */

@@ -770,6 +770,15 @@ sign_in_requested_cb (PopbellAccountEditor *self)
   popbell_oauth2_section_sign_in (self->oauth2_section, account);
 }
 
+/* A new sign-in is the user's answer to an authentication failure, like a
+ * new password: the engine may try the stored account again at once. */
+static void
+signed_in_cb (PopbellAccountEditor *self)
+{
+  if (self->account_name != NULL)
+    popbell_engine_retry_account (self->engine, self->account_name);
+}
+
 /* The section goes right under the "Authentication" row of the grid. */
 static void
 add_oauth2_section (PopbellAccountEditor *self)
@@ -784,6 +793,8 @@ add_oauth2_section (PopbellAccountEditor *self)
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->oauth2_section), 0, row + 1, 2, 1);
   g_signal_connect_object (self->oauth2_section, "sign-in-requested",
                            G_CALLBACK (sign_in_requested_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->oauth2_section, "signed-in", G_CALLBACK (signed_in_cb), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->auth_combo, "changed", G_CALLBACK (auth_changed_cb), self,
                            G_CONNECT_SWAPPED);
   auth_changed_cb (self);

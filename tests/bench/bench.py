@@ -26,6 +26,7 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -652,6 +653,8 @@ def main():
     sizes = [int(x) for x in args.sizes.split(",") if x]
 
     os.makedirs(SCRATCH, exist_ok=True)
+    # Stopped from outside: still stop Dovecot and keep what was measured.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
     classes = {"popbell": Popbell, "mpop": Mpop, "fetchmail": Fetchmail, "mailnag": Mailnag}
     tools = [classes[t](bench, os.path.join(bench.work, t)) for t in args.tools.split(",")]

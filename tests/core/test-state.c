@@ -712,6 +712,46 @@ test_journal_two_writers (Fixture *f, gconstpointer data)
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
 }
 
+/* A store loads from what it last saved as long as the files are still
+ * that (no second parse of a big snapshot per check); a save by anyone
+ * else makes it read the files again. */
+static void
+test_reload_follows_other_writers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellStateStore) other = popbell_state_store_new (f->dir);
+  g_autoptr(PopbellAccountState) state = make_state ("work", 500);
+  g_autoptr(PopbellAccountState) theirs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint round = 0; round < 3; round++)
+    {
+      g_autoptr(PopbellAccountState) ours = NULL;
+      g_autoptr(PopbellAccountState) seen_by_other = NULL;
+      g_autofree gchar *mine = g_strdup_printf ("ours-%u", round);
+      g_autofree gchar *their = g_strdup_printf ("theirs-%u", round);
+
+      g_hash_table_add (state->seen, g_strdup (mine));
+      state->last_count++;
+      g_assert_true (popbell_state_store_save (f->store, state, &error));
+      ours = popbell_state_store_load (f->store, "work", NULL, &error);
+      assert_states_equal (state, ours);
+
+      /* The other one (a --check-once) loads, changes, saves... */
+      seen_by_other = popbell_state_store_load (other, "work", NULL, &error);
+      assert_states_equal (state, seen_by_other);
+      g_hash_table_add (seen_by_other->seen, g_strdup (their));
+      g_free (seen_by_other->mailbox_id);
+      seen_by_other->mailbox_id = g_strdup_printf ("changed %u", round);
+      g_assert_true (popbell_state_store_save (other, seen_by_other, &error));
+
+      /* ... and we see it. */
+      g_clear_pointer (&state, popbell_account_state_free);
+      state = popbell_state_store_load (f->store, "work", NULL, &error);
+      g_assert_no_error (error);
+      assert_states_equal (seen_by_other, state);
+    }
+}
+
 static void
 lock_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -788,6 +828,7 @@ main (int argc, char **argv)
   ADD ("/core/state/journal-compacts", test_journal_compacts);
   ADD ("/core/state/journal-torn-tail", test_journal_torn_tail);
   ADD ("/core/state/journal-two-writers", test_journal_two_writers);
+  ADD ("/core/state/reload-follows-other-writers", test_reload_follows_other_writers);
 #undef ADD
 
   return g_test_run ();
