@@ -116,7 +116,8 @@ popbell_error_dup_certificate_sha256 (const GError *error)
     return NULL;
   if (error->domain == POPBELL_ERROR && priv_of (error)->certificate_sha256 != NULL)
     return g_strdup (priv_of (error)->certificate_sha256);
-  if (popbell_pop3_error_get_certificate_sha256 (error) != NULL)
+  if (error->domain == POPBELL_POP3_ERROR &&
+      popbell_pop3_error_get_certificate_sha256 (error) != NULL)
     return g_strdup (popbell_pop3_error_get_certificate_sha256 (error));
 
   /* 32 bytes, each two hex digits, optionally separated by colons. */
