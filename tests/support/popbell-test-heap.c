@@ -59,10 +59,17 @@ asan_free_hook (const volatile void *ptr)
     scan_block ((const void *) ptr, __sanitizer_get_allocated_size ((const void *) ptr));
 }
 
+/* The sanitizers install nothing unless both hooks are given. */
+static void
+asan_malloc_hook (const volatile void *ptr, size_t size)
+{
+}
+
 static void
 install_hooks (void)
 {
-  __sanitizer_install_malloc_and_free_hooks (NULL, asan_free_hook);
+  if (!__sanitizer_install_malloc_and_free_hooks (asan_malloc_hook, asan_free_hook))
+    g_error ("the sanitizer refused the free hook");
 }
 #else
 extern void *__libc_malloc (size_t size);
