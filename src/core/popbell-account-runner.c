@@ -484,7 +484,17 @@ popbell_account_runner_note_result (PopbellAccountRunner *self,
                                     const GError         *error,
                                     const gchar          *certificate_sha256)
 {
-  gint64 now = g_get_real_time ();
+  return popbell_account_runner_note_result_at (self, kind, error, certificate_sha256,
+                                                g_get_real_time ());
+}
+
+guint
+popbell_account_runner_note_result_at (PopbellAccountRunner *self,
+                                       PopbellRunnerResult   kind,
+                                       const GError         *error,
+                                       const gchar          *certificate_sha256,
+                                       gint64                now)
+{
   gboolean problem;
 
   g_return_val_if_fail (POPBELL_IS_ACCOUNT_RUNNER (self), 0);

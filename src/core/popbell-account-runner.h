@@ -136,6 +136,12 @@ guint         popbell_account_runner_note_result (PopbellAccountRunner *self,
                                                   PopbellRunnerResult   kind,
                                                   const GError         *error,
                                                   const gchar          *certificate_sha256);
+/* The same at @now (g_get_real_time() µs), for tests of the 10 minutes. */
+guint         popbell_account_runner_note_result_at (PopbellAccountRunner *self,
+                                                     PopbellRunnerResult   kind,
+                                                     const GError         *error,
+                                                     const gchar          *certificate_sha256,
+                                                     gint64                now);
 const GError *popbell_account_runner_get_error   (PopbellAccountRunner *self);
 const gchar  *popbell_account_runner_get_certificate_sha256 (PopbellAccountRunner *self);
 gboolean      popbell_account_runner_has_problem (PopbellAccountRunner *self);

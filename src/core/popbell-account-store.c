@@ -232,10 +232,11 @@ static gchar *
 quote_line (const gchar *line,
             gsize        len)
 {
-  g_autofree gchar *valid = g_utf8_make_valid (line, len);
+  g_autofree gchar *valid = g_strstrip (g_utf8_make_valid (line, len));
+  /* Counted after the strip: g_utf8_substring() reads past the end of a
+   * string shorter than it is asked for. */
   glong chars = g_utf8_strlen (valid, -1);
 
-  g_strstrip (valid);
   if (chars <= 60)
     return g_steal_pointer (&valid);
   {

@@ -12,6 +12,7 @@
 #include "popbell-account.h"
 #include "popbell-checker.h"
 #include "popbell-cli.h"
+#include "popbell-diagnostics.h"
 #include "popbell-error.h"
 #include "popbell-json.h"
 #include "popbell-message.h"
@@ -444,6 +445,16 @@ typedef struct {
 static void show_close (ShowNewest *run, gboolean quit);
 
 static void
+show_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ShowNewest *run = user_data;
+
+  /* No cancellable was given: parsing always gives a message. */
+  run->message = popbell_message_new_from_bytes_finish (result, NULL);
+  show_close (run, TRUE);
+}
+
+static void
 show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ShowNewest *run = user_data;
@@ -453,9 +464,15 @@ show_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 
   raw = complete ? popbell_pop3_client_retr_finish (client, result, &run->error)
                  : popbell_pop3_client_top_finish (client, result, &run->error);
-  if (raw != NULL)
-    run->message = popbell_message_new_from_bytes (raw, run->uid, run->size, complete);
-  show_close (run, raw != NULL);
+  if (raw == NULL)
+    {
+      show_close (run, FALSE);
+      return;
+    }
+  /* Parsed in a worker thread (megabytes of MIME are no work for the
+   * thread that drives the POP3 session). */
+  popbell_message_new_from_bytes_async (raw, run->uid, run->size, complete, NULL,
+                                        show_parsed, run);
 }
 
 static void
@@ -683,4 +700,56 @@ popbell_cli_sign_in (const gchar *account_name)
     }
   g_print (_("Account “%s” is signed in; its refresh token is in the keyring.\n"), account_name);
   return 0;
+}
+
+/* ======================================================================== */
+/* --diagnostics                                                            */
+/* ======================================================================== */
+
+typedef struct {
+  gboolean  done;
+  gboolean  session_ok;
+  gchar    *report;
+  GError   *error;
+} Diagnostics;
+
+static void
+diagnostics_done (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Diagnostics *run = user_data;
+
+  run->report = popbell_diagnostics_run_finish (result, &run->session_ok, &run->error);
+  run->done = TRUE;
+}
+
+int
+popbell_cli_diagnostics (const gchar *account_name)
+{
+  g_autoptr(PopbellAccountStore) store = NULL;
+  g_autoptr(PopbellCredentials) credentials = NULL;
+  Diagnostics run = { 0 };
+  PopbellAccount *account;
+
+  store = load_accounts ();
+  if (store == NULL)
+    return 2;
+  account = lookup_account (store, account_name);
+  if (account == NULL)
+    return 2;
+
+  credentials = popbell_secret_credentials_new ();
+  popbell_diagnostics_run_async (account, credentials, NULL, diagnostics_done, &run);
+  wait_for (&run.done);
+
+  if (run.report == NULL)
+    {
+      g_printerr ("popbell: %s\n", run.error->message);
+      g_clear_error (&run.error);
+      return 1;
+    }
+  g_print ("%s", run.report);
+  g_free (run.report);
+  return run.session_ok ? 0 : 1;
 }

@@ -15,6 +15,10 @@ int popbell_cli_check_once   (const gchar *account_name /* nullable: all enabled
                               gboolean     json);
 int popbell_cli_set_password (const gchar *account_name);   /* reads stdin */
 int popbell_cli_show_newest  (const gchar *account_name);
+/* --diagnostics NAME: the redacted report on stdout (SPEC §5); 0 when the
+ * session logged in, 1 when it failed (the report says where), 2 for a
+ * usage or configuration error. */
+int popbell_cli_diagnostics  (const gchar *account_name);
 /* auth=oauth2, oauth2-source=builtin: the browser sign-in (prints the
  * address too), then the refresh token goes to the keyring. */
 int popbell_cli_sign_in      (const gchar *account_name);

@@ -128,28 +128,53 @@ op_enqueue (GTask *task, OpStart start)
   popbell_engine_runner_next (runner);
 }
 
+/* Takes @task_in. @message: (transfer full) (nullable) the parsed message
+ * of a fetch. */
 static void
-op_finish (GTask *task_in)
+op_return (GTask *task_in, PopbellMessage *message)
 {
   g_autoptr(GTask) task = task_in;
   EngineOp *op = g_task_get_task_data (task);
   g_autoptr(PopbellAccountRunner) runner = g_object_ref (op->runner);
-  g_autoptr(GCancellable) session = g_steal_pointer (&op->session);
 
-  /* The session is free before the caller hears back: what its callback
-   * asks for next queues behind nothing. */
-  popbell_account_runner_end_session (runner, session);
   if (op->error != NULL)
     g_task_return_error (task, popbell_error_from_pop3 (op->error, op_name (op)));
-  else if (op->raw != NULL)
-    g_task_return_pointer (task,
-                           popbell_message_new_from_bytes (op->raw, op->uid != NULL ? op->uid : "",
-                                                           op->size, op->complete),
-                           (GDestroyNotify) popbell_message_unref);
+  else if (message != NULL)
+    g_task_return_pointer (task, message, (GDestroyNotify) popbell_message_unref);
   else
     g_task_return_boolean (task, TRUE);
   g_clear_object (&task);
   popbell_engine_runner_next (runner);
+  if (popbell_account_runner_get_engine (runner) != NULL)
+    popbell_engine_session_ended (popbell_account_runner_get_engine (runner));
+}
+
+static void
+op_parsed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  /* No cancellable was given: parsing always gives a message. */
+  op_return (user_data, popbell_message_new_from_bytes_finish (result, NULL));
+}
+
+/* Takes @task. */
+static void
+op_finish (GTask *task)
+{
+  EngineOp *op = g_task_get_task_data (task);
+  g_autoptr(GCancellable) session = g_steal_pointer (&op->session);
+
+  /* The session is free before the caller hears back: what its callback
+   * asks for next queues behind nothing. */
+  popbell_account_runner_end_session (op->runner, session);
+  if (op->error == NULL && op->raw != NULL)
+    {
+      /* A whole message can be megabytes of MIME and HTML: parsed in a
+       * worker thread, never on the main loop. */
+      popbell_message_new_from_bytes_async (op->raw, op->uid != NULL ? op->uid : "", op->size,
+                                            op->complete, NULL, op_parsed, task);
+      return;
+    }
+  op_return (task, NULL);
 }
 
 static void

@@ -45,6 +45,7 @@ struct _PopbellEngine
   GCancellable        *cancellable;   /* (owned) bus lookup while started */
   gboolean             started;
   GRand               *rand;          /* (owned) backoff jitter */
+  GPtrArray           *stop_waiters;  /* (owned) (element-type GTask) stop_async callers */
 };
 
 static inline gint64
@@ -87,6 +88,10 @@ void   popbell_engine_scheduler_due            (PopbellScheduler     *scheduler,
                                                 gpointer              user_data);
 void   popbell_engine_credentials_unlocked     (PopbellCredentials   *credentials,
                                                 gpointer              user_data);
+
+/* A session of an attached runner ended: completes popbell_engine_stop_async()
+ * once none runs any more. */
+void   popbell_engine_session_ended            (PopbellEngine        *self);
 
 /* popbell-engine-ops.c */
 

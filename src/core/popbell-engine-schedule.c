@@ -268,6 +268,62 @@ popbell_engine_stop (PopbellEngine *self)
     }
 }
 
+static gboolean
+any_session_running (PopbellEngine *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->runners);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (popbell_account_runner_is_busy (value))
+      return TRUE;
+  return FALSE;
+}
+
+void
+popbell_engine_session_ended (PopbellEngine *self)
+{
+  g_autoptr(GPtrArray) waiters = NULL;
+
+  if (self->stop_waiters == NULL || self->stop_waiters->len == 0 || any_session_running (self))
+    return;
+  waiters = g_steal_pointer (&self->stop_waiters);
+  self->stop_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    if (!g_task_return_error_if_cancelled (waiters->pdata[i]))
+      g_task_return_boolean (waiters->pdata[i], TRUE);
+}
+
+void
+popbell_engine_stop_async (PopbellEngine       *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (POPBELL_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_engine_stop_async);
+  popbell_engine_stop (self);
+  if (!any_session_running (self))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_ptr_array_add (self->stop_waiters, g_steal_pointer (&task));
+}
+
+gboolean
+popbell_engine_stop_finish (PopbellEngine *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* For tests: a monitor to use instead of the default one (before start). */
 void
 popbell_engine_set_network_monitor (PopbellEngine *self, GNetworkMonitor *monitor)
@@ -396,7 +452,10 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Cancelled (stop, removal) or the engine let go: silent. */
       popbell_account_runner_end_session (runner, run->session);
       if (self != NULL)
-        popbell_engine_runner_next (runner);
+        {
+          popbell_engine_runner_next (runner);
+          popbell_engine_session_ended (self);
+        }
       return;
     }
 
@@ -418,6 +477,7 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   popbell_engine_emit_status_changed (runner);
   if (popbell_account_runner_get_engine (runner) != NULL)
     popbell_engine_runner_next (runner);
+  popbell_engine_session_ended (self);
 }
 
 void

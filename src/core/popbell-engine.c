@@ -82,6 +82,7 @@ popbell_engine_dispose (GObject *object)
     }
   g_clear_pointer (&self->runners, g_hash_table_unref);
   g_clear_pointer (&self->order, g_ptr_array_unref);
+  g_clear_pointer (&self->stop_waiters, g_ptr_array_unref);
   if (self->accounts != NULL)
     g_signal_handlers_disconnect_by_data (self->accounts, self);
   if (self->credentials != NULL)
@@ -123,6 +124,7 @@ popbell_engine_init (PopbellEngine *self)
 {
   self->runners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->order = g_ptr_array_new_with_free_func (g_free);
+  self->stop_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->scheduler = popbell_scheduler_new ();
   self->rand = g_rand_new ();
   self->network_up = TRUE;
@@ -236,6 +238,8 @@ reconcile (PopbellEngine *self)
    * whose callbacks may look the account up. */
   for (guint i = 0; i < gone->len; i++)
     popbell_account_runner_detach (gone->pdata[i], TRUE);
+  if (gone->len > 0)
+    popbell_engine_session_ended (self);   /* a stop_async may wait for those no more */
 
   g_object_ref (self);
   popbell_engine_emit_status_changed_names (self, edited);

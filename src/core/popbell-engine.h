@@ -117,6 +117,18 @@ gboolean popbell_engine_load  (PopbellEngine *self, GError **error);
 /* Arms the schedule (first checks soon), network and resume monitors. */
 void     popbell_engine_start (PopbellEngine *self);
 void     popbell_engine_stop  (PopbellEngine *self);
+/* For a clean exit (SIGTERM, logout): popbell_engine_stop(), then the
+ * callback once every session it cancelled has ended — state saved,
+ * account lock released, the user's marks written. The caller iterates
+ * the engine's main context meanwhile (bounded by its own timeout).
+ * Errors: G_IO_ERROR_CANCELLED (@cancellable). */
+void     popbell_engine_stop_async  (PopbellEngine       *self,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+gboolean popbell_engine_stop_finish (PopbellEngine       *self,
+                                     GAsyncResult        *result,
+                                     GError             **error);
 
 PopbellAccountStore *popbell_engine_get_account_store (PopbellEngine *self);
 /* After editing the store: save it, reschedule, lift auth holds whose

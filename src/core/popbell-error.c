@@ -116,6 +116,9 @@ popbell_error_dup_certificate_sha256 (const GError *error)
     return NULL;
   if (error->domain == POPBELL_ERROR && priv_of (error)->certificate_sha256 != NULL)
     return g_strdup (priv_of (error)->certificate_sha256);
+  if (error->domain == POPBELL_POP3_ERROR &&
+      popbell_pop3_error_get_certificate_sha256 (error) != NULL)
+    return g_strdup (popbell_pop3_error_get_certificate_sha256 (error));
 
   /* 32 bytes, each two hex digits, optionally separated by colons. */
   regex = g_regex_new ("(?<![0-9A-Fa-f:])((?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2})(?![0-9A-Fa-f:])",
@@ -325,7 +328,7 @@ from_tls_error (const GError *error,
                                     "set up for TLS. Use the TLS port (usually 995), or "
                                     "security=starttls on this port."), name);
       return with_reason (new_error (POPBELL_ERROR_TLS, sentence, error),
-                          POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT);
+                          POPBELL_ERROR_REASON_TLS_MISMATCH);
     }
 
   sentence = g_strdup_printf (_("Account “%s”: the secure connection to the server failed. "
@@ -392,6 +395,7 @@ from_pop3_error (const GError *error,
                                     "(SASL OAUTHBEARER or XOAUTH2). Choose another "
                                     "authentication method for the account."), name);
       code = POPBELL_ERROR_AUTH;
+      reason = POPBELL_ERROR_REASON_AUTH_UNSUPPORTED;
       break;
 
     case POPBELL_POP3_ERROR_UNSUPPORTED:
@@ -419,6 +423,15 @@ from_pop3_error (const GError *error,
 
     case POPBELL_POP3_ERROR_TLS_CERTIFICATE:
       return from_certificate_error (error, name);
+
+    case POPBELL_POP3_ERROR_TLS_MISMATCH:
+      sentence = g_strdup_printf (_("Account “%s”: the port and the security setting do not "
+                                    "match: one side spoke TLS, the other plain text. Use port "
+                                    "995 with security=tls, or port 110 with starttls or none."),
+                                  name);
+      code = POPBELL_ERROR_TLS;
+      reason = POPBELL_ERROR_REASON_TLS_MISMATCH;
+      break;
 
     case POPBELL_POP3_ERROR_IN_USE:
       sentence = g_strdup_printf (_("Account “%s”: the mailbox is in use by another program. "

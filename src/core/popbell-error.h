@@ -48,7 +48,9 @@ typedef enum {
   POPBELL_ERROR_REASON_TIMED_OUT,          /* no answer in time */
   POPBELL_ERROR_REASON_UNREACHABLE,        /* no route to the host or network */
   POPBELL_ERROR_REASON_CLOSED,             /* the server hung up */
-  POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT,  /* security=tls against a plain-text port */
+  POPBELL_ERROR_REASON_TLS_MISMATCH,       /* TLS against a plain-text port, or the
+                                            * other way round: port and security
+                                            * setting do not match */
   POPBELL_ERROR_REASON_CERTIFICATE,        /* the certificate failed verification */
   POPBELL_ERROR_REASON_AUTH_REJECTED,      /* the server rejected the credentials */
   POPBELL_ERROR_REASON_AUTH_UNSUPPORTED,   /* the chosen login method is not offered */

@@ -227,6 +227,80 @@ popbell_message_new_from_bytes (GBytes      *raw,
   return self;
 }
 
+typedef struct {
+  GBytes  *raw;             /* (owned) */
+  gchar   *uid;             /* (owned) (nullable) */
+  guint64  size_on_server;
+  gboolean complete;
+} ParseData;
+
+static void
+parse_data_free (ParseData *data)
+{
+  g_bytes_unref (data->raw);
+  g_free (data->uid);
+  g_free (data);
+}
+
+static void
+parse_in_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  ParseData *data = task_data;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_pointer (task,
+                         popbell_message_new_from_bytes (data->raw, data->uid,
+                                                         data->size_on_server, data->complete),
+                         (GDestroyNotify) popbell_message_unref);
+}
+
+void
+popbell_message_new_from_bytes_async (GBytes              *raw,
+                                      const gchar         *uid,
+                                      guint64              size_on_server,
+                                      gboolean             complete,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ParseData *data;
+
+  g_return_if_fail (raw != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  /* GMime's and libxml2's one-time set-up happen here, on the caller's
+   * thread, never racing in two workers. */
+  popbell_mime_init ();
+  popbell_text_init ();
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, popbell_message_new_from_bytes_async);
+  data = g_new0 (ParseData, 1);
+  data->raw = g_bytes_ref (raw);
+  data->uid = g_strdup (uid);
+  data->size_on_server = size_on_server;
+  data->complete = complete;
+  g_task_set_task_data (task, data, (GDestroyNotify) parse_data_free);
+  g_task_run_in_thread (task, parse_in_thread);
+}
+
+PopbellMessage *
+popbell_message_new_from_bytes_finish (GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        popbell_message_new_from_bytes_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 PopbellMessage *
 popbell_message_ref (PopbellMessage *self)
 {

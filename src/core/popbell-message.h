@@ -3,7 +3,7 @@
  */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -32,6 +32,21 @@ PopbellMessage *popbell_message_new_from_bytes (GBytes      *raw,
                                                 const gchar *uid,
                                                 guint64      size_on_server,
                                                 gboolean     complete);
+/* The same in a worker thread (g_task_run_in_thread): a whole message can
+ * be megabytes of MIME, base64 and HTML, too much work for the main
+ * thread. @raw is referenced, never modified. The callback runs in the
+ * thread-default main context of the caller. */
+void            popbell_message_new_from_bytes_async  (GBytes              *raw,
+                                                       const gchar         *uid,
+                                                       guint64              size_on_server,
+                                                       gboolean             complete,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+/* (transfer full): NULL only with G_IO_ERROR_CANCELLED (parsing itself
+ * never fails). */
+PopbellMessage *popbell_message_new_from_bytes_finish (GAsyncResult        *result,
+                                                       GError             **error);
 PopbellMessage *popbell_message_ref   (PopbellMessage *self);
 void            popbell_message_unref (PopbellMessage *self);
 

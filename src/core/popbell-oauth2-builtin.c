@@ -260,7 +260,13 @@ token_request_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (json_object_has_member (object, "expires_in"))
     {
       JsonNode *node = json_object_get_member (object, "expires_in");
-      gint64 seconds = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_int (node) : 0;
+      gint64 seconds = 0;
+
+      /* A number (RFC 6749 §5.1); some providers send it as a string. */
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        seconds = g_ascii_strtoll (json_node_get_string (node), NULL, 10);
+      else if (JSON_NODE_HOLDS_VALUE (node))
+        seconds = json_node_get_int (node);
 
       if (seconds > 0 && seconds < G_MAXINT32)
         request->expires_at = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;

@@ -115,6 +115,7 @@ popbell_oauth2_http_post_form_async (const gchar         *url,
   g_autoptr(GUri) uri = NULL;
   g_autofree gchar *body = NULL;
   g_autofree gchar *target = NULL;
+  g_autofree gchar *host = NULL;
   HttpPost *post;
   gboolean https;
   gint port;
@@ -139,15 +140,18 @@ popbell_oauth2_http_post_form_async (const gchar         *url,
                         g_uri_get_query (uri) != NULL ? g_uri_get_query (uri) : "", NULL);
 
   body = popbell_oauth2_http_encode_form (form);
+  /* RFC 9110 §7.2: the port only when it is not the scheme's default. */
+  host = g_uri_get_port (uri) > 0 ? g_strdup_printf ("%s:%d", g_uri_get_host (uri), port)
+                                  : g_strdup (g_uri_get_host (uri));
   post->request = g_strdup_printf ("POST %s HTTP/1.1\r\n"
-                                   "Host: %s:%d\r\n"
+                                   "Host: %s\r\n"
                                    "User-Agent: Popbell/" PACKAGE_VERSION "\r\n"
                                    "Accept: application/json\r\n"
                                    "Content-Type: application/x-www-form-urlencoded\r\n"
                                    "Content-Length: %" G_GSIZE_FORMAT "\r\n"
                                    "Connection: close\r\n"
                                    "\r\n%s",
-                                   target, g_uri_get_host (uri), port, strlen (body), body);
+                                   target, host, strlen (body), body);
   post->request_len = strlen (post->request);
   memset (body, 0, strlen (body));
 

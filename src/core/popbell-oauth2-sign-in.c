@@ -252,7 +252,8 @@ popbell_oauth2_sign_in_async (PopbellAccount       *account,
   challenge = popbell_oauth2_pkce_challenge (sign_in->verifier);
 
   {
-    const gchar *form[] = {
+    g_autoptr(GPtrArray) form = g_ptr_array_new ();
+    const gchar *pairs[] = {
       "response_type", "code",
       "client_id", sign_in->provider->client_id,
       "redirect_uri", sign_in->redirect_uri,
@@ -261,11 +262,21 @@ popbell_oauth2_sign_in_async (PopbellAccount       *account,
       "code_challenge", challenge,
       "code_challenge_method", "S256",
       "login_hint", popbell_account_get_username (account),
-      sign_in->provider->google_offline ? "access_type" : NULL, "offline",
-      "prompt", "consent",
-      NULL,
     };
-    query = popbell_oauth2_http_encode_form (form);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+      g_ptr_array_add (form, (gpointer) pairs[i]);
+    if (sign_in->provider->google_offline)
+      {
+        /* Google issues a refresh token only for offline access, and on a
+         * second sign-in only when asked to show the consent again. */
+        g_ptr_array_add (form, (gpointer) "access_type");
+        g_ptr_array_add (form, (gpointer) "offline");
+        g_ptr_array_add (form, (gpointer) "prompt");
+        g_ptr_array_add (form, (gpointer) "consent");
+      }
+    g_ptr_array_add (form, NULL);
+    query = popbell_oauth2_http_encode_form ((const gchar * const *) form->pdata);
   }
   uri = g_strconcat (sign_in->provider->auth_url,
                      strchr (sign_in->provider->auth_url, '?') != NULL ? "&" : "?", query, NULL);

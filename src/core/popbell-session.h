@@ -21,8 +21,8 @@ typedef struct _PopbellChecker PopbellChecker;
 
 typedef enum {
   POPBELL_SESSION_FLAGS_NONE = 0,
-  /* The user explicitly retries ("Check now"): log in despite an auth hold
-   * (the hold is set again if the server still refuses). */
+  /* The user explicitly retries ("Try again", a new password): log in
+   * despite an auth hold (set again if the server still refuses). */
   POPBELL_SESSION_IGNORE_AUTH_HOLD = 1 << 0,
   /* The caller announces new messages itself and says so later (the
    * engine: popbell_engine_mark_announced()): a check saves them as not
@@ -44,11 +44,13 @@ typedef enum {
  * PopbellSession:
  *
  * One POP3 session of one account with the account's state locked and
- * loaded: open it (lock, load, refuse what the server's limits or an auth
- * hold forbid, read the password, connect, log in), use the client, close
- * it (QUIT, save, unlock). Between open and close nobody else (no other
- * process either) touches this account. Whatever happens, the login time,
- * LOGIN-DELAY, auth hold and TLS facts reach the state file.
+ * loaded: open it (wait for one of the process's POPBELL_SESSION_MAX_OPEN
+ * slots, lock, load, refuse what the server's limits or an auth hold
+ * forbid, read the password, connect, log in), use the client, close it
+ * (QUIT, save, unlock, free the slot). Between open and close nobody else
+ * (no other process either) touches this account. Whatever happens, the
+ * login time, LOGIN-DELAY, auth hold and TLS facts reach the state file;
+ * so do the pipelining strikes and the method that logged in.
  */
 #define POPBELL_TYPE_SESSION (popbell_session_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellSession, popbell_session, POPBELL, SESSION, GObject)

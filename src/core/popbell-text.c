@@ -263,8 +263,8 @@ html_is_hidden (const gchar *name)
   return tag_in (name, hidden);
 }
 
-static void
-html_init_parser (void)
+void
+popbell_text_init (void)
 {
   static gsize once = 0;
 
@@ -285,7 +285,7 @@ popbell_text_from_html (const gchar *html)
   xmlNodePtr node;
   gsize len = html != NULL ? strlen (html) : 0;
 
-  html_init_parser ();
+  popbell_text_init ();
   if (len > 0 && len <= G_MAXINT)
     doc = htmlReadMemory (html, (int) len, NULL, "UTF-8",
                           HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |

@@ -37,4 +37,9 @@ gchar *popbell_text_shorten (const gchar *text, gsize max_chars);
  * no network, nothing loaded). Thread-safe. (transfer full) */
 gchar *popbell_text_from_html (const gchar *html);
 
+/* One-time set-up of the HTML parser (libxml2's xmlInitParser()); called by
+ * popbell_text_from_html() too, but callers that parse in worker threads
+ * call it first on their own thread. Thread-safe. */
+void popbell_text_init (void);
+
 G_END_DECLS

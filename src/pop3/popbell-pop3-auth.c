@@ -111,7 +111,7 @@ sasl_plain_done (Cmd *cmd)
           return;
         }
       op->continued = TRUE;
-      g_debug ("C: ********");
+      pop3_trace (self, "C", "********");
       pop3_queue_out_append (self, op->sasl_response, strlen (op->sasl_response));
       pop3_queue_out_append (self, "\r\n", 2);
       pop3_queue_flush (self);

@@ -177,6 +177,7 @@ struct _PopbellPop3Client
   /* What the server advertised last time (set_remembered_capabilities);
    * with PIPELINING, the session writes ahead (see popbell-pop3-queue.c). */
   PopbellPop3Capabilities *remembered; /* (owned) (nullable) */
+  PopbellPop3Capabilities *capa_before_login; /* (owned) (nullable) what to remember */
   gboolean            writing_ahead;   /* this session writes ahead */
   gboolean            remembered_contradicted; /* the server said otherwise now */
 
@@ -202,6 +203,10 @@ typedef struct {
 
 IoCall            *pop3_io_call_new (PopbellPop3Client *self);
 PopbellPop3Client *pop3_io_call_end (IoCall *call, gboolean *stale);
+
+/* One line of the protocol trace ("C" or "S", secrets already masked): the
+ * debug log and the ::trace signal (popbell-pop3-client.c). */
+void   pop3_trace         (PopbellPop3Client *self, const gchar *direction, const gchar *text);
 
 void   pop3_secret_wipe   (gpointer data, gsize len);
 void   pop3_secret_free   (gchar *secret);

@@ -53,12 +53,26 @@ popbell_pop3_client_finalize (GObject *object)
   g_main_context_unref (self->context);
   popbell_pop3_capabilities_free (self->capa);
   g_clear_pointer (&self->remembered, popbell_pop3_capabilities_free);
+  g_clear_pointer (&self->capa_before_login, popbell_pop3_capabilities_free);
   g_free (self->apop_timestamp);
   g_free (self->peer_sha256);
   pop3_queue_out_clear (self);
   g_string_free (self->out_pending, TRUE);
   g_mutex_clear (&self->cancel_lock);
   G_OBJECT_CLASS (popbell_pop3_client_parent_class)->finalize (object);
+}
+
+/* ::trace (const gchar *direction, const gchar *text): every line the debug
+ * log shows, for a diagnostics report that needs it without the global log. */
+static guint trace_signal;
+
+void
+pop3_trace (PopbellPop3Client *self,
+            const gchar       *direction,
+            const gchar       *text)
+{
+  g_debug ("%s: %s", direction, text);
+  g_signal_emit (self, trace_signal, 0, direction, text);
 }
 
 static void
@@ -68,6 +82,9 @@ popbell_pop3_client_class_init (PopbellPop3ClientClass *klass)
 
   object_class->dispose = popbell_pop3_client_dispose;
   object_class->finalize = popbell_pop3_client_finalize;
+
+  trace_signal = g_signal_new ("trace", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                               NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -186,7 +203,9 @@ popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
 
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
 
-  g_hash_table_iter_init (&iter, self->capa->caps);
+  if (self->capa_before_login == NULL)
+    return g_new0 (gchar *, 1);
+  g_hash_table_iter_init (&iter, self->capa_before_login->caps);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_ptr_array_add (lines, *(const gchar *) value != '\0'
                             ? g_strdup_printf ("%s %s", (const gchar *) key, (const gchar *) value)
@@ -267,6 +286,13 @@ popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self)
   return self->apop_timestamp;
 }
 
+GTlsConnection *
+popbell_pop3_client_get_tls_connection (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), NULL);
+  return G_IS_TLS_CONNECTION (self->iostream) ? G_TLS_CONNECTION (self->iostream) : NULL;
+}
+
 const gchar *
 popbell_pop3_client_get_peer_certificate_sha256 (PopbellPop3Client *self)
 {
@@ -291,6 +317,7 @@ gboolean
 popbell_pop3_client_connect_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -328,6 +355,7 @@ gboolean
 popbell_pop3_client_login_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -391,6 +419,7 @@ GPtrArray *
 popbell_pop3_client_list_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -407,6 +436,7 @@ GPtrArray *
 popbell_pop3_client_uidl_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -424,6 +454,7 @@ PopbellPop3ListEntry *
 popbell_pop3_client_list_one_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -441,6 +472,7 @@ PopbellPop3ListEntry *
 popbell_pop3_client_uidl_one_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -459,6 +491,7 @@ GBytes *
 popbell_pop3_client_top_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -477,6 +510,7 @@ GBytes *
 popbell_pop3_client_retr_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -494,6 +528,7 @@ gboolean
 popbell_pop3_client_dele_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -510,6 +545,7 @@ gboolean
 popbell_pop3_client_rset_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -526,6 +562,7 @@ gboolean
 popbell_pop3_client_noop_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -542,6 +579,7 @@ gboolean
 popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

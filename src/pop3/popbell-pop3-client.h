@@ -57,6 +57,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellPop3ListEntry, popbell_pop3_list_entry_fre
 #define POPBELL_POP3_EXPIRE_NONE   (-1)        /* no EXPIRE capability */
 #define POPBELL_POP3_EXPIRE_NEVER  G_MAXINT    /* "EXPIRE NEVER" */
 
+/* Signal ::trace (const gchar *direction "C" or "S", const gchar *text):
+ * each line of the protocol trace, as G_MESSAGES_DEBUG shows it (passwords
+ * masked), for diagnostics reports. */
 #define POPBELL_TYPE_POP3_CLIENT (popbell_pop3_client_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellPop3Client, popbell_pop3_client, POPBELL, POP3_CLIENT, GObject)
 
@@ -117,8 +120,9 @@ const gchar *popbell_pop3_client_get_capability_args (PopbellPop3Client *self, c
 gint         popbell_pop3_client_get_login_delay  (PopbellPop3Client *self);
 /* EXPIRE days, POPBELL_POP3_EXPIRE_NONE or POPBELL_POP3_EXPIRE_NEVER. */
 gint         popbell_pop3_client_get_expire       (PopbellPop3Client *self);
-/* (transfer full) the capabilities as CAPA lines, to remember for next
- * time (after login: the list the server gave then). */
+/* (transfer full) what to remember for set_remembered_capabilities():
+ * the capabilities before login (those the next session starts with), as
+ * CAPA lines; empty before connect. */
 gchar      **popbell_pop3_client_dup_capabilities (PopbellPop3Client *self);
 /* The session wrote ahead on a memory that the server's CAPA contradicted
  * (no PIPELINING now): the caller should forget it. */
@@ -131,6 +135,9 @@ const gchar *popbell_pop3_client_get_apop_timestamp (PopbellPop3Client *self);
 /* (nullable) hex "AB:CD:..." SHA-256 of the peer certificate, once seen (also
  * after a verification failure). */
 const gchar *popbell_pop3_client_get_peer_certificate_sha256 (PopbellPop3Client *self);
+/* (nullable) (transfer none) the TLS layer while connected with TLS: its
+ * protocol version, cipher suite and peer certificate chain (diagnostics). */
+GTlsConnection *popbell_pop3_client_get_tls_connection (PopbellPop3Client *self);
 
 /* Connect, TLS / STLS, greeting, CAPA (CAPA -ERR is fine: RFC 1939 server).
  * Errors: G_IO_ERROR (network), G_TLS_ERROR, POPBELL_POP3_ERROR_* (TIMEOUT,

@@ -250,7 +250,7 @@ capa_data_line (Cmd *cmd, const guint8 *data, gsize len, gboolean complete, GErr
   Op *op = cmd->op;
   g_autofree gchar *trace = popbell_pop3_trace_text ((const gchar *) data, len);
 
-  g_debug ("S: %s", trace);
+  pop3_trace (op->client, "S", trace);
   if (cmd->n_lines > POPBELL_POP3_MAX_CAPA_LINES)
     {
       g_set_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PROTOCOL,

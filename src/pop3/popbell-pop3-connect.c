@@ -43,6 +43,8 @@ connect_capa_done (Cmd *cmd)
   else
     self->capa = popbell_pop3_capabilities_new ();
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
+  g_clear_pointer (&self->capa_before_login, popbell_pop3_capabilities_free);
+  self->capa_before_login = popbell_pop3_capabilities_copy (self->capa);
 
   if (self->security == POPBELL_POP3_SECURITY_STARTTLS && !self->encrypted)
     {
@@ -79,6 +81,8 @@ ahead_capa_done (Cmd *cmd)
     }
   if (!popbell_pop3_capabilities_has (self->capa, "PIPELINING"))
     self->remembered_contradicted = TRUE;
+  g_clear_pointer (&self->capa_before_login, popbell_pop3_capabilities_free);
+  self->capa_before_login = popbell_pop3_capabilities_copy (self->capa);
   pop3_op_free (op);
 }
 

@@ -39,7 +39,9 @@ G_DEFINE_EXTENDED_ERROR (PopbellPop3Error, popbell_pop3_error)
 const gchar *
 popbell_pop3_error_get_certificate_sha256 (const GError *error)
 {
-  PopbellPop3ErrorPrivate *priv = error != NULL ? popbell_pop3_error_get_private (error) : NULL;
+  /* Any GError may be asked: only ours carry the extra data. */
+  PopbellPop3ErrorPrivate *priv = error != NULL && error->domain == POPBELL_POP3_ERROR
+                                    ? popbell_pop3_error_get_private (error) : NULL;
 
   return priv != NULL ? priv->certificate_sha256 : NULL;
 }
@@ -47,7 +49,9 @@ popbell_pop3_error_get_certificate_sha256 (const GError *error)
 const gchar *
 popbell_pop3_error_get_oauth2_status (const GError *error)
 {
-  PopbellPop3ErrorPrivate *priv = error != NULL ? popbell_pop3_error_get_private (error) : NULL;
+  /* Any GError may be asked: only ours carry the extra data. */
+  PopbellPop3ErrorPrivate *priv = error != NULL && error->domain == POPBELL_POP3_ERROR
+                                    ? popbell_pop3_error_get_private (error) : NULL;
 
   return priv != NULL ? priv->oauth2_status : NULL;
 }

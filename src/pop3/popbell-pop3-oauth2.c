@@ -107,7 +107,7 @@ challenge_status (const gchar *b64)
 static void
 send_continuation (PopbellPop3Client *self, const gchar *data, const gchar *trace)
 {
-  g_debug ("C: %s", trace);
+  pop3_trace (self, "C", trace);
   pop3_queue_out_append (self, data, strlen (data));
   pop3_queue_out_append (self, "\r\n", 2);
   pop3_queue_flush (self);

@@ -194,7 +194,7 @@ pop3_queue_pipelining_active (PopbellPop3Client *self)
 GError *
 pop3_queue_out_of_step_error (PopbellPop3Client *self, GError *error)
 {
-  if (pop3_queue_pipelining_active (self) && self->batch_written &&
+  if ((pop3_queue_pipelining_active (self) || self->writing_ahead) && self->batch_written &&
       error->domain == POPBELL_POP3_ERROR && error->code == POPBELL_POP3_ERROR_PROTOCOL)
     {
       error->code = POPBELL_POP3_ERROR_PIPELINING;
@@ -292,7 +292,11 @@ wait_timeout_cb (gpointer user_data)
     error = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_TLS_MISMATCH,
                          "The server %s sent no greeting within %u seconds; port 995 "
                          "expects TLS first (security=tls)", self->host, self->timeout);
-  else if (pop3_queue_pipelining_active (self) && g_queue_get_length (&self->sent) > 1)
+  else if ((pop3_queue_pipelining_active (self) && g_queue_get_length (&self->sent) > 1) ||
+           (self->writing_ahead && self->batch_written && self->state != STATE_TRANSACTION))
+    /* A command written ahead with others before login went unanswered:
+     * most likely the server drops what comes with the login (SPEC §5:
+     * detected and remembered, as pipelining that misbehaves). */
     error = g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING,
                          "The server stopped answering pipelined commands "
                          "(no answer within %u seconds)", self->timeout);
@@ -471,10 +475,10 @@ request_flush (PopbellPop3Client *self)
 
   if (self->flush_idle_id != 0 || self->out_writing || self->out_pending->len == 0)
     return;
+  /* An idle (G_PRIORITY_DEFAULT_IDLE): after the default-priority sources
+   * of this turn (a GTask completing the connect runs its callback there
+   * and may queue the login; a cancellation sweep runs there too). */
   source = g_idle_source_new ();
-  /* After the default-priority sources of this turn (a GTask completing
-   * the connect runs its callback there, and may queue the login). */
-  g_source_set_priority (source, G_PRIORITY_DEFAULT + 10);
   g_source_set_callback (source, flush_idle_cb, self, NULL);
   g_source_set_static_name (source, "popbell-pop3-flush");
   self->flush_idle_id = g_source_attach (source, self->context);
@@ -513,7 +517,7 @@ send_cmd (PopbellPop3Client *self, Cmd *cmd)
   cmd->op->sent = TRUE;
   if (cmd->line != NULL)
     {
-      g_debug ("C: %s", cmd->trace != NULL ? cmd->trace : cmd->line);
+      pop3_trace (self, "C", cmd->trace != NULL ? cmd->trace : cmd->line);
       pop3_queue_out_append (self, cmd->line, strlen (cmd->line));
       pop3_queue_out_append (self, "\r\n", 2);
       self->out_pending_cmds++;
@@ -570,7 +574,7 @@ handle_status_line (PopbellPop3Client *self, Cmd *cmd, PopbellPop3Line *line)
   g_autofree gchar *trace = popbell_pop3_trace_text (line->data, line->len);
   GError *error = NULL;
 
-  g_debug ("S: %s", trace);
+  pop3_trace (self, "S", trace);
   cmd->reply = popbell_pop3_reply_parse (line->data, line->len, cmd->allow_continuation, &error);
   if (cmd->reply == NULL && cmd->line == NULL && !self->encrypted &&
       pop3_queue_tls_mismatch (self, line->data, line->len))
@@ -895,6 +899,8 @@ cancelled_cb (GCancellable *cancellable, gpointer user_data)
   if (self->cancel_idle == NULL)
     {
       self->cancel_idle = g_idle_source_new ();
+      /* Before the flush idle: a cancelled operation is not written. */
+      g_source_set_priority (self->cancel_idle, G_PRIORITY_DEFAULT);
       g_source_set_callback (self->cancel_idle, cancel_sweep_cb, self, NULL);
       g_source_set_static_name (self->cancel_idle, "popbell-pop3-cancel");
       g_source_attach (self->cancel_idle, self->context);

@@ -600,6 +600,19 @@ cancel_clicked_cb (PopbellAccountEditor *self)
   gtk_widget_destroy (GTK_WIDGET (self));
 }
 
+/* Showing a window focuses its first field: a focus meant for the user
+ * waits until the window is on screen. */
+static void
+focus_when_mapped (PopbellAccountEditor *self,
+                   GtkWidget            *widget)
+{
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (widget);
+  else
+    g_signal_connect_object (self, "map", G_CALLBACK (gtk_widget_grab_focus), widget,
+                             G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+}
+
 void
 popbell_account_editor_focus (PopbellAccountEditor      *self,
                               PopbellAccountEditorFocus  focus,
@@ -615,7 +628,7 @@ popbell_account_editor_focus (PopbellAccountEditor      *self,
   if (fingerprint == NULL)
     {
       if (focus != POPBELL_ACCOUNT_EDITOR_FOCUS_NONE)
-        gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+        focus_when_mapped (self, GTK_WIDGET (self->password_entry));
       if (problem != NULL)
         gtk_label_set_text (self->test_label, problem->message);
       return;
@@ -625,7 +638,7 @@ popbell_account_editor_focus (PopbellAccountEditor      *self,
   self->certificate = g_steal_pointer (&fingerprint);
   gtk_label_set_text (self->test_label, problem->message);
   gtk_widget_show (self->trust_button);
-  gtk_widget_grab_focus (self->trust_button);
+  focus_when_mapped (self, self->trust_button);
 }
 
 gboolean
@@ -757,6 +770,15 @@ sign_in_requested_cb (PopbellAccountEditor *self)
   popbell_oauth2_section_sign_in (self->oauth2_section, account);
 }
 
+/* A new sign-in is the user's answer to an authentication failure, like a
+ * new password: the engine may try the stored account again at once. */
+static void
+signed_in_cb (PopbellAccountEditor *self)
+{
+  if (self->account_name != NULL)
+    popbell_engine_retry_account (self->engine, self->account_name);
+}
+
 /* The section goes right under the "Authentication" row of the grid. */
 static void
 add_oauth2_section (PopbellAccountEditor *self)
@@ -771,6 +793,8 @@ add_oauth2_section (PopbellAccountEditor *self)
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->oauth2_section), 0, row + 1, 2, 1);
   g_signal_connect_object (self->oauth2_section, "sign-in-requested",
                            G_CALLBACK (sign_in_requested_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->oauth2_section, "signed-in", G_CALLBACK (signed_in_cb), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->auth_combo, "changed", G_CALLBACK (auth_changed_cb), self,
                            G_CONNECT_SWAPPED);
   auth_changed_cb (self);

@@ -380,11 +380,26 @@ action_quit (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* The editor of one account (a notification's "Fix…"; scripts such as the
+ * screenshot tour reach it over D-Bus too). */
+static void
+action_edit_account (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  PopbellApplication *self = user_data;
+
+  if (self->engine != NULL)
+    edit_account (self, g_variant_get_string (parameter, NULL),
+                  POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD);
+}
+
 static const GActionEntry app_actions[] = {
   { "check-now", action_check_now, NULL, NULL, NULL, { 0 } },
   { "preview", action_preview, NULL, NULL, NULL, { 0 } },
   { "mark-all-seen", action_mark_all_seen, NULL, NULL, NULL, { 0 } },
   { "preferences", action_preferences, NULL, NULL, NULL, { 0 } },
+  { "edit-account", action_edit_account, "s", NULL, NULL, { 0 } },
   { "open-mail-client", action_open_mail_client, NULL, NULL, NULL, { 0 } },
   { "quit", action_quit, NULL, NULL, NULL, { 0 } },
 };
@@ -629,6 +644,8 @@ popbell_application_handle_local_options (GApplication *app,
     return popbell_cli_set_password (account);
   if (g_variant_dict_lookup (options, "show-newest", "&s", &account))
     return popbell_cli_show_newest (account);
+  if (g_variant_dict_lookup (options, "diagnostics", "&s", &account))
+    return popbell_cli_diagnostics (account);
   if (g_variant_dict_lookup (options, "sign-in", "&s", &account))
     return popbell_cli_sign_in (account);
 
@@ -714,6 +731,9 @@ static const GOptionEntry option_entries[] = {
     N_("Read the password of account NAME from standard input and store it in the keyring"), N_("NAME") },
   { "show-newest", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Print the newest message of account NAME"), N_("NAME") },
+  { "diagnostics", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Connect to account NAME, log in and print a report for a bug report "
+       "(passwords, user names and message headers replaced)"), N_("NAME") },
   { "sign-in", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Sign in account NAME (OAuth 2.0) in the browser and store the refresh token in the keyring"),
     N_("NAME") },

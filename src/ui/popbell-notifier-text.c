@@ -110,9 +110,9 @@ problem_line (const GError *error)
       return _("There is no route to the server. Check your network connection.");
     case POPBELL_ERROR_REASON_CLOSED:
       return _("The server closed the connection.");
-    case POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT:
-      return _("The server answered in plain text on a port set up for TLS. Use the TLS port "
-               "(usually 995) or STARTTLS.");
+    case POPBELL_ERROR_REASON_TLS_MISMATCH:
+      return _("The port and the security setting do not match: one side spoke TLS, the other "
+               "plain text. Use port 995 with TLS, or port 110 with STARTTLS.");
     case POPBELL_ERROR_REASON_CERTIFICATE:
       return _("Its certificate could not be verified.");
     case POPBELL_ERROR_REASON_AUTH_REJECTED:
@@ -176,7 +176,7 @@ popbell_notifier_text_problem (const gchar  *account_name,
 
   network = g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_NETWORK) ||
             g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TIMEOUT) ||
-            popbell_error_get_reason (error) == POPBELL_ERROR_REASON_TLS_ON_PLAIN_PORT;
+            popbell_error_get_reason (error) == POPBELL_ERROR_REASON_TLS_MISMATCH;
   if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_AUTH))
     {
       *summary = g_strdup_printf (_("Cannot log in to %s"), account_name);
@@ -216,7 +216,12 @@ popbell_notifier_text_problem (const gchar  *account_name,
       g_string_append (text, _("Trust it only if your provider publishes the same fingerprint."));
       remedy = POPBELL_NOTIFIER_REMEDY_TRUST;
     }
-  else if (detail != NULL && popbell_error_get_reason (error) != POPBELL_ERROR_REASON_CERTIFICATE)
+  /* Where the first line already says what happened (no such host,
+   * refused, timed out…), the library's words only repeat it — in the
+   * user's language twice over. */
+  else if (detail != NULL && (popbell_error_get_reason (error) == POPBELL_ERROR_REASON_NONE ||
+                              popbell_error_get_reason (error) == POPBELL_ERROR_REASON_AUTH_REJECTED ||
+                              popbell_error_get_reason (error) == POPBELL_ERROR_REASON_AUTH_UNSUPPORTED))
     {
       /* The server's own words (already translated where they are ours),
        * on a line of their own: a sentence. */

@@ -48,6 +48,7 @@ G_DEFINE_FINAL_TYPE (PopbellOAuth2Section, popbell_oauth2_section, GTK_TYPE_GRID
 
 enum {
   SIGNAL_SIGN_IN_REQUESTED,
+  SIGNAL_SIGNED_IN,
   N_SIGNALS
 };
 
@@ -176,6 +177,9 @@ popbell_oauth2_section_class_init (PopbellOAuth2SectionClass *klass)
 
   signals[SIGNAL_SIGN_IN_REQUESTED] =
     g_signal_new ("sign-in-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_SIGNED_IN] =
+    g_signal_new ("signed-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
@@ -376,7 +380,11 @@ signed_in (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->sign_in_cancellable);
   gtk_button_set_label (self->sign_in_button, _("Sign _In…"));
   if (popbell_oauth2_sign_in_finish (result, &error))
-    gtk_label_set_text (self->sign_in_label, _("Signed in: the refresh token is in the keyring."));
+    {
+      gtk_label_set_text (self->sign_in_label,
+                          _("Signed in: the refresh token is in the keyring."));
+      g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0);
+    }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     gtk_label_set_text (self->sign_in_label, _("The sign-in was stopped."));
   else

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
  * Signals:
  * - ::sign-in-requested: the user pressed "Sign in…"; the editor builds the
  *   account from all its fields and calls popbell_oauth2_section_sign_in().
+ * - ::signed-in: the sign-in stored a new refresh token.
  */
 #define POPBELL_TYPE_OAUTH2_SECTION (popbell_oauth2_section_get_type ())
 G_DECLARE_FINAL_TYPE (PopbellOAuth2Section, popbell_oauth2_section, POPBELL, OAUTH2_SECTION, GtkGrid)

@@ -7,8 +7,10 @@
 
 #include "popbell-account-editor.h"
 #include "popbell-autostart.h"
+#include "popbell-diagnostics.h"
 #include "popbell-mail-client.h"
 #include "popbell-preferences-window.h"
+#include "popbell-secret-credentials.h"
 #include "popbell-resources.h"
 
 /* Typing in the mail client field is saved once the user pauses. */
@@ -31,6 +33,8 @@ struct _PopbellPreferencesWindow
   GtkWidget     *add_button;
   GtkWidget     *edit_button;
   GtkWidget     *remove_button;
+  GtkWidget     *diagnostics_button;
+  GCancellable  *diagnostics_cancellable;  /* (owned) (nullable): a report is being made */
   GtkSwitch     *autostart_switch;
   GtkEntry      *mail_client_entry;
 };
@@ -52,6 +56,16 @@ static void
 show_error (PopbellPreferencesWindow *self,
             const gchar              *message)
 {
+  gtk_info_bar_set_message_type (GTK_INFO_BAR (self->error_bar), GTK_MESSAGE_ERROR);
+  gtk_label_set_text (self->error_label, message);
+  gtk_widget_show (self->error_bar);
+}
+
+static void
+show_info (PopbellPreferencesWindow *self,
+           const gchar              *message)
+{
+  gtk_info_bar_set_message_type (GTK_INFO_BAR (self->error_bar), GTK_MESSAGE_INFO);
   gtk_label_set_text (self->error_label, message);
   gtk_widget_show (self->error_bar);
 }
@@ -176,6 +190,85 @@ row_selected_cb (PopbellPreferencesWindow *self,
 {
   gtk_widget_set_sensitive (self->edit_button, row != NULL);
   gtk_widget_set_sensitive (self->remove_button, row != NULL);
+  gtk_widget_set_sensitive (self->diagnostics_button,
+                            row != NULL && self->diagnostics_cancellable == NULL);
+}
+
+/* "Copy diagnostics" (SPEC §5 "Diagnostics"): the same report as
+ * `popbell --diagnostics NAME`, onto the clipboard. */
+typedef struct {
+  PopbellPreferencesWindow *self;  /* (owned) */
+  gchar                    *name;  /* (owned) */
+} DiagnosticsData;
+
+static void
+diagnostics_data_free (DiagnosticsData *data)
+{
+  g_object_unref (data->self);
+  g_free (data->name);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DiagnosticsData, diagnostics_data_free)
+
+static void
+diagnostics_done_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(DiagnosticsData) data = user_data;
+  PopbellPreferencesWindow *self = data->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *report = popbell_diagnostics_run_finish (result, NULL, &error);
+  g_autofree gchar *text = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the window closed */
+  g_clear_object (&self->diagnostics_cancellable);
+  row_selected_cb (self, gtk_list_box_get_selected_row (self->accounts_list));
+
+  if (report == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+  gtk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self), GDK_SELECTION_CLIPBOARD),
+                          report, -1);
+  text = g_strdup_printf (_("The diagnostics of “%s” are on the clipboard: paste them into "
+                            "your bug report."), data->name);
+  show_info (self, text);
+}
+
+static void
+diagnostics_clicked_cb (PopbellPreferencesWindow *self)
+{
+  PopbellAccountStore *store = popbell_engine_get_account_store (self->engine);
+  const gchar *name = selected_account (self);
+  g_autoptr(PopbellCredentials) credentials = NULL;
+  PopbellAccount *account;
+  DiagnosticsData *data;
+
+  account = name != NULL ? popbell_account_store_lookup (store, name) : NULL;
+  if (account == NULL || self->diagnostics_cancellable != NULL)
+    return;
+
+  data = g_new0 (DiagnosticsData, 1);
+  data->self = g_object_ref (self);
+  data->name = g_strdup (name);
+  self->diagnostics_cancellable = g_cancellable_new ();
+  gtk_widget_set_sensitive (self->diagnostics_button, FALSE);
+  show_info (self, _("Connecting to the server for the diagnostics…"));
+  credentials = popbell_secret_credentials_new ();
+  popbell_diagnostics_run_async (account, credentials, self->diagnostics_cancellable,
+                                 diagnostics_done_cb, data);
+}
+
+/* For tests: TRUE while a diagnostics report is being made. */
+gboolean
+popbell_preferences_window_is_busy (PopbellPreferencesWindow *self)
+{
+  g_return_val_if_fail (POPBELL_IS_PREFERENCES_WINDOW (self), FALSE);
+  return self->diagnostics_cancellable != NULL;
 }
 
 static void
@@ -464,6 +557,9 @@ popbell_preferences_window_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   if (self->confirm_dialog != NULL)
     gtk_widget_destroy (g_steal_pointer (&self->confirm_dialog));
+  if (self->diagnostics_cancellable != NULL)
+    g_cancellable_cancel (self->diagnostics_cancellable);
+  g_clear_object (&self->diagnostics_cancellable);
   g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (popbell_preferences_window_parent_class)->dispose (object);
@@ -497,6 +593,7 @@ popbell_preferences_window_class_init (PopbellPreferencesWindowClass *klass)
   BIND (add_button);
   BIND (edit_button);
   BIND (remove_button);
+  BIND (diagnostics_button);
   BIND (autostart_switch);
   BIND (mail_client_entry);
 #undef BIND
@@ -506,6 +603,7 @@ popbell_preferences_window_class_init (PopbellPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, add_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, edit_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, diagnostics_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, autostart_active_cb);
   gtk_widget_class_bind_template_callback (widget_class, mail_client_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, mail_client_activate_cb);

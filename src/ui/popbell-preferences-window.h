@@ -36,4 +36,7 @@ void       popbell_preferences_window_edit_account (PopbellPreferencesWindow  *s
                                                     PopbellAccountEditorFocus  focus,
                                                     const GError              *problem);
 
+/* TRUE while "Copy diagnostics" is making its report (for tests). */
+gboolean   popbell_preferences_window_is_busy (PopbellPreferencesWindow *self);
+
 G_END_DECLS

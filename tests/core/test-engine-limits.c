@@ -9,6 +9,7 @@
 #include "popbell-config.h"
 
 #include "engine-fixture.h"
+#include "popbell-account-runner.h"
 #include "popbell-session.h"
 
 static PopbellAccountStatus *
@@ -102,6 +103,55 @@ test_problem_episode (Fixture *f, gconstpointer data)
     }
 }
 
+/* The episode rules on the runner itself, with a clock of our own: a
+ * problem after 10 minutes of failures even with fewer than three checks,
+ * at once for what needs the user, never for LOGIN-DELAY waits; a success
+ * ends the episode, the next failure streak is a new one. */
+static void
+test_problem_rules (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *state_dir = g_build_filename (f->dir, "state", NULL);
+  g_autoptr(PopbellStateStore) store = popbell_state_store_new (state_dir);
+  g_autoptr(PopbellAccountRunner) runner = NULL;
+  g_autoptr(GError) error = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_NETWORK, "down");
+  gint64 t0 = G_GINT64_CONSTANT (1790000000) * G_USEC_PER_SEC;
+
+  write_accounts (f, popbell_fake_server_get_port (f->server), 3600);
+  new_engine (f);
+  runner = popbell_account_runner_new (f->engine, store,
+                                       popbell_account_store_lookup (
+                                         popbell_engine_get_account_store (f->engine), "work"));
+
+  for (guint i = 0; i < 5; i++)
+    popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_QUIET, error, NULL,
+                                           t0 + i * G_USEC_PER_SEC);
+  g_assert_false (popbell_account_runner_has_problem (runner));
+
+  popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_TRANSIENT, error, NULL, t0);
+  popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_TRANSIENT, error, NULL,
+                                         t0 + POPBELL_PROBLEM_AFTER_US - 1);
+  g_assert_false (popbell_account_runner_has_problem (runner));
+  g_assert_cmpuint (popbell_account_runner_get_problem_episode (runner), ==, 0);
+  /* A new streak (a keyring wait counts too) that lasts 10 minutes. */
+  popbell_account_runner_note_result (runner, POPBELL_RUNNER_RESULT_OK, NULL, NULL);
+  popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_WAIT, error, NULL, t0);
+  popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_TRANSIENT, error, NULL,
+                                         t0 + POPBELL_PROBLEM_AFTER_US);
+  g_assert_true (popbell_account_runner_has_problem (runner));
+  g_assert_cmpuint (popbell_account_runner_get_problem_episode (runner), ==, 1);
+  popbell_account_runner_note_result_at (runner, POPBELL_RUNNER_RESULT_TRANSIENT, error, NULL,
+                                         t0 + 2 * POPBELL_PROBLEM_AFTER_US);
+  g_assert_cmpuint (popbell_account_runner_get_problem_episode (runner), ==, 1);
+
+  /* A success ends it; a rejected password is a problem at once. */
+  popbell_account_runner_note_result (runner, POPBELL_RUNNER_RESULT_OK, NULL, NULL);
+  g_assert_false (popbell_account_runner_has_problem (runner));
+  popbell_account_runner_note_result (runner, POPBELL_RUNNER_RESULT_NEEDS_USER, error, NULL);
+  g_assert_true (popbell_account_runner_has_problem (runner));
+  g_assert_cmpuint (popbell_account_runner_get_problem_episode (runner), ==, 2);
+  popbell_account_runner_detach (runner, FALSE);
+}
+
 /* POPBELL_TEST_N_ACCOUNTS (default 20) accounts on one server: never more
  * than POPBELL_SESSION_MAX_OPEN connections at once, every account
  * checked, none waiting for a timer before its first check, and the
@@ -192,6 +242,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/core/engine/check-now-keeps-auth-hold", test_check_now_keeps_auth_hold);
   ADD ("/core/engine/problem-episode", test_problem_episode);
+  ADD ("/core/engine/problem-rules", test_problem_rules);
   ADD ("/core/engine/session-limit", test_session_limit);
 #undef ADD
 

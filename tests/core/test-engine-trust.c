@@ -328,6 +328,46 @@ test_remove_during_check (Fixture *f, gconstpointer data)
   popbell_fake_server_stop (server);
 }
 
+/* A clean exit (SIGTERM): stop_async completes only when the cancelled
+ * session has saved what it learnt (the login time, for LOGIN-DELAY) and
+ * released the account. */
+static void
+test_stop_waits_for_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellFakeServer) server = popbell_fake_server_new ();
+  g_autoptr(PopbellStateStore) store = fixture_store (f);
+  g_autoptr(PopbellStateLock) lock = NULL;
+  g_autoptr(PopbellAccountState) state = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  popbell_fake_server_send (server, "+OK hello\r\n");
+  popbell_fake_server_expect (server, "CAPA", "+OK\r\nUSER\r\nUIDL\r\n.\r\n");
+  popbell_fake_server_expect (server, "USER " USER, "+OK\r\n");
+  popbell_fake_server_expect (server, "PASS *", "+OK\r\n");
+  popbell_fake_server_stall (server);
+  write_accounts (f, popbell_fake_server_get_port (server), 3600);
+  new_engine (f);
+  popbell_engine_start (f->engine);
+  while (popbell_fake_server_count_commands (server, "PASS *") == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  popbell_engine_stop_async (f->engine, NULL, store_result, &result);
+  run_until_result (&result, 5000);
+  g_assert_true (popbell_engine_stop_finish (f->engine, result, &error));
+  g_assert_no_error (error);
+
+  state = load_state (f);
+  g_assert_cmpint (state->last_login, >, 0);
+  lock = popbell_state_store_try_lock (store, "work", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lock);
+  g_assert_cmpuint (popbell_session_get_n_open (), ==, 0);
+  g_assert_cmpuint (f->results->len, ==, 0);
+  g_assert_true (popbell_fake_server_wait_closed (server, 5000));
+  popbell_fake_server_stop (server);
+}
+
 /* Test connection: the account lock and LOGIN-DELAY like every session;
  * a wrong password tried there does not hold the account. */
 static void
@@ -402,6 +442,7 @@ main (int argc, char **argv)
   ADD ("/core/engine/save-failure-keeps-memory", test_save_failure_keeps_memory);
   ADD ("/core/engine/remove-during-check", test_remove_during_check);
   ADD ("/core/engine/probe-session", test_probe_session);
+  ADD ("/core/engine/stop-waits-for-sessions", test_stop_waits_for_sessions);
 #undef ADD
 
   return g_test_run ();

@@ -25,7 +25,15 @@ quiet_log (const gchar *domain, GLogLevelFlags level, const gchar *message, gpoi
    * would drown the fuzzer's own output. Warnings and worse are printed
    * (and then abort: g_log_set_always_fatal). */
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-    g_log_default_handler (domain, level, message, user_data);
+    {
+      /* Printed here, not by g_log_default_handler(): for an error that
+       * one ends the process with SIGTRAP itself, which libFuzzer does not
+       * catch (no crash input would be saved). abort() it is. */
+      g_printerr ("%s-%s: %s\n", domain != NULL ? domain : "(none)",
+                  (level & G_LOG_LEVEL_ERROR) ? "ERROR" :
+                  (level & G_LOG_LEVEL_CRITICAL) ? "CRITICAL" : "WARNING", message);
+      abort ();
+    }
 }
 
 void

@@ -468,9 +468,6 @@ class Soak:
             # Past the backoff the chaos caused: ask for a check now.
             await self.check_now()
             await self.wait_for("announced", lambda: not self.ledger.unannounced(), 10)
-        await asyncio.sleep(0.5)
-        for rec in self.tail.poll():
-            self.ledger.feed(rec)
 
     async def final_check(self):
         await self.applet_stop("end of the soak")
@@ -562,6 +559,11 @@ class Soak:
                 self.set_readonly(False)
             await self.drain()
             final = await self.final_check()
+            # Everything the bus carried before this marker is in the ledger
+            # once the marker is.
+            self.markers.emit("end")
+            if not await self.wait_for("the end marker", lambda: self.ledger.events.get("end"), 20):
+                raise Violation("the capture of the bus did not show the end marker within 20 s")
         finally:
             self.stopping = True
             for t in monitors:

@@ -43,7 +43,11 @@ scan_block (const void *block, gsize size)
 #endif
 
 #ifdef POPBELL_ASAN
-#include <sanitizer/allocator_interface.h>
+/* From <sanitizer/allocator_interface.h> (not installed with every
+ * compiler). */
+extern int    __sanitizer_install_malloc_and_free_hooks (void (*malloc_hook) (const volatile void *, size_t),
+                                                         void (*free_hook) (const volatile void *));
+extern size_t __sanitizer_get_allocated_size (const volatile void *p);
 
 /* ASan's free hook runs for free() and for the old block of realloc(),
  * before the block is poisoned. */
@@ -51,13 +55,20 @@ static void
 asan_free_hook (const volatile void *ptr)
 {
   if (ptr != NULL && g_atomic_int_get (&watching))
-    scan_block ((const void *) ptr, __sanitizer_get_allocated_size ((const void *) ptr));
+    scan_block ((const void *) ptr, __sanitizer_get_allocated_size (ptr));
+}
+
+/* The sanitizer installs a pair or nothing. */
+static void
+asan_malloc_hook (const volatile void *ptr, size_t size)
+{
 }
 
 static void
 install_hooks (void)
 {
-  __sanitizer_install_malloc_and_free_hooks (NULL, asan_free_hook);
+  if (__sanitizer_install_malloc_and_free_hooks (asan_malloc_hook, asan_free_hook) == 0)
+    g_error ("cannot install the sanitizer's free hook");
 }
 #else
 extern void *__libc_malloc (size_t size);

@@ -23,6 +23,7 @@ status 1 when a wait times out or the item / menu entry is not found.
   sni-probe.py secondary-activate [--id ID] middle click on the icon
   sni-probe.py activate [--id ID]           left click on the icon (Activate)
   sni-probe.py context-menu [--id ID]       ContextMenu (the item pops its own menu)
+  sni-probe.py scroll [--id ID]             Scroll (one step down, vertical)
   sni-probe.py pixmaps [--id ID] [--attention]
                                             IconPixmap (AttentionIconPixmap) decoded:
                                             [{w, h, ok (w*h*4 bytes), opaque, red,
@@ -36,6 +37,7 @@ import argparse
 import hashlib
 import json
 import sys
+import os
 import time
 
 from gi.repository import Gio, GLib
@@ -172,7 +174,8 @@ def main():
     sub.add_parser("watcher")
     p = sub.add_parser("items")
     p.add_argument("--wait", type=float, default=0)
-    for name in ("props", "menu", "secondary-activate", "activate", "context-menu", "pixmaps"):
+    for name in ("props", "menu", "secondary-activate", "activate", "context-menu", "scroll",
+                 "pixmaps"):
         p = sub.add_parser(name)
         p.add_argument("--id")
         p.add_argument("--wait", type=float, default=5)
@@ -188,6 +191,11 @@ def main():
     p.add_argument("--id")
     p.add_argument("--wait", type=float, default=5)
     opt = ap.parse_args()
+    # Slow builds (tools/test's sanitizer pass) stretch every wait alike.
+    factor = float(os.environ.get("POPBELL_TEST_TIME_FACTOR", "1") or 1)
+    for name in ("wait", "timeout"):
+        if getattr(opt, name, None) is not None:
+            setattr(opt, name, getattr(opt, name) * factor)
 
     if opt.cmd == "watcher":
         res = watcher()
@@ -238,6 +246,9 @@ def main():
         elif opt.cmd == "context-menu":
             call(it["service"], it["path"], ITEM, "ContextMenu", GLib.Variant("(ii)", (0, 0)))
             res = {"context-menu": it["props"].get("Id")}
+        elif opt.cmd == "scroll":
+            call(it["service"], it["path"], ITEM, "Scroll", GLib.Variant("(is)", (1, "vertical")))
+            res = {"scrolled": it["props"].get("Id")}
         elif opt.cmd == "pixmaps":
             res = decode_pixmaps(it["props"].get("AttentionIconPixmap" if opt.attention else "IconPixmap", []))
     print(json.dumps(jsonable(res), ensure_ascii=False, indent=1))

@@ -87,7 +87,9 @@ sessions() { grep -c 'S: +OK Logging out' "$LOG" || true; }
 
 # wait_for TIMEOUT_S CMD...: until CMD succeeds.
 wait_for() {
-  local t=$1; shift
+  # POPBELL_TEST_TIME_FACTOR: slow builds (tools/test's sanitizer pass)
+  # stretch every wait alike.
+  local t=$(( $1 * ${POPBELL_TEST_TIME_FACTOR:-1} )); shift
   local end=$(( $(date +%s%N) + t * 1000000000 ))
   until "$@"; do
     [ "$(date +%s%N)" -lt "$end" ] || return 1

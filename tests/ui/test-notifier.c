@@ -278,10 +278,11 @@ static PopbellNotifier *
 make_notifier (void)
 {
   PopbellNotifier *notifier = popbell_notifier_new ();
+  g_autofree gchar *caps = NULL;
 
   g_assert_true (popbell_test_iterate_until (caps_known, notifier, 5000));
-  g_test_message ("%s capabilities: %s", server_kind,
-                  g_strjoinv (" ", (gchar **) popbell_notifier_get_capabilities (notifier)));
+  caps = g_strjoinv (" ", (gchar **) popbell_notifier_get_capabilities (notifier));
+  g_test_message ("%s capabilities: %s", server_kind, caps);
   return notifier;
 }
 

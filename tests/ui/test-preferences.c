@@ -370,6 +370,70 @@ password_gone (gpointer user_data)
   return password == NULL;
 }
 
+static gboolean
+window_idle (gpointer user_data)
+{
+  return !popbell_preferences_window_is_busy (user_data);
+}
+
+/* "Copy diagnostics" puts the redacted report of the selected account on
+ * the clipboard: no password, no user name. */
+static void
+test_copy_diagnostics (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *report = NULL;
+  GtkListBox *list;
+  GtkWidget *button;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  popbell_test_session_store_password (session, popbell_test_dovecot_get_host (fixture->dovecot),
+                                       "alice", "alicepw", &error);
+  g_assert_no_error (error);
+  list = GTK_LIST_BOX (ui_test_find (fixture->window, "accounts_list"));
+  button = ui_test_find (fixture->window, "diagnostics_button");
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+  g_assert_true (gtk_widget_get_sensitive (button));
+
+  gtk_button_clicked (GTK_BUTTON (button));
+  g_assert_true (popbell_preferences_window_is_busy (POPBELL_PREFERENCES_WINDOW (fixture->window)));
+  ui_test_wait (window_idle, fixture->window, 20000);
+
+  report = gtk_clipboard_wait_for_text (gtk_widget_get_clipboard (fixture->window,
+                                                                  GDK_SELECTION_CLIPBOARD));
+  g_assert_nonnull (report);
+  g_test_message ("%s", report);
+  g_assert_true (g_str_has_prefix (report, "Popbell diagnostics\n"));
+  g_assert_nonnull (strstr (report, "Result: logged in"));
+  g_assert_nonnull (strstr (report, "TLS: TLS 1."));
+  g_assert_null (strstr (report, "alicepw"));
+  g_assert_null (strstr (report, "alice"));
+  g_assert_true (gtk_widget_get_visible (ui_test_find (fixture->window, "error_bar")));
+  g_free (ui_test_screenshot (fixture->window, "preferences-diagnostics.png"));
+}
+
+/* "Fix…" of a rejected password opens the account's editor with the
+ * password field focused. */
+static void
+test_fix_focuses_password (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  GtkWidget *editor;
+
+  if (fixture->dovecot == NULL)
+    return;
+
+  popbell_preferences_window_edit_account (POPBELL_PREFERENCES_WINDOW (fixture->window), "Mine",
+                                           POPBELL_ACCOUNT_EDITOR_FOCUS_PASSWORD, NULL);
+  editor = ui_test_find_toplevel (POPBELL_TYPE_ACCOUNT_EDITOR);
+  g_assert_nonnull (editor);
+  ui_test_settle (editor);
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (editor)) == ui_test_find (editor, "password_entry"));
+}
+
 /* Editing keeps the name, shows the stored values; Remove asks first, and
  * takes the account's password out of the keyring. */
 static void
@@ -512,6 +576,8 @@ main (int   argc,
   ADD ("/ui/preferences/test-connection", NULL, test_connection_errors);
   ADD ("/ui/preferences/trust-certificate", NULL, test_trust_certificate);
   ADD ("/ui/preferences/edit-and-remove", "Mine", test_edit_and_remove);
+  ADD ("/ui/preferences/copy-diagnostics", "Mine", test_copy_diagnostics);
+  ADD ("/ui/preferences/fix-focuses-password", "Mine", test_fix_focuses_password);
   ADD ("/ui/preferences/general", NULL, test_general_settings);
   ADD ("/ui/preferences/shows-failure", "Mine", test_shows_failure);
 #undef ADD
