@@ -36,28 +36,3 @@ popbell_account_editor_normalize_fingerprint (const gchar *text)
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
-
-gchar *
-popbell_account_editor_find_fingerprint (const gchar *text)
-{
-  g_autoptr(GRegex) regex = NULL;
-  g_autoptr(GMatchInfo) match = NULL;
-  g_autofree gchar *found = NULL;
-
-  if (text == NULL)
-    return NULL;
-
-  /* The engine's certificate errors name the SHA-256 fingerprint (SPEC §5
-   * "a failure reports the certificate's SHA-256 fingerprint"); accept
-   * both the colon form and bare hex, never a longer run of hex. */
-  regex = g_regex_new ("(?<![0-9A-Fa-f:])((?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{64})"
-                       "(?![0-9A-Fa-f:])",
-                       G_REGEX_OPTIMIZE, 0, NULL);
-  g_assert (regex != NULL);
-
-  if (!g_regex_match (regex, text, 0, &match))
-    return NULL;
-
-  found = g_match_info_fetch (match, 1);
-  return popbell_account_editor_normalize_fingerprint (found);
-}

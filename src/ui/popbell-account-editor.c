@@ -415,11 +415,16 @@ test_cb (GObject      *source,
       return;
     }
 
-  gtk_label_set_text (self->test_label, error->message);
+  /* The error's sentence is the command line's (it names --set-password);
+   * here the remedy is the field right above the result. */
+  if (popbell_error_get_reason (error) == POPBELL_ERROR_REASON_AUTH_REJECTED)
+    gtk_label_set_text (self->test_label, _("The server rejected the user name or password. "
+                                            "Enter them again above, then test again."));
+  else
+    gtk_label_set_text (self->test_label, error->message);
 
   g_clear_pointer (&self->certificate, g_free);
-  if (g_error_matches (error, POPBELL_ERROR, POPBELL_ERROR_TLS))
-    self->certificate = popbell_account_editor_find_fingerprint (error->message);
+  self->certificate = popbell_error_dup_certificate_sha256 (error);
   gtk_widget_set_visible (self->trust_button, self->certificate != NULL);
 }
 

@@ -51,11 +51,6 @@ void       popbell_account_editor_focus (PopbellAccountEditor      *self,
 /* TRUE while a test or a save runs, for tests. */
 gboolean   popbell_account_editor_is_busy (PopbellAccountEditor *self);
 
-/* Extracts a SHA-256 fingerprint (64 hex digits, colons optional) from an
- * error sentence and returns it as upper-case colon-separated hex, or NULL.
- * Exposed for unit tests. */
-gchar     *popbell_account_editor_find_fingerprint (const gchar *text);
-
 /* Normalises a user-typed fingerprint (case, colons, spaces) to upper-case
  * colon-separated hex; NULL when it is not 32 bytes of hex. */
 gchar     *popbell_account_editor_normalize_fingerprint (const gchar *text);

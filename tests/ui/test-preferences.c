@@ -264,8 +264,9 @@ async_done (gpointer user_data)
   return ((AsyncData *) user_data)->result != NULL;
 }
 
-/* "Test connection" shows the engine's own sentence for a wrong password,
- * and success for the right one. */
+/* "Test connection" reports a wrong password with the remedy at hand (the
+ * password field, not the command line the engine's sentence names), and
+ * success for the right one. */
 static void
 test_connection_errors (Fixture       *fixture,
                         gconstpointer  data)
@@ -301,7 +302,10 @@ test_connection_errors (Fixture       *fixture,
   g_assert_false (popbell_engine_test_account_finish (fixture->engine, async.result, &expected));
   g_clear_object (&async.result);
   g_assert_error (expected, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_cmpstr (shown, ==, expected->message);
+  g_assert_cmpint (popbell_error_get_reason (expected), ==, POPBELL_ERROR_REASON_AUTH_REJECTED);
+  g_assert_nonnull (strstr (expected->message, "--set-password"));
+  g_assert_cmpstr (shown, ==, "The server rejected the user name or password. "
+                              "Enter them again above, then test again.");
   g_assert_false (gtk_widget_get_visible (ui_test_find (editor, "trust_button")));
   g_free (ui_test_screenshot (editor, "account-editor-test-failed.png"));
 
