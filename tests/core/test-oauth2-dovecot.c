@@ -338,6 +338,7 @@ test_builtin (void)
   g_autoptr(JsonParser) parser2 = NULL;
   JsonObject *account;
   guint refreshes;
+  g_autofree gchar *authorize = NULL;
 
   write_accounts (lines);
   reset_state ();
@@ -348,7 +349,8 @@ test_builtin (void)
   g_assert_nonnull (strstr (out, "--sign-in mail"));
 
   g_assert_cmpint (run_popbell (sign_in, &out2, &err2), ==, 0);
-  g_assert_nonnull (strstr (out2, popbell_test_oauth2_url (provider, "/authorize?")));
+  authorize = popbell_test_oauth2_url (provider, "/authorize?");
+  g_assert_nonnull (strstr (out2, authorize));
   g_assert_cmpuint (browser_opened (), ==, 1);
   g_assert_cmpuint (popbell_test_oauth2_count (provider, "bad-verifier"), ==, 0);
   refresh = stored_refresh_token ();
