@@ -227,7 +227,11 @@ class Soak:
             return False
         os.unlink(path)
         self.markers.emit("delete", seq=seq, why=why)
-        self.log("delete", seq=seq, why=why)
+        if why != "cap":
+            self.log("delete", seq=seq, why=why)
+        else:
+            self.events_file.write(json.dumps({"t": round(self.t(), 3), "what": "delete",
+                                               "seq": seq, "why": why}) + "\n")
         return True
 
     def maildir_files(self):
@@ -433,6 +437,18 @@ class Soak:
                    "ro": self.chaos_ro, "delete": self.chaos_delete}[kind]()
             await asyncio.sleep(self.opt.settle)
 
+    def trim_mailbox(self):
+        """With --mailbox-cap, the oldest announced messages go (as a mail
+        client would fetch them): the mailbox, and so what the applet must
+        remember, stays the same size, and memory that still grows leaks."""
+        cap = self.opt.mailbox_cap
+        if not cap:
+            return
+        present = [s for s, m in sorted(self.ledger.msgs.items()) if m.delivered and not m.deleted]
+        for seq in present[:max(0, len(present) - cap)]:
+            if self.ledger.msgs[seq].announcements and self.delete(seq, "cap"):
+                self.counts["deleted_announced"] += 1
+
     async def deliveries(self, done):
         gap = self.opt.minutes * 60.0 / max(1, self.opt.deliveries)
         left = self.opt.deliveries
@@ -443,6 +459,7 @@ class Soak:
             for _ in range(burst):
                 self.deliver()
             left -= burst
+            self.trim_mailbox()
             await asyncio.sleep(self.rng.expovariate(1.0 / (gap * burst)))
         done.set()
 
@@ -689,6 +706,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=2)
     ap.add_argument("--old", type=int, default=5)
     ap.add_argument("--drain", type=float, default=30.0)
+    ap.add_argument("--mailbox-cap", type=int, default=0,
+                    help="delete the oldest announced messages beyond this many (0: keep all)")
     ap.add_argument("--settle", type=float, default=3.0,
                     help="seconds between two chaos events")
     ap.add_argument("--max-drift", type=float, default=64.0,
