@@ -64,25 +64,6 @@ gchar *popbell_tray_text_tooltip (const PopbellTrayAccount *accounts,
  * "Jürgen Weiß", "<jw@example.org>" → "jw@example.org", "" → "unknown sender". */
 gchar *popbell_tray_text_sender_name (const gchar *from);
 
-/* Notification text for a check that found @new_count new messages, of which
- * @messages (element-type PopbellMailSummary, nullable) have known headers.
- * @markup: the server accepts body markup, so server text is escaped with
- * g_markup_escape_text() and the body may use <b>. The summary is always
- * plain text (the specification allows no markup there). */
-void popbell_tray_text_new_mail (const gchar  *account_name,
-                                 guint         new_count,
-                                 GPtrArray    *messages,
-                                 gboolean      markup,
-                                 gchar       **summary,
-                                 gchar       **body);
-
-/* Notification text for a failure that needs the user (auth, certificate). */
-void popbell_tray_text_problem (const gchar  *account_name,
-                                const GError *error,
-                                gboolean      markup,
-                                gchar       **summary,
-                                gchar       **body);
-
 /* How many senders/subjects a notification lists before "and N more". */
 #define POPBELL_TRAY_TEXT_MAX_LISTED 3
 

@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <string.h>
 
+#include "popbell-notifier-text.h"
 #include "popbell-tray.h"
 #include "popbell-tray-text.h"
 
@@ -334,7 +335,7 @@ test_notification_one (void)
   g_ptr_array_add (messages, popbell_mail_summary_new ("work", "u1", 1, 10,
                                                        "Jürgen Weiß <jw@example.org>",
                                                        "Grüße aus Köln", NULL));
-  popbell_tray_text_new_mail ("work", 1, messages, FALSE, &summary, &body);
+  popbell_notifier_text_new_mail ("work", 1, messages, FALSE, &summary, &body);
   g_assert_cmpstr (summary, ==, "New mail from Jürgen Weiß");
   g_assert_cmpstr (body, ==, "Grüße aus Köln");
 }
@@ -353,25 +354,25 @@ test_notification_several (void)
   g_autofree gchar *summary_partial = NULL;
   g_autofree gchar *body_partial = NULL;
 
-  popbell_tray_text_new_mail ("work", 2, two, FALSE, &summary, &body);
+  popbell_notifier_text_new_mail ("work", 2, two, FALSE, &summary, &body);
   g_assert_cmpstr (summary, ==, "2 new messages in work");
-  g_assert_cmpstr (body, ==, "Sender 0 — Subject 0\nSender 1 — Subject 1");
+  g_assert_cmpstr (body, ==, "Sender 0: “Subject 0”\nSender 1: “Subject 1”");
 
-  popbell_tray_text_new_mail ("work", 5, five, FALSE, &summary5, &body5);
+  popbell_notifier_text_new_mail ("work", 5, five, FALSE, &summary5, &body5);
   g_assert_cmpstr (summary5, ==, "5 new messages in work");
-  g_assert_cmpstr (body5, ==, "Sender 0 — Subject 0\nSender 1 — Subject 1\n"
-                              "Sender 2 — Subject 2\nand 2 more");
+  g_assert_cmpstr (body5, ==, "Sender 0: “Subject 0”\nSender 1: “Subject 1”\n"
+                              "Sender 2: “Subject 2”\nand 2 more");
 
   /* Headers not fetched (e.g. EXPIRE 0): the count only. */
-  popbell_tray_text_new_mail ("work", 1, NULL, FALSE, &summary_unknown, &body_unknown);
+  popbell_notifier_text_new_mail ("work", 1, NULL, FALSE, &summary_unknown, &body_unknown);
   g_assert_cmpstr (summary_unknown, ==, "1 new message in work");
   g_assert_cmpstr (body_unknown, ==, "");
 
   /* Fewer headers than new messages: "and N more" counts the unknown ones. */
   g_ptr_array_set_size (two, 1);
-  popbell_tray_text_new_mail ("work", 4, two, FALSE, &summary_partial, &body_partial);
+  popbell_notifier_text_new_mail ("work", 4, two, FALSE, &summary_partial, &body_partial);
   g_assert_cmpstr (summary_partial, ==, "4 new messages in work");
-  g_assert_cmpstr (body_partial, ==, "Sender 0 — Subject 0\nand 3 more");
+  g_assert_cmpstr (body_partial, ==, "Sender 0: “Subject 0”\nand 3 more");
 }
 
 static void
@@ -389,50 +390,46 @@ test_notification_markup (void)
 
   g_ptr_array_add (one, popbell_mail_summary_new ("work", "u1", 1, 10, "A&B <ab@example.org>",
                                                   evil, NULL));
-  popbell_tray_text_new_mail ("work", 1, one, TRUE, &summary, &body);
+  popbell_notifier_text_new_mail ("work", 1, one, TRUE, &summary, &body);
   /* The summary is plain text by specification: never escaped. */
   g_assert_cmpstr (summary, ==, "New mail from A&B");
   g_assert_cmpstr (body, ==, "&lt;b&gt;Hi&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;");
 
-  popbell_tray_text_new_mail ("work", 1, one, FALSE, &plain_summary, &plain_body);
+  popbell_notifier_text_new_mail ("work", 1, one, FALSE, &plain_summary, &plain_body);
   g_assert_cmpstr (plain_body, ==, evil);
 
   two = g_ptr_array_ref (one);
   g_ptr_array_add (two, popbell_mail_summary_new ("work", "u2", 2, 10, "<x@example.org>",
                                                   "a < b", NULL));
-  popbell_tray_text_new_mail ("work", 2, two, TRUE, &summary2, &body2);
-  g_assert_cmpstr (body2, ==, "<b>A&amp;B</b> — &lt;b&gt;Hi&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;\n"
-                              "<b>x@example.org</b> — a &lt; b");
+  popbell_notifier_text_new_mail ("work", 2, two, TRUE, &summary2, &body2);
+  g_assert_cmpstr (body2, ==, "<b>A&amp;B</b>: “&lt;b&gt;Hi&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;”\n"
+                              "<b>x@example.org</b>: “a &lt; b”");
 }
 
 static void
 test_notification_problem (void)
 {
-  g_autoptr(GError) auth = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_AUTH,
-                                                "The server rejected the password of “work” <x>.");
-  g_autoptr(GError) tls = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_TLS, "t");
+  g_autoptr(GError) auth = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_AUTH, "x");
+  g_autoptr(GError) config = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_CONFIG,
+                                                  "accounts.ini line 3: <b>bad</b>");
   g_autofree gchar *summary = NULL;
   g_autofree gchar *body = NULL;
-  g_autofree gchar *tls_summary = NULL;
-  g_autofree gchar *tls_body = NULL;
+  g_autofree gchar *config_summary = NULL;
+  g_autofree gchar *config_body = NULL;
 
-  popbell_tray_text_problem ("work", auth, TRUE, &summary, &body);
+  /* A rejected login: the applet's wording, no command line, and both
+   * remedies. */
+  g_assert_cmpint (popbell_notifier_text_problem ("work", auth, FALSE, &summary, &body), ==,
+                   POPBELL_NOTIFIER_REMEDY_FIX_RETRY);
   g_assert_cmpstr (summary, ==, "Cannot log in to work");
-  g_assert_cmpstr (body, ==, "The server rejected the password of “work” &lt;x&gt;.");
+  g_assert_null (strstr (body, "popbell --"));
 
-  popbell_tray_text_problem ("work", tls, FALSE, &tls_summary, &tls_body);
-  g_assert_cmpstr (tls_summary, ==, "The server of work is not trusted");
-  g_assert_cmpstr (tls_body, ==, "t");
-
-  {
-    g_autoptr(GError) config = g_error_new_literal (POPBELL_ERROR, POPBELL_ERROR_CONFIG, "line 3");
-    g_autofree gchar *config_summary = NULL;
-    g_autofree gchar *config_body = NULL;
-
-    popbell_tray_text_problem ("accounts.ini", config, FALSE, &config_summary, &config_body);
-    g_assert_cmpstr (config_summary, ==, "Popbell cannot read its accounts");
-    g_assert_cmpstr (config_body, ==, "line 3");
-  }
+  /* A broken accounts.ini: its sentence, escaped for a markup server. */
+  g_assert_cmpint (popbell_notifier_text_problem ("accounts.ini", config, TRUE,
+                                                  &config_summary, &config_body), ==,
+                   POPBELL_NOTIFIER_REMEDY_PREFERENCES);
+  g_assert_cmpstr (config_summary, ==, "Popbell cannot read its accounts");
+  g_assert_cmpstr (config_body, ==, "accounts.ini line 3: &lt;b&gt;bad&lt;/b&gt;");
 }
 
 static void
