@@ -87,32 +87,6 @@ on_popup_menu (GtkStatusIcon         *icon,
   G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
-/* GDK counts a toplevel's paint freezes: created frozen when GTK maps the
- * window itself, thawed on its MapNotify. A GtkPlug (the status icon's
- * window) is never mapped by GTK: the XEmbed tray maps it, and the thaw on
- * that MapNotify has nothing to undo — "Gdk-CRITICAL:
- * gdk_window_thaw_toplevel_updates: assertion … failed" at every start.
- * Freezing once before the main loop runs balances it; the window is not
- * shown anywhere until the tray maps it, which thaws it. */
-static void
-balance_plug_freeze (GtkStatusIcon *icon)
-{
-#ifdef GDK_WINDOWING_X11
-  GdkDisplay *display = gdk_display_get_default ();
-  GdkWindow *window;
-  guint32 xid;
-
-  if (!GDK_IS_X11_DISPLAY (display))
-    return;
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  xid = gtk_status_icon_get_x11_window_id (icon);
-  window = xid != 0 ? gdk_x11_window_lookup_for_display (GDK_X11_DISPLAY (display), xid) : NULL;
-  if (window != NULL)
-    gdk_window_freeze_toplevel_updates_libgtk_only (window);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-#endif
-}
-
 static void
 popbell_tray_status_icon_update (PopbellTray            *tray,
                                  const PopbellTrayState *state)
@@ -221,7 +195,6 @@ popbell_tray_status_icon_new (GActionGroup *actions)
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_status_icon_set_visible (self->icon, TRUE);
   G_GNUC_END_IGNORE_DEPRECATIONS
-  balance_plug_freeze (self->icon);
 
   return POPBELL_TRAY (self);
 }
