@@ -139,6 +139,7 @@ pop3_op_free (Op *op)
   pop3_secret_free (op->sasl_response);
   g_free (op->oauth2_status);
   g_clear_error (&op->auth_error);
+  g_clear_error (&op->user_error);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }
