@@ -259,6 +259,14 @@ popbell_pop3_client_is_pipelining (PopbellPop3Client *self)
 }
 
 gboolean
+popbell_pop3_client_can_pipeline (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), FALSE);
+  return self->pipelining_enabled && self->capa != NULL &&
+         popbell_pop3_capabilities_has (self->capa, "PIPELINING");
+}
+
+gboolean
 popbell_pop3_client_has_capability (PopbellPop3Client *self, const gchar *name)
 {
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), FALSE);
