@@ -592,6 +592,18 @@ popbell_pop3_client_quit_async (PopbellPop3Client *self, GCancellable *cancellab
                  cancellable, callback, user_data);
 }
 
+void
+popbell_pop3_client_quit_nowait_async (PopbellPop3Client *self, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op;
+
+  g_return_if_fail (POPBELL_IS_POP3_CLIENT (self));
+  op = pop3_op_new (self, OP_QUIT, popbell_pop3_client_quit_async, cancellable, callback, user_data);
+  op->no_answer = TRUE;
+  pop3_op_submit (self, op);
+}
+
 gboolean
 popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result, GError **error)
 {

@@ -485,6 +485,27 @@ request_flush (PopbellPop3Client *self)
   self->flush_idle_id = g_source_attach (source, self->context);
 }
 
+/* A QUIT that needs no answer (popbell_pop3_client_quit_nowait_async():
+ * nothing was deleted, so the UPDATE state changes nothing) is done once
+ * it is written and everything before it answered: the connection is
+ * dropped then, without waiting a round trip for "+OK". */
+static gboolean
+quit_ends_written (PopbellPop3Client *self)
+{
+  Cmd *cmd = g_queue_peek_head (&self->sent);
+
+  if (cmd == NULL || !cmd->is_quit || !cmd->op->no_answer || self->dele_sent ||
+      g_queue_get_length (&self->sent) != 1 || self->out_pending->len > 0)
+    return FALSE;
+  g_queue_pop_head (&self->sent);
+  g_debug ("POP3 %s: QUIT written; nothing was deleted, so not waiting for its answer",
+           self->host);
+  pop3_queue_disconnect (self);
+  pop3_op_return_boolean (g_steal_pointer (&cmd->op));
+  pop3_cmd_free (cmd);
+  return TRUE;
+}
+
 static void
 write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -507,6 +528,8 @@ write_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       pop3_queue_fail_all (self, g_steal_pointer (&error));
       return;
     }
+  if (quit_ends_written (self))
+    return;
   pop3_queue_flush (self);
 }
 

@@ -297,6 +297,10 @@ test_full_session (Fixture *f, gconstpointer data)
   g_assert_true (do_quit (f, &error));
   g_assert_no_error (error);
   g_assert_false (popbell_pop3_client_is_connected (f->client));
+  /* The QUIT reached the server (the client did not wait to know). */
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       !popbell_fake_server_script_done (f->server) && g_get_monotonic_time () < end;)
+    g_main_context_iteration (NULL, FALSE);
   g_assert_null (popbell_fake_server_get_failure (f->server));
   g_assert_true (popbell_fake_server_script_done (f->server));
 }
@@ -1611,6 +1615,40 @@ test_write_ahead_login (Fixture *f, gconstpointer data)
                     mode == AHEAD_PLAIN_GONE ? 3 : 2);
 }
 
+/* quit_nowait: after a read-only session QUIT ends once written (the
+ * server here never answers it: the operation ends all the same, at once,
+ * and the connection is gone); after a DELE it waits for the answer that
+ * says the deletion took effect. */
+static void
+test_quit_nowait (Fixture *f, gconstpointer data)
+{
+  gboolean deleted = GPOINTER_TO_INT (data);
+  g_autoptr(GAsyncResult) r_dele = NULL, r_quit = NULL;
+  g_autoptr(GError) error = NULL;
+
+  script_logged_in (f->server, FALSE);
+  if (deleted)
+    {
+      popbell_fake_server_expect (f->server, "DELE 1", "+OK\r\n");
+      popbell_fake_server_expect (f->server, "QUIT", "+OK bye\r\n");
+    }
+  else
+    popbell_fake_server_expect (f->server, "QUIT", NULL);
+  connect_and_login (f);
+  if (deleted)
+    {
+      popbell_pop3_client_dele_async (f->client, 1, NULL, store_result, &r_dele);
+      g_assert_true (popbell_pop3_client_dele_finish (f->client, wait_for (&r_dele), &error));
+      g_assert_no_error (error);
+    }
+  popbell_pop3_client_quit_nowait_async (f->client, NULL, store_result, &r_quit);
+  g_assert_true (popbell_pop3_client_quit_finish (f->client, wait_for (&r_quit), &error));
+  g_assert_no_error (error);
+  g_assert_false (popbell_pop3_client_is_connected (f->client));
+  g_assert_null (popbell_fake_server_get_failure (f->server));
+  g_assert_true (popbell_fake_server_script_done (f->server));
+}
+
 /* --- "cannot reach the server": which ---------------------------------------------- */
 
 /* TLS on a plain-text port, and plain text expected from a TLS port. */
@@ -1975,6 +2013,8 @@ main (int argc, char **argv)
   ADD_DATA ("ahead/starttls-first", AHEAD_STARTTLS, test_write_ahead);
   ADD_DATA ("ahead/no-pipelining-now", AHEAD_NO_PIPELINING, test_write_ahead);
   ADD_DATA ("ahead/user-pass", AHEAD_USER_PASS, test_write_ahead_login);
+  ADD_DATA ("quit-nowait/read-only", FALSE, test_quit_nowait);
+  ADD_DATA ("quit-nowait/after-dele", TRUE, test_quit_nowait);
   ADD_DATA ("ahead/user-refused", AHEAD_USER_REFUSED, test_write_ahead_login);
   ADD_DATA ("ahead/sasl-plain-gone", AHEAD_PLAIN_GONE, test_write_ahead_login);
   ADD_DATA ("reach/tls-to-plain-port", MISMATCH_TLS_TO_PLAIN, test_tls_mismatch);
