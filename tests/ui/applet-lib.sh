@@ -82,8 +82,10 @@ start_popbell() {
   POPBELL_PID=$!
 }
 
-# Completed POP3 sessions so far (the protocol trace's QUIT answers).
-sessions() { grep -c 'S: +OK Logging out' "$LOG" || true; }
+# Completed POP3 sessions so far: the protocol trace's QUIT answers, or,
+# for a session that deleted nothing, the QUIT that needs none (issue 9).
+SESSION_END_RE='S: [+]OK Logging out|QUIT written; nothing was deleted'
+sessions() { grep -cE "$SESSION_END_RE" "$LOG" || true; }
 
 # wait_for TIMEOUT_S CMD...: until CMD succeeds.
 wait_for() {
@@ -146,7 +148,7 @@ sni_signals() { grep -cE '^signal .*interface=(org\.kde\.StatusNotifierItem|com\
 # popbell's own account of its tray updates ("Tray item updated: N signals").
 tray_updates() { grep -c 'Tray item updated:' "$LOG" || true; }
 # The update that follows the last completed POP3 session has happened.
-updated_after_last_session() { updated_after 'S: [+]OK Logging out'; }
+updated_after_last_session() { updated_after "$SESSION_END_RE"; }
 # A tray update follows the last log line matching the regex $1.
 updated_after() {
   awk -v re="$1" '$0 ~ re { s = NR } /Tray item updated:/ { u = NR } END { exit !(s > 0 && u > s) }' "$LOG"
