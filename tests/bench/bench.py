@@ -21,6 +21,7 @@ spread (min-max).
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import platform
 import random
@@ -503,6 +504,7 @@ class Bench:
         self.revision = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                                        capture_output=True, text=True).stdout.strip()
         self.results = {}   # (n, rtt, case, tool) -> [figures]
+        self.idle = None    # idle.py's figures
         self.notes = []
 
     def close(self):
@@ -589,6 +591,56 @@ class Bench:
                         figures["failed"] = tool.failed_accounts(boxes)
                         self.record((what, rtt, case, tool.name), figures)
 
+    def run_idle(self):
+        """The idle applets (idle.py), in a private session of their own:
+        Popbell's applet needs a tray, Mailnag a notification server."""
+        out = os.path.join(SCRATCH, "idle.json")
+        print(f"bench: idle applets, {self.args.idle} s each", file=sys.stderr)
+        proc = subprocess.run(
+            [os.path.join(ROOT, "tests", "support", "x-session.sh"), "--tray", "sni", "--keyring",
+             "--", "/usr/bin/python3", os.path.join(ROOT, "tests", "bench", "idle.py"),
+             "--popbell", self.popbell, "--seconds", str(self.args.idle),
+             "--interval", str(self.args.idle_interval), "--tools", self.args.idle_tools,
+             "--json", out], check=False)
+        try:
+            with open(out) as f:
+                self.idle = json.load(f)
+        except (OSError, ValueError):
+            self.notes.append(f"idle applets: not measured (idle.py exit status {proc.returncode})")
+
+    def idle_lines(self):
+        idle = self.idle
+        if not idle:
+            return []
+        lines = [
+            f"## Idle applet, one account checked every {idle['interval']} s, nothing new",
+            "",
+            "Each tool in turn (`tests/bench/idle.py`) checks the same account of a private",
+            "Dovecot (POP3 over TLS, 3 messages) in a private session with a tray and a",
+            "notification server: Popbell's applet, gnubiff in its applet window, the",
+            f"Mailnag daemon. Each is measured over {idle['seconds']} s of idling from 5 s after",
+            "its first check: *RssAnon* and *PSS* (and its anonymous part) at the end, from",
+            "/proc; *CPU* (task-clock) and *wakeups* (context switches of all its threads, also",
+            f"of threads that end meanwhile) from `perf stat` in {idle['slice_ms']} ms slices. A slice",
+            "belongs to a check when it overlaps the time from 1 s before the check's first",
+            "line in Dovecot's log to 2 s after its last; *per check* divides by the checks",
+            f"seen, *between checks* by the {idle['interval']} s intervals idled.",
+            "",
+            "| tool | checks | RssAnon KiB | PSS KiB | PSS anon KiB | threads | CPU ms per check "
+            "| CPU ms between checks | wakeups per check | wakeups between checks |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for t in idle["tools"]:
+            if "error" in t:
+                why = t["error"].replace("|", "/")
+                lines.append(f"| {t['tool']} | not measured: {why} |" + " |" * 8)
+                continue
+            lines.append(
+                f"| {t['tool']} | {t['checks']} | {t['RssAnon']} | {t['Pss']} | {t['Pss_Anon']} "
+                f"| {t['Threads']} | {t['cpu_ms_per_check']:.1f} | {t['cpu_ms_between']:.1f} "
+                f"| {t['wakeups_per_check']:.1f} | {t['wakeups_between']:.1f} |")
+        return lines + [""]
+
     def write(self, path, tools):
         def cell(values, fmt):
             med = statistics.median(values)
@@ -620,7 +672,7 @@ class Bench:
             if done != self.args.runs:
                 fewer.setdefault(f"{what:,} messages" if not isinstance(what, str) else what,
                                  set()).add(done)
-        runs = f"{self.args.runs} runs per case"
+        runs = f"{self.args.runs} run{'s' if self.args.runs != 1 else ''} per case"
         if fewer:
             runs += " (" + "; ".join(f"{w}: {', '.join(map(str, sorted(d)))}"
                                      for w, d in fewer.items()) + ")"
@@ -639,6 +691,8 @@ class Bench:
             f"- {version(['fetchmail', '--version'])}",
             f"- Dovecot {version(['dovecot', '--version'])}",
             f"- Mailnag pattern: Python {platform.python_version()} poplib",
+        ] + [f"- {t['version']} (idle)" for t in (self.idle or {}).get("tools", [])
+             if t["tool"] != "Popbell"] + [
             "",
             "## How to read the tables",
             "",
@@ -683,6 +737,7 @@ class Bench:
                     cells = [cell([r.get(k, -1) for r in runs], fmt) for k, _, fmt in figures]
                     lines.append(f"| {case} | {tool.name} | " + " | ".join(cells) + " |")
             lines.append("")
+        lines += self.idle_lines()
         if self.notes:
             lines += ["## Notes", ""] + [f"- {n}" for n in sorted(set(self.notes))] + [""]
         with open(path, "w") as f:
@@ -703,6 +758,11 @@ def main():
     ap.add_argument("--accounts", type=int, default=1000, help="0: skip that case")
     ap.add_argument("--account-runs", type=int, default=3)
     ap.add_argument("--tools", default="popbell,mpop,fetchmail,mailnag")
+    ap.add_argument("--idle", type=int, default=180,
+                    help="seconds each idle applet is measured (tests/bench/idle.py); 0: skip")
+    ap.add_argument("--idle-interval", type=int, default=60,
+                    help="their check interval in seconds (Mailnag's is whole minutes)")
+    ap.add_argument("--idle-tools", default="popbell,gnubiff,mailnag")
     args = ap.parse_args()
     args.rtt = [int(x) for x in args.rtt.split(",")]
     sizes = [int(x) for x in args.sizes.split(",") if x]
@@ -721,6 +781,9 @@ def main():
             bench.write(args.out, tools)   # partial results survive a later failure
         if args.accounts > 0:
             bench.run_accounts(args.accounts, tools)
+            bench.write(args.out, tools)
+        if args.idle > 0:
+            bench.run_idle()
         bench.write(args.out, tools)
     finally:
         bench.close()
