@@ -36,11 +36,19 @@ struct _PopbellSession
   gchar               *certificate_sha256;
   gboolean             keyring_unavailable;
   gboolean             contacted;
+
+  /* open: the credentials and the connection, fetched at once */
+  guint                open_pending;
+  GError              *credentials_error; /* (owned) (nullable) */
+  GError              *connect_error;     /* (owned) (nullable) */
   gboolean             recovered;
 
   PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's newer state */
   gboolean             no_save;     /* a probe of another mailbox: save nothing */
   gboolean             has_slot;    /* counts towards POPBELL_SESSION_MAX_OPEN */
+
+  PopbellSessionLoginFunc login_func; /* (nullable) see set_login_func() */
+  gpointer             login_func_data;
 };
 
 G_DEFINE_FINAL_TYPE (PopbellSession, popbell_session, G_TYPE_OBJECT)
@@ -244,11 +252,35 @@ session_wipe_password (PopbellSession *self)
   g_clear_pointer (&self->password, popbell_credentials_free_password);
 }
 
+/* What the server advertised before login, for the next session to write
+ * ahead on (issue 9). A probe proves nothing about the account as saved;
+ * a session that never read a CAPA leaves the memory as it was. The list
+ * comes in a stable order: unchanged, it changes nothing in the file. */
+static void
+session_learn_capabilities (PopbellSession *self)
+{
+  g_auto(GStrv) lines = NULL;
+  g_autofree gchar *joined = NULL;
+
+  if (self->client == NULL || self->state == NULL || (self->flags & POPBELL_SESSION_PROBE))
+    return;
+  lines = popbell_pop3_client_dup_capabilities (self->client);
+  if (lines[0] == NULL)
+    return;
+  joined = g_strjoinv ("\n", lines);
+  if (g_strcmp0 (joined, self->state->capabilities) != 0)
+    {
+      g_free (self->state->capabilities);
+      self->state->capabilities = g_steal_pointer (&joined);
+    }
+}
+
 /* Best effort for a session dropped without close: what the attempt
  * taught (login time, holds) must still reach the file. */
 static void
 session_release (PopbellSession *self)
 {
+  session_learn_capabilities (self);
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
   if (self->lock != NULL && self->state != NULL && !self->no_save)
@@ -285,6 +317,8 @@ popbell_session_finalize (GObject *object)
   g_clear_pointer (&self->unsaved, popbell_account_state_free);
   g_clear_pointer (&self->retry_after, g_date_time_unref);
   g_free (self->certificate_sha256);
+  g_clear_error (&self->credentials_error);
+  g_clear_error (&self->connect_error);
   G_OBJECT_CLASS (popbell_session_parent_class)->finalize (object);
 }
 
@@ -327,6 +361,16 @@ popbell_session_set_password (PopbellSession *self, const gchar *password)
   session_wipe_password (self);
   self->password = g_strdup (password);
   self->have_password = password != NULL;
+}
+
+void
+popbell_session_set_login_func (PopbellSession          *self,
+                                PopbellSessionLoginFunc  func,
+                                gpointer                 user_data)
+{
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+  self->login_func = func;
+  self->login_func_data = user_data;
 }
 
 void
@@ -424,9 +468,11 @@ translate (PopbellSession *self, const GError *error)
 
 static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_start (GTask *task, gboolean renew);
 static void open_get_token (GTask *task, gboolean renew);
 static void open_connect (GTask *task);
 static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_login (GTask *task);
 static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
 
 void
@@ -545,7 +591,6 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autofree gchar *mailbox = NULL;
-  GCancellable *cancellable = g_task_get_cancellable (task);
 
   self->lock = popbell_state_store_lock_finish (POPBELL_STATE_STORE (source), result, &error);
   if (self->lock == NULL)
@@ -603,29 +648,66 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  if (self->have_password)
-    {
-      open_connect (g_steal_pointer (&task));
-      return;
-    }
-  if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
-    {
-      open_get_token (g_steal_pointer (&task), FALSE);
-      return;
-    }
+  open_start (g_steal_pointer (&task), FALSE);
+}
 
-  /* Not g_task_get_cancellable (task) in the argument list: the order in
-   * which arguments are evaluated is unspecified (g_steal_pointer). */
-  popbell_credentials_lookup_async (popbell_checker_get_credentials (self->checker),
-                                    popbell_account_get_host (self->account),
-                                    popbell_account_get_username (self->account),
-                                    cancellable, open_got_password, g_steal_pointer (&task));
+/* The credentials and the connection are fetched at once: the keyring's
+ * (or the token endpoint's) answer comes while the server's greeting is on
+ * its way, and a check waits for the slower of the two instead of their
+ * sum (issue 9). The login starts once both are in. When the credentials
+ * fail, that is the error (it says what to do) and the connection is
+ * dropped unused; a connection is harmless without a login. */
+static void
+open_start (GTask *task, gboolean renew)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  g_clear_error (&self->credentials_error);
+  g_clear_error (&self->connect_error);
+  self->open_pending = 1;
+  if (!self->have_password)
+    {
+      self->open_pending++;
+      if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+        open_get_token (g_object_ref (task), renew);
+      else
+        popbell_credentials_lookup_async (popbell_checker_get_credentials (self->checker),
+                                          popbell_account_get_host (self->account),
+                                          popbell_account_get_username (self->account),
+                                          cancellable, open_got_password, g_object_ref (task));
+    }
+  open_connect (task);
+}
+
+/* One of the two is in; the last goes on. */
+static void
+open_join (GTask *task)
+{
+  g_autoptr(GTask) owned = task;
+  PopbellSession *self = g_task_get_source_object (task);
+
+  if (--self->open_pending > 0)
+    return;
+  if (self->credentials_error != NULL)
+    {
+      if (self->client != NULL)
+        popbell_pop3_client_close (self->client);
+      g_task_return_error (task, g_steal_pointer (&self->credentials_error));
+      return;
+    }
+  if (self->connect_error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&self->connect_error));
+      return;
+    }
+  open_login (g_steal_pointer (&owned));
 }
 
 static void
 open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
@@ -636,18 +718,18 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
         g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
                      "no password");
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        self->credentials_error = g_steal_pointer (&error);
+      else
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
+          self->keyring_unavailable =
+            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
+          self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
         }
-      self->keyring_unavailable =
-        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
-        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
-      g_task_return_error (task, popbell_credentials_error_to_popbell (error, account_name (self)));
-      return;
     }
-  self->have_password = TRUE;
-  open_connect (g_steal_pointer (&task));
+  else
+    self->have_password = TRUE;
+  open_join (task);
 }
 
 /* auth=oauth2: the token instead of the keyring's password (SPEC §5
@@ -655,18 +737,12 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
 
   self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
-                                                          &error);
-  if (self->password == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  open_connect (g_steal_pointer (&task));
+                                                          &self->credentials_error);
+  open_join (task);
 }
 
 static void
@@ -675,13 +751,11 @@ open_get_token (GTask *task, gboolean renew)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellTokenSourceCache *cache = popbell_checker_get_token_sources (self->checker);
   g_autoptr(PopbellTokenSource) source = NULL;
-  GError *error = NULL;
 
-  source = popbell_token_source_cache_get (cache, self->account, &error);
+  source = popbell_token_source_cache_get (cache, self->account, &self->credentials_error);
   if (source == NULL)
     {
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      open_join (task);
       return;
     }
   popbell_token_source_get_token_async (source, renew, g_task_get_cancellable (task),
@@ -709,6 +783,7 @@ open_connect (GTask *task)
       state->pipelining_strikes = 0;
     }
 
+  g_clear_object (&self->client);
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
   /* SPEC §5 "Authentication": with auth=auto, the method that worked last
@@ -719,6 +794,19 @@ open_connect (GTask *task)
     popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
   if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
+  else if (state->capabilities != NULL && state->pipelining_strikes == 0 &&
+           !(self->flags & POPBELL_SESSION_PROBE))
+    {
+      /* SPEC §5 "POP3": what the server said last time lets an unchanged
+       * check go in one write after the greeting; this session's answers
+       * overrule it (popbell-pop3-queue.c). Not while pipelining is under
+       * suspicion (a strike), and not for a connection test, which must
+       * show the server as it is. */
+      g_auto(GStrv) remembered = g_strsplit (state->capabilities, "\n", -1);
+
+      popbell_pop3_client_set_remembered_capabilities (self->client,
+                                                       (const gchar * const *) remembered);
+    }
 
   popbell_pop3_client_connect_async (self->client, g_task_get_cancellable (task),
                                      open_connected, task);
@@ -727,9 +815,8 @@ open_connect (GTask *task)
 static void
 open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
 
   if (!popbell_pop3_client_connect_finish (self->client, result, &error))
@@ -737,22 +824,33 @@ open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       const gchar *sha = popbell_pop3_client_get_peer_certificate_sha256 (self->client);
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        self->connect_error = g_steal_pointer (&error);
+      else
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
+          self->certificate_sha256 = sha != NULL ? g_strdup (sha)
+                                                 : popbell_error_dup_certificate_sha256 (error);
+          self->connect_error = translate (self, error);
         }
-      self->certificate_sha256 = sha != NULL ? g_strdup (sha)
-                                             : popbell_error_dup_certificate_sha256 (error);
-      g_task_return_error (task, translate (self, error));
-      return;
     }
-  self->contacted = TRUE;
+  else
+    self->contacted = TRUE;
+  open_join (task);
+}
+
+/* Connected, with the credentials: log in. */
+static void
+open_login (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   popbell_pop3_client_login_async (self->client,
                                    popbell_account_get_username (self->account),
                                    self->password,
                                    popbell_account_get_auth (self->account),
                                    cancellable, open_logged_in, g_steal_pointer (&task));
+  if (self->login_func != NULL)
+    self->login_func (self, self->client, self->login_func_data);
 }
 
 static void
@@ -785,6 +883,13 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
+      if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING))
+        {
+          /* The commands written with the login went unanswered: the
+           * caller counts the strike and may retry without pipelining. */
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
       translated = translate (self, error);
       if (g_error_matches (translated, POPBELL_ERROR, POPBELL_ERROR_AUTH) &&
           popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2 &&
@@ -798,7 +903,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
               self->token_renewed = TRUE;
               popbell_pop3_client_close (self->client);
               g_clear_object (&self->client);
-              open_get_token (g_steal_pointer (&task), TRUE);
+              open_start (g_steal_pointer (&task), TRUE);
               return;
             }
           g_clear_error (&translated);
@@ -863,6 +968,7 @@ close_save (GTask *task)
   g_autoptr(GError) error = NULL;
   gboolean ok = TRUE;
 
+  session_learn_capabilities (self);
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
   if (self->lock != NULL && self->state != NULL && !self->no_save)
@@ -902,9 +1008,12 @@ popbell_session_close_async (PopbellSession      *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, popbell_session_close_async);
 
+  /* Without a DELE in the session, QUIT's answer tells nothing: the
+   * client drops the connection once QUIT is written (issue 9: a round
+   * trip less for every check). */
   if (quit && self->client != NULL && popbell_pop3_client_is_connected (self->client))
-    popbell_pop3_client_quit_async (self->client, cancellable, close_quit_done,
-                                    g_steal_pointer (&task));
+    popbell_pop3_client_quit_nowait_async (self->client, cancellable, close_quit_done,
+                                           g_steal_pointer (&task));
   else
     close_save (task);
 }

@@ -59,6 +59,7 @@ struct _Op
   GTask             *task;        /* (owned) (nullable) NULL once answered early (cancelled) */
   CancelHook        *cancel_hook; /* (nullable) shared with the ops of the same cancellable */
   gboolean           sent;        /* its command was written */
+  gboolean           no_answer;   /* QUIT: done once written, if nothing was deleted */
 
   guint              index;       /* message number */
   guint              lines;       /* TOP */
@@ -91,6 +92,7 @@ struct _Op
   gboolean           capa_with_auth; /* LOGIN: the CAPA after login went out with AUTH */
   gboolean           ahead_open;     /* LOGIN: simple commands may follow it unanswered */
   GError            *auth_error;     /* LOGIN: refused; reported once that CAPA is read */
+  GError            *user_error;     /* LOGIN: USER written ahead was refused */
 };
 
 /* The answer to STAT. */
@@ -180,6 +182,7 @@ struct _PopbellPop3Client
   PopbellPop3Capabilities *capa_before_login; /* (owned) (nullable) what to remember */
   gboolean            writing_ahead;   /* this session writes ahead */
   gboolean            remembered_contradicted; /* the server said otherwise now */
+  gboolean            dele_sent;       /* a DELE went out: QUIT's answer matters */
 
   GHashTable         *cancel_hooks;    /* (owned) GCancellable* -> CancelHook*, one
                                         * g_cancellable_connect() per cancellable */

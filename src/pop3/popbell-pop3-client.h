@@ -112,6 +112,10 @@ void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSock
 gboolean     popbell_pop3_client_is_connected     (PopbellPop3Client *self);
 gboolean     popbell_pop3_client_is_encrypted     (PopbellPop3Client *self);
 gboolean     popbell_pop3_client_is_pipelining    (PopbellPop3Client *self);
+/* Commands queued now go out pipelined once logged in (before the login
+ * is answered too, when the session writes ahead): PIPELINING is
+ * advertised (or remembered) and not disabled. */
+gboolean     popbell_pop3_client_can_pipeline     (PopbellPop3Client *self);
 /* Capability names are upper case, e.g. "TOP", "UIDL", "PIPELINING", "STLS". */
 gboolean     popbell_pop3_client_has_capability   (PopbellPop3Client *self, const gchar *name);
 /* (nullable): the arguments of a capability, e.g. "PLAIN LOGIN" for "SASL". */
@@ -231,6 +235,13 @@ void     popbell_pop3_client_quit_async  (PopbellPop3Client *self, GCancellable 
 gboolean popbell_pop3_client_quit_finish (PopbellPop3Client *self, GAsyncResult *result,
                                           GError **error);
 
+/* "QUIT" that ends once written and drops the connection without waiting
+ * for the answer, when no DELE went out in this session (RFC 1939 §6: the
+ * UPDATE state then changes nothing): a read-only check spends no round
+ * trip on it. After a DELE it waits like quit_async(), whose answer says
+ * the deletions took effect. Finish with quit_finish(). */
+void     popbell_pop3_client_quit_nowait_async (PopbellPop3Client *self, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
 /* Drop the connection without QUIT (pending deletions are not applied) and
  * fail outstanding operations with G_IO_ERROR_CLOSED. */
 void popbell_pop3_client_close (PopbellPop3Client *self);

@@ -229,7 +229,10 @@ pop3_commands_make_cmd (Op *op)
       cmd->data_line = message_data_line;
       op->data = g_byte_array_new ();
       break;
-    case OP_DELE: cmd->line = g_strdup_printf ("DELE %u", op->index); break;
+    case OP_DELE:
+      cmd->line = g_strdup_printf ("DELE %u", op->index);
+      op->client->dele_sent = TRUE;
+      break;
     case OP_RSET: cmd->line = g_strdup ("RSET"); break;
     case OP_NOOP: cmd->line = g_strdup ("NOOP"); break;
     case OP_QUIT:
