@@ -21,6 +21,7 @@ spread (min-max).
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import platform
 import random
@@ -220,20 +221,19 @@ class Mailbox:
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(self.maildir, sub), exist_ok=True)
         self.serial = 0
-        for _ in range(n):
-            self.add("cur")
+        self._generate(n)
         self._chown()
         with open(os.path.join(dovecot_dir, "passwd"), "a") as f:
             f.write(f"{user}:{{PLAIN}}{PASSWORD}::::::\n")
 
     def _chown(self):
+        # The directories; the files _generate() wrote are the mail user's.
         if os.getuid() == 0:
-            for dirpath, dirnames, filenames in os.walk(os.path.dirname(self.maildir)):
-                os.chown(dirpath, self.uid, self.gid)
-                for name in filenames:
-                    os.chown(os.path.join(dirpath, name), self.uid, self.gid)
+            for path in [os.path.dirname(self.maildir), self.maildir] + [
+                    os.path.join(self.maildir, sub) for sub in ("cur", "new", "tmp")]:
+                os.chown(path, self.uid, self.gid)
 
-    def add(self, where="new"):
+    def _message(self):
         self.serial += 1
         i = self.serial
         name = f"{1700000000 + i}.M{i}P{os.getpid()}.bench"
@@ -243,8 +243,29 @@ class Mailbox:
                 f"Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
                 f"Message-ID: <{i}.{self.user}@bench.example.test>\r\n\r\n"
                 f"Body of message {i}.\r\nA second line.\r\n")
+        return name, body.encode()
+
+    def _generate(self, n):
+        """The initial messages, straight into cur/: Dovecot has not seen
+        this maildir yet, so the tmp/ and rename of add() buy nothing, and
+        100,000 messages take seconds instead of a minute. Owned by the
+        mail user from the start (no second pass over the files)."""
+        cur = os.path.join(self.maildir, "cur")
+        chown = os.getuid() == 0
+        for _ in range(n):
+            name, body = self._message()
+            fd = os.open(os.path.join(cur, name + ":2,"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, body)
+                if chown:
+                    os.fchown(fd, self.uid, self.gid)
+            finally:
+                os.close(fd)
+
+    def add(self, where="new"):
+        name, body = self._message()
         tmp = os.path.join(self.maildir, "tmp", name)
-        with open(tmp, "w") as f:
+        with open(tmp, "wb") as f:
             f.write(body)
         if os.getuid() == 0:
             os.chown(tmp, self.uid, self.gid)
@@ -483,6 +504,7 @@ class Bench:
         self.revision = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                                        capture_output=True, text=True).stdout.strip()
         self.results = {}   # (n, rtt, case, tool) -> [figures]
+        self.idle = None    # idle.py's figures
         self.notes = []
 
     def close(self):
@@ -521,6 +543,12 @@ class Bench:
         if os.getuid() == 0:
             os.chown(victim, self.mail_uid, self.mail_gid)
 
+    def runs_for(self, n):
+        return self.args.size_runs.get(n, self.args.runs)
+
+    def runs_done(self, what, rtt):
+        return max((len(v) for k, v in self.results.items() if k[:2] == (what, rtt)), default=0)
+
     def run_size(self, n, tools):
         box = self.mailbox(f"m{n}", n)
         # Dovecot builds its index on the first login: not part of any figure.
@@ -528,7 +556,7 @@ class Bench:
                  "c.user('%s');c.pass_('%s');c.stat();c.quit()"
                  % (self.relay.port, box.user, PASSWORD)], os.environ, self.relay, 0)
         for rtt in self.args.rtt:
-            for run in range(self.args.runs):
+            for run in range(self.runs_for(n)):
                 order = list(tools)
                 random.Random(run).shuffle(order)
                 for tool in order:
@@ -563,6 +591,56 @@ class Bench:
                         figures["failed"] = tool.failed_accounts(boxes)
                         self.record((what, rtt, case, tool.name), figures)
 
+    def run_idle(self):
+        """The idle applets (idle.py), in a private session of their own:
+        Popbell's applet needs a tray, Mailnag a notification server."""
+        out = os.path.join(SCRATCH, "idle.json")
+        print(f"bench: idle applets, {self.args.idle} s each", file=sys.stderr)
+        proc = subprocess.run(
+            [os.path.join(ROOT, "tests", "support", "x-session.sh"), "--tray", "sni", "--keyring",
+             "--", "/usr/bin/python3", os.path.join(ROOT, "tests", "bench", "idle.py"),
+             "--popbell", self.popbell, "--seconds", str(self.args.idle),
+             "--interval", str(self.args.idle_interval), "--tools", self.args.idle_tools,
+             "--json", out], check=False)
+        try:
+            with open(out) as f:
+                self.idle = json.load(f)
+        except (OSError, ValueError):
+            self.notes.append(f"idle applets: not measured (idle.py exit status {proc.returncode})")
+
+    def idle_lines(self):
+        idle = self.idle
+        if not idle:
+            return []
+        lines = [
+            f"## Idle applet, one account checked every {idle['interval']} s, nothing new",
+            "",
+            "Each tool in turn (`tests/bench/idle.py`) checks the same account of a private",
+            "Dovecot (POP3 over TLS, 3 messages) in a private session with a tray and a",
+            "notification server: Popbell's applet, gnubiff in its applet window, the",
+            f"Mailnag daemon. Each is measured over {idle['seconds']} s of idling from 5 s after",
+            "its first check: *RssAnon* and *PSS* (and its anonymous part) at the end, from",
+            "/proc; *CPU* (task-clock) and *wakeups* (context switches of all its threads, also",
+            f"of threads that end meanwhile) from `perf stat` in {idle['slice_ms']} ms slices. A slice",
+            "belongs to a check when it overlaps the time from 1 s before the check's first",
+            "line in Dovecot's log to 2 s after its last; *per check* divides by the checks",
+            f"seen, *between checks* by the {idle['interval']} s intervals idled.",
+            "",
+            "| tool | checks | RssAnon KiB | PSS KiB | PSS anon KiB | threads | CPU ms per check "
+            "| CPU ms between checks | wakeups per check | wakeups between checks |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for t in idle["tools"]:
+            if "error" in t:
+                why = t["error"].replace("|", "/")
+                lines.append(f"| {t['tool']} | not measured: {why} |" + " |" * 8)
+                continue
+            lines.append(
+                f"| {t['tool']} | {t['checks']} | {t['RssAnon']} | {t['Pss']} | {t['Pss_Anon']} "
+                f"| {t['Threads']} | {t['cpu_ms_per_check']:.1f} | {t['cpu_ms_between']:.1f} "
+                f"| {t['wakeups_per_check']:.1f} | {t['wakeups_between']:.1f} |")
+        return lines + [""]
+
     def write(self, path, tools):
         def cell(values, fmt):
             med = statistics.median(values)
@@ -585,12 +663,25 @@ class Bench:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
                     break
+        keys = sorted({(k[0], k[1]) for k in self.results},
+                      key=lambda x: (isinstance(x[0], str), x[0] if not isinstance(x[0], str) else 0, x[1]))
+        # Tables with another number of runs (--size-runs, --account-runs)
+        fewer = {}
+        for what, rtt in keys:
+            done = self.runs_done(what, rtt)
+            if done != self.args.runs:
+                fewer.setdefault(f"{what:,} messages" if not isinstance(what, str) else what,
+                                 set()).add(done)
+        runs = f"{self.args.runs} run{'s' if self.args.runs != 1 else ''} per case"
+        if fewer:
+            runs += " (" + "; ".join(f"{w}: {', '.join(map(str, sorted(d)))}"
+                                     for w, d in fewer.items()) + ")"
         lines = [
             "# Benchmarks",
             "",
             "Generated by `tools/bench` (see the README); do not edit by hand.",
             f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{self.args.runs} runs per case, tools interleaved within each run.",
+            f"{runs}, tools interleaved within each run.",
             "",
             "## Machine and versions",
             "",
@@ -600,6 +691,8 @@ class Bench:
             f"- {version(['fetchmail', '--version'])}",
             f"- Dovecot {version(['dovecot', '--version'])}",
             f"- Mailnag pattern: Python {platform.python_version()} poplib",
+        ] + [f"- {t['version']} (idle)" for t in (self.idle or {}).get("tools", [])
+             if t["tool"] != "Popbell"] + [
             "",
             "## How to read the tables",
             "",
@@ -608,8 +701,13 @@ class Bench:
             "having read from the server, counted by the relay that adds the round-trip",
             "time (half of it each way, the connect included). *Bytes in/out*: what the",
             "client received/sent. *CPU*: user + system time of the process (wait4);",
-            "*peak RSS*: time(1)'s maximum resident set; *disk bytes*: write_bytes of /proc (page granular, fsync'd or",
-            "not). The mailbox is plain POP3 on loopback (USER/PASS), generated messages",
+            "*peak RSS*: time(1)'s maximum resident set; *disk bytes*: write_bytes of /proc",
+            "(page granular, fsync'd or not). Metadata counts too where the file system",
+            "dirties it in the reader's name (ext4 without a journal): the first read of a",
+            "file after it was written updates its access time (relatime), 4 KiB per inode",
+            "block that is not still dirty — e.g. an *unchanged* check of many accounts",
+            "right after the *baseline* that wrote their state files. The mailbox is plain",
+            "POP3 on loopback (USER/PASS), generated messages",
             "of ~250 bytes. mpop and fetchmail keep their UIDL files as configured",
             "(`uidls_file`, `idfile`); the Mailnag pattern keeps nothing and TOPs every",
             "message each time, so it is run only where that takes seconds, not hours.",
@@ -617,11 +715,22 @@ class Bench:
             "new*, *one deleted + one new*.",
             "",
         ]
-        keys = sorted({(k[0], k[1]) for k in self.results},
-                      key=lambda x: (isinstance(x[0], str), x[0] if not isinstance(x[0], str) else 0, x[1]))
+        big = sorted(n for n, r in self.args.size_runs.items()
+                     if r != self.args.runs and any(k[0] == n for k in keys))
+        if big:
+            lines += [
+                f"At {', '.join(f'{n:,}' for n in big)} messages every check that lists the",
+                "mailbox moves megabytes (UIDL, or LIST too, of every message), so each case",
+                "runs " + ", ".join(f"{self.args.size_runs[n]} times" for n in big) +
+                " there instead of " + f"{self.args.runs} (`--size-runs`); the Mailnag pattern",
+                "is not run (a TOP per message). The mailbox is generated once per size.",
+                "",
+            ]
         for what, rtt in keys:
             title = f"{what:,} messages" if not isinstance(what, str) else what
-            lines += [f"## {title}, {rtt} ms round trip", ""]
+            done = self.runs_done(what, rtt)
+            more = f" ({done} runs)" if done != self.args.runs else ""
+            lines += [f"## {title}, {rtt} ms round trip{more}", ""]
             figures = ACCOUNT_FIGURES if isinstance(what, str) else FIGURES
             lines.append("| case | tool | " + " | ".join(f[1] for f in figures) + " |")
             lines.append("|---|---|" + "---|" * len(figures))
@@ -633,6 +742,7 @@ class Bench:
                     cells = [cell([r.get(k, -1) for r in runs], fmt) for k, _, fmt in figures]
                     lines.append(f"| {case} | {tool.name} | " + " | ".join(cells) + " |")
             lines.append("")
+        lines += self.idle_lines()
         if self.notes:
             lines += ["## Notes", ""] + [f"- {n}" for n in sorted(set(self.notes))] + [""]
         with open(path, "w") as f:
@@ -647,12 +757,22 @@ def main():
     ap.add_argument("--sizes", default="10,1000,10000,100000")
     ap.add_argument("--rtt", default="0,50", help="round-trip times in ms")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--size-runs", default="100000=3",
+                    help="runs for some sizes instead of --runs, e.g. 100000=3 (each check "
+                         "at that size moves megabytes); '' for --runs everywhere")
     ap.add_argument("--accounts", type=int, default=1000, help="0: skip that case")
     ap.add_argument("--account-runs", type=int, default=3)
     ap.add_argument("--tools", default="popbell,mpop,fetchmail,mailnag")
+    ap.add_argument("--idle", type=int, default=180,
+                    help="seconds each idle applet is measured (tests/bench/idle.py); 0: skip")
+    ap.add_argument("--idle-interval", type=int, default=60,
+                    help="their check interval in seconds (Mailnag's is whole minutes)")
+    ap.add_argument("--idle-tools", default="popbell,gnubiff,mailnag")
     args = ap.parse_args()
     args.rtt = [int(x) for x in args.rtt.split(",")]
     sizes = [int(x) for x in args.sizes.split(",") if x]
+    args.size_runs = {int(k): int(v) for k, v in
+                      (x.split("=", 1) for x in args.size_runs.split(",") if x)}
 
     os.makedirs(SCRATCH, exist_ok=True)
     # Stopped from outside: still stop Dovecot and keep what was measured.
@@ -666,6 +786,9 @@ def main():
             bench.write(args.out, tools)   # partial results survive a later failure
         if args.accounts > 0:
             bench.run_accounts(args.accounts, tools)
+            bench.write(args.out, tools)
+        if args.idle > 0:
+            bench.run_idle()
         bench.write(args.out, tools)
     finally:
         bench.close()
