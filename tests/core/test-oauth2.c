@@ -33,16 +33,22 @@ wait_result (GAsyncResult **slot)
   return *slot;
 }
 
-static PopbellAccount *
-command_account (const gchar *command)
+/* The command source of account "work" with @command. */
+static PopbellTokenSource *
+command_source (const gchar *command)
 {
-  PopbellAccount *account = popbell_account_new ("work");
+  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
+  g_autoptr(PopbellAccount) account = popbell_account_new ("work");
+  g_autoptr(GError) error = NULL;
+  PopbellTokenSource *source;
 
   popbell_account_set_host (account, "pop.example.test");
   popbell_account_set_username (account, "alice");
   popbell_account_set_oauth2 (account, "oauth2-source", "command");
   popbell_account_set_oauth2 (account, "oauth2-command", command);
-  return account;
+  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
+  g_assert_no_error (error);
+  return source;
 }
 
 /* The token, or NULL with @error. */
@@ -55,19 +61,27 @@ get_token (PopbellTokenSource *source, gboolean renew, GError **error)
   return popbell_token_source_get_token_finish (source, wait_result (&result), error);
 }
 
+/* The command must fail: NULL, a CONFIG error; returns its message. (transfer full) */
+static gchar *
+command_error_message (const gchar *command)
+{
+  g_autoptr(PopbellTokenSource) source = command_source (command);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *token = get_token (source, FALSE, &error);
+
+  g_assert_null (token);
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+  return g_strdup (error->message);
+}
+
 static void
 test_command_first_line (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'printf \"tok-1 \\r\\nsecond line\\n\"'");
-  g_autoptr(PopbellTokenSource) source = NULL;
+  g_autoptr(PopbellTokenSource) source =
+    command_source ("sh -c 'printf \"tok-1 \\r\\nsecond line\\n\"'");
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = NULL;
+  g_autofree gchar *token = get_token (source, FALSE, &error);
 
-  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
-  g_assert_no_error (error);
-  token = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (token, ==, "tok-1");
 }
@@ -76,10 +90,7 @@ test_command_first_line (void)
 static void
 test_command_no_shell (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("echo 'a;b' ; echo c");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+  g_autoptr(PopbellTokenSource) source = command_source ("echo 'a;b' ; echo c");
   g_autoptr(GError) error = NULL;
   g_autofree gchar *token = get_token (source, FALSE, &error);
 
@@ -91,11 +102,8 @@ test_command_no_shell (void)
 static void
 test_command_renew (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'echo \"t-${POPBELL_OAUTH2_RENEW:-0}-$POPBELL_ACCOUNT\"'");
   g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+    command_source ("sh -c 'echo \"t-${POPBELL_OAUTH2_RENEW:-0}-$POPBELL_ACCOUNT\"'");
   g_autoptr(GError) error = NULL;
   g_autofree gchar *first = get_token (source, FALSE, &error);
   g_autofree gchar *second = NULL;
@@ -110,63 +118,39 @@ test_command_renew (void)
 static void
 test_command_fails (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'echo token-on-stdout; echo \"oama: no refresh token\" >&2; "
-                     "echo more >&2; exit 3'");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message =
+    command_error_message ("sh -c 'echo token-on-stdout; echo \"oama: no refresh token\" >&2; "
+                           "echo more >&2; exit 3'");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "“work”"));
-  g_assert_nonnull (strstr (error->message, "exit status 3"));
-  g_assert_nonnull (strstr (error->message, "oama: no refresh token"));
-  g_assert_null (strstr (error->message, "more"));
+  g_assert_nonnull (strstr (message, "“work”"));
+  g_assert_nonnull (strstr (message, "exit status 3"));
+  g_assert_nonnull (strstr (message, "oama: no refresh token"));
+  g_assert_null (strstr (message, "more"));
   /* What a failing helper printed on stdout may be a token: never shown. */
-  g_assert_null (strstr (error->message, "token-on-stdout"));
+  g_assert_null (strstr (message, "token-on-stdout"));
 }
 
 static void
 test_command_empty (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("true");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message = command_error_message ("true");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "no access token"));
+  g_assert_nonnull (strstr (message, "no access token"));
 }
 
 static void
 test_command_missing (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("/nonexistent/token-helper --x");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message = command_error_message ("/nonexistent/token-helper --x");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "/nonexistent/token-helper"));
+  g_assert_nonnull (strstr (message, "/nonexistent/token-helper"));
 }
 
 /* Cancelling stops the helper at once rather than waiting for it. */
 static void
 test_command_cancel (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("sleep 60");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+  g_autoptr(PopbellTokenSource) source = command_source ("sleep 60");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -340,17 +324,12 @@ static PopbellAccount *
 builtin_account (PopbellTestOAuth2 *provider)
 {
   PopbellAccount *account = popbell_account_new ("gmail");
-  g_autofree gchar *auth = popbell_test_oauth2_url (provider, "/authorize");
-  g_autofree gchar *token = popbell_test_oauth2_url (provider, "/token");
+  g_auto(GStrv) settings = popbell_test_oauth2_builtin_settings (provider);
 
   popbell_account_set_host (account, "127.0.0.1");
   popbell_account_set_username (account, "alice");
-  popbell_account_set_oauth2 (account, "oauth2-source", "builtin");
-  popbell_account_set_oauth2 (account, "oauth2-provider", "custom");
-  popbell_account_set_oauth2 (account, "oauth2-client-id", "popbell-test");
-  popbell_account_set_oauth2 (account, "oauth2-auth-url", auth);
-  popbell_account_set_oauth2 (account, "oauth2-token-url", token);
-  popbell_account_set_oauth2 (account, "oauth2-scope", "pop3 offline");
+  for (guint i = 0; settings[i] != NULL; i += 2)
+    popbell_account_set_oauth2 (account, settings[i], settings[i + 1]);
   return account;
 }
 
