@@ -528,6 +528,135 @@ test_builtin_state_checked (void)
   g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-bad-code"), ==, 0);
 }
 
+/* --- answers the test provider never gives: a scripted token endpoint ----- */
+
+/* A builtin account whose token endpoint is @endpoint; it signs in at
+ * @provider (nullable: an account that is only refreshed). */
+static PopbellAccount *
+scripted_account (PopbellTestOAuth2 *provider, PopbellTestTokenEndpoint *endpoint)
+{
+  PopbellAccount *account = NULL;
+  g_autofree gchar *token_url = popbell_test_token_endpoint_url (endpoint);
+
+  if (provider != NULL)
+    account = builtin_account (provider);
+  else
+    {
+      account = popbell_account_new ("gmail");
+      popbell_account_set_host (account, "127.0.0.1");
+      popbell_account_set_username (account, "alice");
+      popbell_account_set_oauth2 (account, "oauth2-source", "builtin");
+      popbell_account_set_oauth2 (account, "oauth2-provider", "custom");
+      popbell_account_set_oauth2 (account, "oauth2-client-id", "popbell-test");
+      popbell_account_set_oauth2 (account, "oauth2-auth-url", token_url);
+      popbell_account_set_oauth2 (account, "oauth2-scope", "pop3");
+    }
+  popbell_account_set_oauth2 (account, "oauth2-token-url", token_url);
+  return account;
+}
+
+/* The refresh token of the scripted accounts in @store, or NULL. */
+static gchar *
+kept_refresh_token (PopbellMemoryCredentials *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  popbell_credentials_lookup_async (POPBELL_CREDENTIALS (store), "127.0.0.1", "alice", NULL,
+                                    store_result, &result);
+  return popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (store), wait_result (&result),
+                                            NULL);
+}
+
+/* RFC 6749 §6: a refresh that brings a new refresh token replaces the old
+ * one in the keyring, and the next refresh uses it. */
+static void
+test_builtin_rotation (void)
+{
+  g_autoptr(PopbellTestTokenEndpoint) endpoint = popbell_test_token_endpoint_new ();
+  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
+  g_autoptr(PopbellAccount) account = scripted_account (NULL, endpoint);
+  g_autoptr(PopbellTokenSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *first = NULL, *second = NULL;
+  g_autofree gchar *form = NULL, *form2 = NULL;
+  g_autofree gchar *kept = NULL, *still = NULL;
+
+  popbell_memory_credentials_set (store, "127.0.0.1", "alice", "rt-old");
+  popbell_test_token_endpoint_answer (endpoint, 200,
+                                      "{\"access_token\": \"at-1\", \"expires_in\": 3600, "
+                                      "\"refresh_token\": \"rt-new\"}");
+  popbell_test_token_endpoint_answer (endpoint, 200, "{\"access_token\": \"at-2\"}");
+  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
+  g_assert_no_error (error);
+
+  first = get_token (source, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, ==, "at-1");
+  form = popbell_test_token_endpoint_dup_form (endpoint, 0);
+  g_assert_nonnull (strstr (form, "grant_type=refresh_token"));
+  g_assert_nonnull (strstr (form, "refresh_token=rt-old"));
+  kept = kept_refresh_token (store);
+  g_assert_cmpstr (kept, ==, "rt-new");
+
+  /* No new one this time: the rotated one stays, and was the one sent. */
+  second = get_token (source, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (second, ==, "at-2");
+  form2 = popbell_test_token_endpoint_dup_form (endpoint, 1);
+  g_assert_nonnull (strstr (form2, "refresh_token=rt-new"));
+  still = kept_refresh_token (store);
+  g_assert_cmpstr (still, ==, "rt-new");
+}
+
+/* A sign-in that yields no refresh token could never check again: AUTH,
+ * naming the scope, and nothing kept. */
+static void
+test_sign_in_no_refresh_token (void)
+{
+  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 3600);
+  g_autoptr(PopbellTestTokenEndpoint) endpoint = popbell_test_token_endpoint_new ();
+  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
+  g_autoptr(PopbellAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *form = NULL;
+  g_autofree gchar *kept = NULL;
+
+  if (provider == NULL)
+    return;
+  account = scripted_account (provider, endpoint);
+  popbell_test_token_endpoint_answer (endpoint, 200, "{\"access_token\": \"at-1\"}");
+  g_assert_false (sign_in (account, POPBELL_CREDENTIALS (store), &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "gave no refresh token"));
+  form = popbell_test_token_endpoint_dup_form (endpoint, 0);
+  g_assert_nonnull (strstr (form, "grant_type=authorization_code"));
+  kept = kept_refresh_token (store);
+  g_assert_null (kept);
+}
+
+/* The refresh token cannot be kept (the keyring is locked): the sign-in
+ * fails with the keyring's reason rather than pretending it worked. */
+static void
+test_sign_in_keyring_locked (void)
+{
+  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 3600);
+  g_autoptr(PopbellTestTokenEndpoint) endpoint = popbell_test_token_endpoint_new ();
+  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
+  g_autoptr(PopbellAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (provider == NULL)
+    return;
+  account = scripted_account (provider, endpoint);
+  popbell_test_token_endpoint_answer (endpoint, 200,
+                                      "{\"access_token\": \"at-1\", "
+                                      "\"refresh_token\": \"rt-1\"}");
+  popbell_memory_credentials_set_mode (store, POPBELL_MEMORY_CREDENTIALS_LOCKED);
+  g_assert_false (sign_in (account, POPBELL_CREDENTIALS (store), &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING);
+  g_assert_nonnull (strstr (error->message, "keyring is locked"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -549,5 +678,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/oauth2/builtin/expired", test_builtin_expired);
   g_test_add_func ("/oauth2/builtin/revoked", test_builtin_revoked);
   g_test_add_func ("/oauth2/builtin/state-checked", test_builtin_state_checked);
+  g_test_add_func ("/oauth2/builtin/rotation", test_builtin_rotation);
+  g_test_add_func ("/oauth2/builtin/no-refresh-token", test_sign_in_no_refresh_token);
+  g_test_add_func ("/oauth2/builtin/keyring-locked", test_sign_in_keyring_locked);
   return g_test_run ();
 }

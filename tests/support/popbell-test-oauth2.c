@@ -240,6 +240,158 @@ popbell_test_oauth2_run_with_dovecot (const gchar         *user,
   return status;
 }
 
+/* --- a scripted token endpoint --------------------------------------------- */
+
+typedef struct {
+  guint  status;
+  gchar *json;   /* (owned) */
+} TokenAnswer;
+
+static void
+token_answer_free (TokenAnswer *answer)
+{
+  g_free (answer->json);
+  g_free (answer);
+}
+
+struct _PopbellTestTokenEndpoint
+{
+  GSocketService *service;   /* (owned) */
+  guint16         port;
+  GMutex          lock;      /* the handler thread reads and writes these: */
+  GQueue          answers;   /* (element-type TokenAnswer) (owned) */
+  GPtrArray      *forms;     /* (element-type utf8) (owned) */
+};
+
+/* Reads one request (head, then Content-Length bytes of form), answers it
+ * and closes. Runs in the service's own thread: blocking I/O is fine. */
+static gboolean
+token_endpoint_run (GThreadedSocketService *service,
+                    GSocketConnection      *connection,
+                    GObject                *source_object,
+                    gpointer                user_data)
+{
+  PopbellTestTokenEndpoint *self = user_data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  g_autoptr(GByteArray) request = g_byte_array_new ();
+  g_autofree gchar *reply = NULL;
+  const gchar *head_end = NULL;
+  TokenAnswer *answer;
+  guint64 length = 0;
+  guint8 buffer[4096];
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL);
+      const gchar *data;
+
+      if (n <= 0)
+        return TRUE;
+      g_byte_array_append (request, buffer, (guint) n);
+      data = (const gchar *) request->data;
+      head_end = g_strstr_len (data, request->len, "\r\n\r\n");
+      if (head_end == NULL)
+        continue;
+      if (length == 0)
+        {
+          g_autofree gchar *head = g_ascii_strdown (data, head_end - data);
+          const gchar *field = strstr (head, "\r\ncontent-length:");
+
+          if (field != NULL)
+            length = g_ascii_strtoull (field + 17, NULL, 10);
+        }
+      if (request->len - (gsize) (head_end + 4 - data) >= length)
+        break;
+    }
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->forms, g_strndup (head_end + 4, length));
+  answer = g_queue_pop_head (&self->answers);
+  g_mutex_unlock (&self->lock);
+  if (answer == NULL)
+    reply = g_strdup ("HTTP/1.1 500 Nothing scripted\r\nContent-Length: 0\r\n"
+                      "Connection: close\r\n\r\n");
+  else
+    reply = g_strdup_printf ("HTTP/1.1 %u Scripted\r\nContent-Type: application/json\r\n"
+                             "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n"
+                             "\r\n%s", answer->status, strlen (answer->json), answer->json);
+  g_clear_pointer (&answer, token_answer_free);
+  g_output_stream_write_all (out, reply, strlen (reply), NULL, NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return TRUE;
+}
+
+PopbellTestTokenEndpoint *
+popbell_test_token_endpoint_new (void)
+{
+  PopbellTestTokenEndpoint *self = g_new0 (PopbellTestTokenEndpoint, 1);
+  g_autoptr(GSocketAddress) loopback = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->answers);
+  self->forms = g_ptr_array_new_with_free_func (g_free);
+  self->service = g_threaded_socket_service_new (1);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), loopback,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
+                                 &error);
+  g_assert_no_error (error);
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (self->service, "run", G_CALLBACK (token_endpoint_run), self);
+  g_socket_service_start (self->service);
+  return self;
+}
+
+void
+popbell_test_token_endpoint_free (PopbellTestTokenEndpoint *self)
+{
+  if (self == NULL)
+    return;
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  /* A handler touches @self only before it sends its answer, and a test
+   * frees this once the answers it waited for arrived. */
+  g_signal_handlers_disconnect_by_data (self->service, self);
+  g_object_unref (self->service);
+  g_queue_clear_full (&self->answers, (GDestroyNotify) token_answer_free);
+  g_ptr_array_unref (self->forms);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+gchar *
+popbell_test_token_endpoint_url (PopbellTestTokenEndpoint *self)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u/token", self->port);
+}
+
+void
+popbell_test_token_endpoint_answer (PopbellTestTokenEndpoint *self,
+                                    guint                     status,
+                                    const gchar              *json)
+{
+  TokenAnswer *answer = g_new0 (TokenAnswer, 1);
+
+  answer->status = status;
+  answer->json = g_strdup (json);
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->answers, answer);
+  g_mutex_unlock (&self->lock);
+}
+
+gchar *
+popbell_test_token_endpoint_dup_form (PopbellTestTokenEndpoint *self, guint n)
+{
+  gchar *form;
+
+  g_mutex_lock (&self->lock);
+  form = n < self->forms->len ? g_strdup (self->forms->pdata[n]) : NULL;
+  g_mutex_unlock (&self->lock);
+  return form;
+}
+
 /* --- GNOME Online Accounts ------------------------------------------------- */
 
 struct _PopbellTestGoa

@@ -81,6 +81,29 @@ gchar          *popbell_test_goa_dup_events (PopbellTestGoa *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellTestGoa, popbell_test_goa_stop)
 
+/*
+ * PopbellTestTokenEndpoint: a scripted OAuth 2.0 token endpoint in this
+ * process (a thread answers), for answers the test provider never gives (a
+ * rotated refresh token, none at all). Each POST gets the next queued
+ * answer (or 500 when none is left) and its form is recorded.
+ */
+typedef struct _PopbellTestTokenEndpoint PopbellTestTokenEndpoint;
+
+PopbellTestTokenEndpoint *popbell_test_token_endpoint_new  (void);
+/* NULL-safe. */
+void         popbell_test_token_endpoint_free   (PopbellTestTokenEndpoint *self);
+/* "http://127.0.0.1:PORT/token". (transfer full) */
+gchar       *popbell_test_token_endpoint_url    (PopbellTestTokenEndpoint *self);
+/* Queue the answer to the next request: HTTP @status, @json as the body. */
+void         popbell_test_token_endpoint_answer (PopbellTestTokenEndpoint *self,
+                                                 guint                     status,
+                                                 const gchar              *json);
+/* The form of request @n (0: the first), or NULL when there was none yet.
+ * (transfer full) */
+gchar       *popbell_test_token_endpoint_dup_form (PopbellTestTokenEndpoint *self, guint n);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellTestTokenEndpoint, popbell_test_token_endpoint_free)
+
 /* Makes tests/support/oauth2-browser.py (which follows the provider's
  * redirect like a browser) the default handler of http and https
  * URLs in the test session, for g_app_info_launch_default_for_uri(). Call
