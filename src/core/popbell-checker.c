@@ -143,8 +143,11 @@ typedef struct {
 
   guint                count;       /* STAT */
   guint64              size;
-  /* "UIDL n" for the remembered n, written with STAT when pipelining (one
-   * round trip for an unchanged mailbox instead of two). */
+  /* "UIDL n" for the remembered n, written with STAT when pipelining (see
+   * check_behind_login). */
+  gboolean             opened;      /* the session's open succeeded */
+  gboolean             stat_done;   /* STAT (started behind the login) answered */
+  GError              *stat_error;  /* (owned) (nullable) its failure */
   gboolean             uidl_ahead;
   gboolean             uidl_ahead_done;
   gboolean             stat_waits;  /* STAT unchanged: waiting for that answer */
@@ -159,6 +162,7 @@ typedef struct {
 
   GPtrArray           *new_entries; /* (element-type PopbellUnseenEntry) server order */
   GPtrArray           *summaries;   /* (element-type PopbellMailSummary) */
+  GPtrArray           *headers;     /* (element-type BatchItem) the TOPs asked */
   guint                pending;     /* pipelined operations outstanding */
   GError              *batch_error; /* first failure among them */
 
@@ -176,9 +180,11 @@ check_data_free (CheckData *data)
   g_free (data->note);
   g_clear_pointer (&data->new_entries, g_ptr_array_unref);
   g_clear_pointer (&data->summaries, g_ptr_array_unref);
+  g_clear_pointer (&data->headers, g_ptr_array_unref);
   g_clear_error (&data->batch_error);
   g_clear_pointer (&data->ahead_entry, popbell_pop3_list_entry_free);
   g_clear_error (&data->ahead_error);
+  g_clear_error (&data->stat_error);
   g_clear_pointer (&data->result, popbell_check_result_unref);
   g_clear_error (&data->save_error);
   g_free (data);
@@ -186,17 +192,14 @@ check_data_free (CheckData *data)
 
 static void check_open (GTask *task);
 static void check_opened (GObject *source, GAsyncResult *result, gpointer user_data);
-static void check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_last_uid_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_last_uid (GTask *task, PopbellPop3ListEntry *entry, const GError *error);
-static void uidl_ahead_start (GTask *task);
 static void uidl_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_full_listing (GTask *task);
 static void check_uidl_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_list_done (GObject *source, GAsyncResult *result, gpointer user_data);
 static void check_compare (GTask *task);
-static void check_sizes (GTask *task);
-static void check_headers (GTask *task);
+static void check_fetch_new (GTask *task);
 static void check_succeeded (GTask *task);
 static void check_failed (GTask *task, const GError *error);
 static void check_closed (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -265,6 +268,9 @@ task_account_name (GTask *task)
   return popbell_account_get_name (data->account);
 }
 
+static void check_behind_login (PopbellSession *session, PopbellPop3Client *client,
+                                gpointer user_data);
+
 static void
 check_open (GTask *task)
 {
@@ -274,7 +280,66 @@ check_open (GTask *task)
   data->session = popbell_session_new (task_checker (task), data->account,
                                        data->flags | (data->retried ? POPBELL_SESSION_NO_PIPELINING : 0));
   popbell_session_set_unsaved_state (data->session, data->unsaved);
+  popbell_session_set_login_func (data->session, check_behind_login, task);
   popbell_session_open_async (data->session, g_task_get_cancellable (task), check_opened, task);
+}
+
+/* STAT, and with pipelining "UIDL n" for the remembered n, are started
+ * behind the login, before its answer: a session that writes ahead (the
+ * capabilities remembered from last time) sends them with the login in one
+ * write, so an unchanged mailbox costs the connect, that write and QUIT
+ * (issue 9). When the mailbox changed, the UIDL answer is dropped. Their
+ * answers may come before or after the open finishes (the one that comes
+ * last goes on, see check_stat); each call holds its own reference (the
+ * check may end first) and a generation: a given-up session's answers
+ * (failed open, pipelining retry, renewed token) are dropped. */
+typedef struct {
+  GTask *task;        /* (owned) */
+  guint  generation;
+} AheadCall;
+
+static AheadCall *
+ahead_call_new (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  AheadCall *call = g_new0 (AheadCall, 1);
+
+  call->task = g_object_ref (task);
+  call->generation = data->ahead_generation;
+  return call;
+}
+
+/* Drops the answers of the calls started so far. */
+static void
+ahead_forget (CheckData *data)
+{
+  data->ahead_generation++;
+  data->opened = data->stat_done = FALSE;
+  data->uidl_ahead = data->uidl_ahead_done = data->stat_waits = FALSE;
+  g_clear_error (&data->stat_error);
+  g_clear_pointer (&data->ahead_entry, popbell_pop3_list_entry_free);
+  g_clear_error (&data->ahead_error);
+}
+
+static void stat_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void check_stat (GTask *task);
+
+static void
+check_behind_login (PopbellSession *session, PopbellPop3Client *client, gpointer user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  PopbellAccountState *state = popbell_session_get_state (session);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  ahead_forget (data);
+  popbell_pop3_client_stat_async (client, cancellable, stat_ahead_done, ahead_call_new (task));
+  if (!popbell_pop3_client_can_pipeline (client) || state->mailbox_id == NULL ||
+      state->no_uidl || state->last_count == 0 || state->last_uid == NULL)
+    return;
+  data->uidl_ahead = TRUE;
+  popbell_pop3_client_uidl_one_async (client, state->last_count, cancellable,
+                                      uidl_ahead_done, ahead_call_new (task));
 }
 
 static void
@@ -287,6 +352,7 @@ check_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!popbell_session_open_finish (data->session, result, &error))
     {
+      ahead_forget (data);
       check_failed (task, error);
       return;
     }
@@ -296,39 +362,33 @@ check_opened (GObject *source, GAsyncResult *result, gpointer user_data)
    * capabilities after login are those the client keeps. */
   client = popbell_session_get_client (data->session);
   data->expire_zero = popbell_pop3_client_get_expire (client) == 0;
-  popbell_pop3_client_stat_async (client, g_task_get_cancellable (task), check_stat_done, task);
-  uidl_ahead_start (task);
+  data->opened = TRUE;
+  if (data->stat_done)
+    check_stat (task);
 }
 
-/* With pipelining, ask for the UID of the remembered last message in the
- * same write as STAT: when the mailbox is unchanged (the common case) the
- * answer is there when STAT's is; when it changed, the answer is dropped.
- * Its callback holds its own reference: the check may end first. */
-typedef struct {
-  GTask *task;        /* (owned) */
-  guint  generation;
-} AheadCall;
-
 static void
-uidl_ahead_start (GTask *task)
+stat_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  AheadCall *call;
+  g_autofree AheadCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
   CheckData *data = g_task_get_task_data (task);
-  PopbellAccountState *state = task_state (task);
-  PopbellPop3Client *client = task_client (task);
+  g_autoptr(GError) error = NULL;
+  guint count = 0;
+  guint64 size = 0;
+  gboolean ok;
 
-  data->uidl_ahead = data->uidl_ahead_done = data->stat_waits = FALSE;
-  g_clear_pointer (&data->ahead_entry, popbell_pop3_list_entry_free);
-  g_clear_error (&data->ahead_error);
-  if (!popbell_pop3_client_is_pipelining (client) || state->mailbox_id == NULL ||
-      state->no_uidl || state->last_count == 0 || state->last_uid == NULL)
+  ok = popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result, &count, &size, &error);
+  if (call->generation != data->ahead_generation)
     return;
-  data->uidl_ahead = TRUE;
-  call = g_new0 (AheadCall, 1);
-  call->task = g_object_ref (task);
-  call->generation = ++data->ahead_generation;
-  popbell_pop3_client_uidl_one_async (client, state->last_count, g_task_get_cancellable (task),
-                                      uidl_ahead_done, call);
+  data->stat_done = TRUE;
+  data->count = count;
+  data->size = size;
+  if (!ok)
+    data->stat_error = g_steal_pointer (&error);
+  /* The check goes on from whichever of the open and STAT ends last. */
+  if (data->opened)
+    check_stat (task);
 }
 
 static void
@@ -337,16 +397,14 @@ uidl_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree AheadCall *call = user_data;
   g_autoptr(GTask) task = call->task;
   CheckData *data = g_task_get_task_data (task);
+  g_autoptr(PopbellPop3ListEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
 
+  entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (call->generation != data->ahead_generation)
-    {
-      /* The session it belonged to was given up (pipelining retry). */
-      g_autoptr(PopbellPop3ListEntry) stale =
-        popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result, NULL);
-      return;
-    }
-  data->ahead_entry = popbell_pop3_client_uidl_one_finish (POPBELL_POP3_CLIENT (source), result,
-                                                           &data->ahead_error);
+    return;
+  data->ahead_entry = g_steal_pointer (&entry);
+  data->ahead_error = g_steal_pointer (&error);
   data->uidl_ahead_done = TRUE;
   if (data->stat_waits)
     {
@@ -355,19 +413,17 @@ uidl_ahead_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+/* The session is open and STAT answered. */
 static void
-check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data)
+check_stat (GTask *task)
 {
-  GTask *task = user_data;
   CheckData *data = g_task_get_task_data (task);
   PopbellAccountState *state = task_state (task);
-  g_autoptr(GError) error = NULL;
   gboolean baselined;
 
-  if (!popbell_pop3_client_stat_finish (POPBELL_POP3_CLIENT (source), result,
-                                        &data->count, &data->size, &error))
+  if (data->stat_error != NULL)
     {
-      check_failed (task, error);
+      check_failed (task, data->stat_error);
       return;
     }
 
@@ -393,7 +449,7 @@ check_stat_done (GObject *source, GAsyncResult *result, gpointer user_data)
             data->stat_waits = TRUE;
           return;
         }
-      popbell_pop3_client_uidl_one_async (POPBELL_POP3_CLIENT (source), data->count,
+      popbell_pop3_client_uidl_one_async (task_client (task), data->count,
                                           g_task_get_cancellable (task),
                                           check_last_uid_done, task);
       return;
@@ -526,7 +582,7 @@ check_compare (GTask *task)
 
           g_ptr_array_add (data->new_entries, entry);
         }
-      { check_headers (task); return; }
+      { check_fetch_new (task); return; }
     }
 
   for (guint i = 0; i < data->listing->len; i++)
@@ -552,18 +608,50 @@ check_compare (GTask *task)
       if (!g_hash_table_contains (state->seen, e->uid))
         g_ptr_array_add (data->new_entries, popbell_unseen_entry_new (e->uid, e->index, 0));
     }
-  check_sizes (task);
+  check_fetch_new (task);
 }
 
-/* --- sizes of new messages: "LIST n" each (pipelined) ----------------------- */
+/* --- new messages: sizes and headers, in one pipelined batch ---------------- */
+
+/* The sizes ("LIST n" each, or one LIST for many) and the headers of the
+ * newest ("TOP n 0" each) are asked for together: with pipelining, ten new
+ * messages cost one round trip after the listing, not two (issue 9). The
+ * summaries are made once every answer is in, so each has its size. */
+
+typedef struct {
+  GTask              *task;    /* (unowned) kept alive by the batch */
+  PopbellUnseenEntry *entry;   /* (unowned) in data->new_entries */
+  GBytes             *top;     /* (owned) (nullable) the headers, once read */
+} BatchItem;
 
 static void
-batch_finished_one (GTask *task, GError *error, void (*next) (GTask *))
+batch_item_free (BatchItem *item)
+{
+  g_clear_pointer (&item->top, g_bytes_unref);
+  g_free (item);
+}
+
+static BatchItem *
+batch_item_new (GTask *task, PopbellUnseenEntry *entry)
+{
+  BatchItem *item = g_new0 (BatchItem, 1);
+
+  item->task = task;
+  item->entry = entry;
+  return item;
+}
+
+static void check_summarize (GTask *task);
+
+/* One answer of the batch is in (@error: taken, nullable). */
+static void
+batch_finished_one (GTask *task, GError *error)
 {
   CheckData *data = g_task_get_task_data (task);
 
   if (error != NULL && data->batch_error == NULL)
-    data->batch_error = g_error_copy (error);
+    data->batch_error = g_steal_pointer (&error);
+  g_clear_error (&error);
   if (--data->pending > 0)
     return;
   if (data->batch_error != NULL)
@@ -572,29 +660,22 @@ batch_finished_one (GTask *task, GError *error, void (*next) (GTask *))
       check_failed (task, batch_error);
       return;
     }
-  next (task);
+  check_summarize (task);
 }
-
-typedef struct {
-  GTask              *task;    /* (unowned) kept alive by the batch */
-  PopbellUnseenEntry *entry;   /* (unowned) in data->new_entries */
-} BatchItem;
 
 static void
 size_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BatchItem *item = user_data;
-  GTask *task = item->task;
+  g_autofree BatchItem *item = user_data;
   g_autoptr(PopbellPop3ListEntry) e = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
 
   e = popbell_pop3_client_list_one_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (e != NULL)
     item->entry->size = e->size;
   else if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
     g_clear_error (&error);   /* gone meanwhile (another client's DELE): size unknown */
-  g_free (item);
-  batch_finished_one (task, error, check_headers);
+  batch_finished_one (item->task, error);
 }
 
 /* One LIST for many new messages: its answer is ~10 octets a message,
@@ -606,18 +687,16 @@ sizes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) listing = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   guint j = 0;
 
   listing = popbell_pop3_client_list_finish (POPBELL_POP3_CLIENT (source), result, &error);
   if (listing == NULL)
     {
-      if (!g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
-        {
-          check_failed (task, error);
-          return;
-        }
-      check_headers (task);   /* no sizes: still a right count */
+      /* No sizes (COMMAND_FAILED): still a right count. */
+      if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
+        g_clear_error (&error);
+      batch_finished_one (task, error);
       return;
     }
   /* Both in ascending message number: one merge walk. */
@@ -631,54 +710,103 @@ sizes_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       if (j < listing->len && ((PopbellPop3ListEntry *) listing->pdata[j])->index == entry->index)
         entry->size = ((PopbellPop3ListEntry *) listing->pdata[j])->size;
     }
-  check_headers (task);
+  batch_finished_one (task, NULL);
 }
-
-static void
-check_sizes (GTask *task)
-{
-  CheckData *data = g_task_get_task_data (task);
-
-  if (data->new_entries->len == 0)
-    { check_headers (task); return; }
-  if (data->new_entries->len > LIST_ONE_MAX)
-    {
-      popbell_pop3_client_list_async (task_client (task), g_task_get_cancellable (task),
-                                      sizes_listed, task);
-      return;
-    }
-
-  data->pending = data->new_entries->len;
-  for (guint i = 0; i < data->new_entries->len; i++)
-    {
-      BatchItem *item = g_new0 (BatchItem, 1);
-
-      item->task = task;
-      item->entry = data->new_entries->pdata[i];
-      popbell_pop3_client_list_one_async (task_client (task), item->entry->index,
-                                          g_task_get_cancellable (task), size_done, item);
-    }
-}
-
-/* --- headers of the newest new messages: "TOP n 0" each (pipelined) --------- */
 
 static void
 headers_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BatchItem *item = user_data;
-  GTask *task = item->task;
-  CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GBytes) top = NULL;
-  g_autoptr(GError) error = NULL;
+  BatchItem *item = user_data;   /* kept in data->headers */
+  CheckData *data = g_task_get_task_data (item->task);
+  GError *error = NULL;
 
-  top = popbell_pop3_client_top_finish (POPBELL_POP3_CLIENT (source), result, &error);
-  if (top != NULL)
+  item->top = popbell_pop3_client_top_finish (POPBELL_POP3_CLIENT (source), result, &error);
+  if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
     {
-      PopbellMailSummary *summary =
-        popbell_mail_summary_new_from_headers (task_account_name (task), item->entry->uid,
-                                               item->entry->index, item->entry->size, top);
-      GDateTime *date = popbell_mail_summary_get_date (summary);
+      /* No TOP on this server, or the message is gone: a count without
+       * headers is still right. */
+      if (data->note == NULL &&
+          !popbell_pop3_client_has_capability (POPBELL_POP3_CLIENT (source), "TOP"))
+        data->note = g_strdup (_("The server does not support TOP, so no senders or subjects are shown."));
+      g_clear_error (&error);
+    }
+  batch_finished_one (item->task, error);
+}
 
+static void
+check_fetch_new (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  PopbellPop3Client *client = task_client (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  guint max = task_checker (task)->max_headers;
+  guint first;
+
+  if (data->new_entries->len == 0)
+    {
+      check_succeeded (task);
+      return;
+    }
+
+  /* The sizes. Without UIDL the listing was LIST: they are known. */
+  data->pending = 1;   /* this function's own, dropped at the end */
+  if (data->no_uidl)
+    ;
+  else if (data->new_entries->len > LIST_ONE_MAX)
+    {
+      data->pending++;
+      popbell_pop3_client_list_async (client, cancellable, sizes_listed, task);
+    }
+  else
+    for (guint i = 0; i < data->new_entries->len; i++)
+      {
+        BatchItem *item = batch_item_new (task, data->new_entries->pdata[i]);
+
+        data->pending++;
+        popbell_pop3_client_list_one_async (client, item->entry->index, cancellable,
+                                            size_done, item);
+      }
+
+  /* The headers of the newest. */
+  data->headers = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_item_free);
+  if (data->expire_zero)
+    data->note = g_strdup (_("The server deletes messages once they are read (EXPIRE 0), "
+                             "so Popbell counts new mail without reading any headers."));
+  else
+    {
+      first = data->new_entries->len > max ? data->new_entries->len - max : 0;
+      for (guint i = first; i < data->new_entries->len; i++)
+        {
+          BatchItem *item = batch_item_new (task, data->new_entries->pdata[i]);
+
+          g_ptr_array_add (data->headers, item);
+          data->pending++;
+          popbell_pop3_client_top_async (client, item->entry->index, 0, cancellable,
+                                         headers_done, item);
+        }
+    }
+  batch_finished_one (task, NULL);
+}
+
+/* Every answer is in: the summaries, each with its size. */
+static void
+check_summarize (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_mail_summary_unref);
+  for (guint i = 0; i < data->headers->len; i++)
+    {
+      BatchItem *item = data->headers->pdata[i];
+      PopbellMailSummary *summary;
+      GDateTime *date;
+
+      if (item->top == NULL)
+        continue;
+      summary = popbell_mail_summary_new_from_headers (task_account_name (task), item->entry->uid,
+                                                       item->entry->index, item->entry->size,
+                                                       item->top);
+      date = popbell_mail_summary_get_date (summary);
       g_free (item->entry->from);
       item->entry->from = g_strdup (popbell_mail_summary_get_from (summary));
       g_free (item->entry->subject);
@@ -688,17 +816,7 @@ headers_done (GObject *source, GAsyncResult *result, gpointer user_data)
       item->entry->has_headers = TRUE;
       g_ptr_array_add (data->summaries, summary);
     }
-  else if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED))
-    {
-      /* No TOP on this server, or the message is gone: a count without
-       * headers is still right. */
-      if (data->note == NULL &&
-          !popbell_pop3_client_has_capability (POPBELL_POP3_CLIENT (source), "TOP"))
-        data->note = g_strdup (_("The server does not support TOP, so no senders or subjects are shown."));
-      g_clear_error (&error);
-    }
-  g_free (item);
-  batch_finished_one (task, error, check_succeeded);
+  check_succeeded (task);
 }
 
 static gint
@@ -708,38 +826,6 @@ compare_summaries_by_index (gconstpointer a, gconstpointer b)
   guint y = popbell_mail_summary_get_index (*(PopbellMailSummary **) b);
 
   return (x > y) - (x < y);
-}
-
-static void
-check_headers (GTask *task)
-{
-  CheckData *data = g_task_get_task_data (task);
-  guint max = task_checker (task)->max_headers;
-  guint first;
-
-  data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) popbell_mail_summary_unref);
-  if (data->new_entries->len == 0)
-    { check_succeeded (task); return; }
-  if (data->expire_zero)
-    {
-      data->note = g_strdup (_("The server deletes messages once they are read (EXPIRE 0), "
-                               "so Popbell counts new mail without reading any headers."));
-      { check_succeeded (task); return; }
-    }
-
-  first = data->new_entries->len > max ? data->new_entries->len - max : 0;
-  data->pending = data->new_entries->len - first;
-  if (data->pending == 0)
-    { check_succeeded (task); return; }
-  for (guint i = first; i < data->new_entries->len; i++)
-    {
-      BatchItem *item = g_new0 (BatchItem, 1);
-
-      item->task = task;
-      item->entry = data->new_entries->pdata[i];
-      popbell_pop3_client_top_async (task_client (task), item->entry->index, 0,
-                                     g_task_get_cancellable (task), headers_done, item);
-    }
 }
 
 /* --- end ----------------------------------------------------------------- */
@@ -904,6 +990,7 @@ check_closed (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_pointer (&data->listing, g_ptr_array_unref);
       g_clear_pointer (&data->new_entries, g_ptr_array_unref);
       g_clear_pointer (&data->summaries, g_ptr_array_unref);
+      g_clear_pointer (&data->headers, g_ptr_array_unref);
       g_clear_pointer (&data->note, g_free);
       data->no_uidl = data->first_check = data->expire_zero = FALSE;
       check_open (g_steal_pointer (&owned));

@@ -41,6 +41,9 @@ struct _PopbellSession
   PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's newer state */
   gboolean             no_save;     /* a probe of another mailbox: save nothing */
   gboolean             has_slot;    /* counts towards POPBELL_SESSION_MAX_OPEN */
+
+  PopbellSessionLoginFunc login_func; /* (nullable) see set_login_func() */
+  gpointer             login_func_data;
 };
 
 G_DEFINE_FINAL_TYPE (PopbellSession, popbell_session, G_TYPE_OBJECT)
@@ -244,11 +247,35 @@ session_wipe_password (PopbellSession *self)
   g_clear_pointer (&self->password, popbell_credentials_free_password);
 }
 
+/* What the server advertised before login, for the next session to write
+ * ahead on (issue 9). A probe proves nothing about the account as saved;
+ * a session that never read a CAPA leaves the memory as it was. The list
+ * comes in a stable order: unchanged, it changes nothing in the file. */
+static void
+session_learn_capabilities (PopbellSession *self)
+{
+  g_auto(GStrv) lines = NULL;
+  g_autofree gchar *joined = NULL;
+
+  if (self->client == NULL || self->state == NULL || (self->flags & POPBELL_SESSION_PROBE))
+    return;
+  lines = popbell_pop3_client_dup_capabilities (self->client);
+  if (lines[0] == NULL)
+    return;
+  joined = g_strjoinv ("\n", lines);
+  if (g_strcmp0 (joined, self->state->capabilities) != 0)
+    {
+      g_free (self->state->capabilities);
+      self->state->capabilities = g_steal_pointer (&joined);
+    }
+}
+
 /* Best effort for a session dropped without close: what the attempt
  * taught (login time, holds) must still reach the file. */
 static void
 session_release (PopbellSession *self)
 {
+  session_learn_capabilities (self);
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
   if (self->lock != NULL && self->state != NULL && !self->no_save)
@@ -327,6 +354,16 @@ popbell_session_set_password (PopbellSession *self, const gchar *password)
   session_wipe_password (self);
   self->password = g_strdup (password);
   self->have_password = password != NULL;
+}
+
+void
+popbell_session_set_login_func (PopbellSession          *self,
+                                PopbellSessionLoginFunc  func,
+                                gpointer                 user_data)
+{
+  g_return_if_fail (POPBELL_IS_SESSION (self));
+  self->login_func = func;
+  self->login_func_data = user_data;
 }
 
 void
@@ -719,6 +756,19 @@ open_connect (GTask *task)
     popbell_pop3_client_set_preferred_auth_method (self->client, preferred);
   if (state->pipelining_broken || (self->flags & POPBELL_SESSION_NO_PIPELINING))
     popbell_pop3_client_set_pipelining_enabled (self->client, FALSE);
+  else if (state->capabilities != NULL && state->pipelining_strikes == 0 &&
+           !(self->flags & POPBELL_SESSION_PROBE))
+    {
+      /* SPEC §5 "POP3": what the server said last time lets an unchanged
+       * check go in one write after the greeting; this session's answers
+       * overrule it (popbell-pop3-queue.c). Not while pipelining is under
+       * suspicion (a strike), and not for a connection test, which must
+       * show the server as it is. */
+      g_auto(GStrv) remembered = g_strsplit (state->capabilities, "\n", -1);
+
+      popbell_pop3_client_set_remembered_capabilities (self->client,
+                                                       (const gchar * const *) remembered);
+    }
 
   popbell_pop3_client_connect_async (self->client, g_task_get_cancellable (task),
                                      open_connected, task);
@@ -753,6 +803,8 @@ open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
                                    self->password,
                                    popbell_account_get_auth (self->account),
                                    cancellable, open_logged_in, g_steal_pointer (&task));
+  if (self->login_func != NULL)
+    self->login_func (self, self->client, self->login_func_data);
 }
 
 static void
@@ -782,6 +834,13 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      if (g_error_matches (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_PIPELINING))
+        {
+          /* The commands written with the login went unanswered: the
+           * caller counts the strike and may retry without pipelining. */
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
@@ -863,6 +922,7 @@ close_save (GTask *task)
   g_autoptr(GError) error = NULL;
   gboolean ok = TRUE;
 
+  session_learn_capabilities (self);
   if (self->client != NULL)
     popbell_pop3_client_close (self->client);
   if (self->lock != NULL && self->state != NULL && !self->no_save)

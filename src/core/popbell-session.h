@@ -58,6 +58,19 @@ G_DECLARE_FINAL_TYPE (PopbellSession, popbell_session, POPBELL, SESSION, GObject
 PopbellSession *popbell_session_new (PopbellChecker      *checker,
                                      PopbellAccount      *account,
                                      PopbellSessionFlags  flags);
+/* Called when the login has been started on @client and is not answered
+ * yet: operations started here are queued behind it, and go in the same
+ * write when the session writes ahead on the capabilities remembered from
+ * the last session (issue 9: an unchanged check in the fewest round
+ * trips). Their callbacks must expect the open to fail or to be redone on
+ * a new connection (a renewed OAuth 2.0 token calls this again): the
+ * client then fails or drops them. */
+typedef void (*PopbellSessionLoginFunc) (PopbellSession    *session,
+                                         PopbellPop3Client *client,
+                                         gpointer           user_data);
+void popbell_session_set_login_func (PopbellSession          *self,
+                                     PopbellSessionLoginFunc  func,
+                                     gpointer                 user_data);
 /* Use this password instead of the keyring's (NULL: the keyring). */
 void popbell_session_set_password (PopbellSession *self, const gchar *password);
 /* Before open: @state (copied; nullable) is newer than the file when the
@@ -69,7 +82,9 @@ PopbellSessionFlags popbell_session_get_flags (PopbellSession *self);
 
 /* Errors: POPBELL_ERROR_* (also for refusals without connecting:
  * LOGIN_DELAY with a retry time, AUTH for a hold, KEYRING, INSECURE),
- * G_IO_ERROR_CANCELLED. */
+ * G_IO_ERROR_CANCELLED, and POPBELL_POP3_ERROR_PIPELINING untranslated
+ * when what was written with the login went unanswered (the caller counts
+ * the strike, see popbell-checker.c). */
 void     popbell_session_open_async  (PopbellSession      *self,
                                       GCancellable        *cancellable,
                                       GAsyncReadyCallback  callback,

@@ -93,6 +93,7 @@ static const Field fields[] = {
   FIELD ("pipelining-broken-at", FIELD_INT64, pipelining_broken_at, 0),
   FIELD ("auth-method", FIELD_STRING, auth_method, 0),
   FIELD ("last-success", FIELD_INT64, last_success, 0),
+  FIELD ("capabilities", FIELD_STRING, capabilities, 0),
 };
 
 #undef FIELD

@@ -128,6 +128,7 @@ popbell_account_state_copy (const PopbellAccountState *state)
   copy->pipelining_broken_at = state->pipelining_broken_at;
   copy->auth_method = g_strdup (state->auth_method);
   copy->last_success = state->last_success;
+  copy->capabilities = g_strdup (state->capabilities);
   return copy;
 }
 
@@ -143,6 +144,7 @@ popbell_account_state_free (PopbellAccountState *state)
   g_ptr_array_unref (state->unseen);
   g_free (state->auth_hold_digest);
   g_free (state->auth_method);
+  g_free (state->capabilities);
   g_free (state);
 }
 

@@ -83,6 +83,11 @@ typedef struct {
    * next time with auth=auto (SPEC §5 "Authentication"). */
   gchar      *auth_method;
   gint64      last_success;
+  /* (nullable) what the server advertised before login in the last
+   * session, CAPA lines joined by "\n": with PIPELINING among them the next
+   * session writes its unchanged check ahead (SPEC §5 "POP3": a guess the
+   * session's own answers overrule; issue 9). */
+  gchar      *capabilities;
 } PopbellAccountState;
 
 PopbellAccountState *popbell_account_state_new   (const gchar *account_name);

@@ -8,6 +8,32 @@
 #include <string.h>
 
 static void login_try_next (PopbellPop3Client *self, GError *error);
+static void login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method);
+
+/* A login written ahead picked its mechanism from the remembered
+ * capabilities; this session's CAPA (answered before the login) may say
+ * SASL PLAIN is gone. Its refusal then says nothing about the password:
+ * auth=auto goes on with USER/PASS (what the plan gives without SASL
+ * PLAIN; the password was allowed here for SASL PLAIN already), an
+ * explicit sasl-plain is UNSUPPORTED — never AUTH, which would hold the
+ * account. TRUE when handled. */
+static gboolean
+login_guess_was_wrong (PopbellPop3Client *self, Op *op)
+{
+  if (op->method_trying != POPBELL_POP3_AUTH_SASL_PLAIN || self->remembered == NULL ||
+      popbell_pop3_capabilities_has_sasl (self->capa, "PLAIN"))
+    return FALSE;
+  g_clear_error (&op->auth_error);
+  if (op->method == POPBELL_POP3_AUTH_AUTO)
+    {
+      g_debug ("POP3 %s: SASL PLAIN is no longer offered; trying USER/PASS", self->host);
+      login_send (self, op, POPBELL_POP3_AUTH_USER);
+    }
+  else
+    pop3_barrier_done (self, g_error_new (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_UNSUPPORTED,
+                                          "The server %s does not offer SASL PLAIN", self->host));
+  return TRUE;
+}
 
 /* --- login --------------------------------------------------------------------- */
 
@@ -24,7 +50,8 @@ login_capa_done (Cmd *cmd)
       /* The CAPA written with a refused login: not logged in, nothing to
        * learn; the login goes on (another method) or ends. */
       g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
-      login_try_next (self, g_steal_pointer (&op->auth_error));
+      if (!login_guess_was_wrong (self, op))
+        login_try_next (self, g_steal_pointer (&op->auth_error));
       return;
     }
   /* RFC 2449 §5: capabilities after login may differ (LOGIN-DELAY n USER,
@@ -65,11 +92,13 @@ auth_done (Cmd *cmd)
 {
   PopbellPop3Client *self = cmd->op->client;
 
-  if (cmd->reply->status != POPBELL_POP3_STATUS_OK)
+  if (cmd->reply->status != POPBELL_POP3_STATUS_OK || cmd->op->user_error != NULL)
     {
       /* RFC 3206 §4: without a code, a refused PASS/APOP/AUTH means the
-       * credentials. */
-      GError *error = pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH);
+       * credentials. A refused USER written ahead speaks first. */
+      GError *error = cmd->op->user_error != NULL
+                      ? g_steal_pointer (&cmd->op->user_error)
+                      : pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH);
 
       if (cmd->op->capa_with_auth)
         {
@@ -120,21 +149,36 @@ sasl_plain_done (Cmd *cmd)
   auth_done (cmd);
 }
 
+static Cmd *
+pass_cmd (PopbellPop3Client *self, Op *op)
+{
+  Cmd *pass = pop3_barrier_cmd (self, NULL, "PASS ********", auth_done);
+
+  pass->line = pop3_secret_concat ("PASS ", op->password);
+  return pass;
+}
+
 static void
 user_done (Cmd *cmd)
 {
   Op *op = cmd->op;
   PopbellPop3Client *self = op->client;
-  Cmd *pass;
 
   if (cmd->reply->status != POPBELL_POP3_STATUS_OK)
     {
       login_try_next (self, pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH));
       return;
     }
-  pass = pop3_barrier_cmd (self, NULL, "PASS ********", auth_done);
-  pass->line = pop3_secret_concat ("PASS ", op->password);
-  pop3_barrier_send (self, pass);
+  pop3_barrier_send (self, pass_cmd (self, op));
+}
+
+/* USER written ahead with PASS: a refusal is kept for PASS's answer,
+ * which comes next and ends the attempt (auth_done). */
+static void
+user_ahead_done (Cmd *cmd)
+{
+  if (cmd->reply->status != POPBELL_POP3_STATUS_OK && cmd->op->user_error == NULL)
+    cmd->op->user_error = pop3_command_error (cmd, POPBELL_POP3_ERROR_AUTH);
 }
 
 /* Write a login that is one command. Writing ahead (see
@@ -168,7 +212,18 @@ login_send (PopbellPop3Client *self, Op *op, PopbellPop3AuthMethod method)
     case POPBELL_POP3_AUTH_USER:
       {
         g_autofree gchar *line = g_strdup_printf ("USER %s", op->username);
-        pop3_barrier_send (self, pop3_barrier_cmd (self, line, NULL, user_done));
+
+        g_clear_error (&op->user_error);
+        if (!self->writing_ahead)
+          {
+            pop3_barrier_send (self, pop3_barrier_cmd (self, line, NULL, user_done));
+            break;
+          }
+        /* RFC 2449 §6.6 lets a PIPELINING server take USER and PASS in
+         * one write; the password goes where USER/PASS sends it anyway
+         * (login_plan_auto() and pop3_auth_login_start() decided that). */
+        pop3_queue_send (self, pop3_barrier_cmd (self, line, NULL, user_ahead_done));
+        login_write (self, op, pass_cmd (self, op));
       }
       break;
     case POPBELL_POP3_AUTH_APOP:

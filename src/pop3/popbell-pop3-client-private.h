@@ -91,6 +91,7 @@ struct _Op
   gboolean           capa_with_auth; /* LOGIN: the CAPA after login went out with AUTH */
   gboolean           ahead_open;     /* LOGIN: simple commands may follow it unanswered */
   GError            *auth_error;     /* LOGIN: refused; reported once that CAPA is read */
+  GError            *user_error;     /* LOGIN: USER written ahead was refused */
 };
 
 /* The answer to STAT. */

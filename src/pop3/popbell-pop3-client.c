@@ -194,6 +194,12 @@ popbell_pop3_client_set_remembered_capabilities (PopbellPop3Client   *self,
       g_debug ("POP3 %s: ignoring the remembered capability \"%s\"", self->host, *c);
 }
 
+static gint
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
 gchar **
 popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
 {
@@ -210,6 +216,9 @@ popbell_pop3_client_dup_capabilities (PopbellPop3Client *self)
     g_ptr_array_add (lines, *(const gchar *) value != '\0'
                             ? g_strdup_printf ("%s %s", (const gchar *) key, (const gchar *) value)
                             : g_strdup (key));
+  /* In a stable order: the caller stores the list, and an unchanged list
+   * must not cost a write. */
+  g_ptr_array_sort (lines, compare_lines);
   g_ptr_array_add (lines, NULL);
   return (gchar **) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
 }
@@ -247,6 +256,14 @@ popbell_pop3_client_is_pipelining (PopbellPop3Client *self)
 {
   g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), FALSE);
   return pop3_queue_pipelining_active (self);
+}
+
+gboolean
+popbell_pop3_client_can_pipeline (PopbellPop3Client *self)
+{
+  g_return_val_if_fail (POPBELL_IS_POP3_CLIENT (self), FALSE);
+  return self->pipelining_enabled && self->capa != NULL &&
+         popbell_pop3_capabilities_has (self->capa, "PIPELINING");
 }
 
 gboolean

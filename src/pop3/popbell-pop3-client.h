@@ -112,6 +112,10 @@ void popbell_pop3_client_set_local_address       (PopbellPop3Client *self, GSock
 gboolean     popbell_pop3_client_is_connected     (PopbellPop3Client *self);
 gboolean     popbell_pop3_client_is_encrypted     (PopbellPop3Client *self);
 gboolean     popbell_pop3_client_is_pipelining    (PopbellPop3Client *self);
+/* Commands queued now go out pipelined once logged in (before the login
+ * is answered too, when the session writes ahead): PIPELINING is
+ * advertised (or remembered) and not disabled. */
+gboolean     popbell_pop3_client_can_pipeline     (PopbellPop3Client *self);
 /* Capability names are upper case, e.g. "TOP", "UIDL", "PIPELINING", "STLS". */
 gboolean     popbell_pop3_client_has_capability   (PopbellPop3Client *self, const gchar *name);
 /* (nullable): the arguments of a capability, e.g. "PLAIN LOGIN" for "SASL". */

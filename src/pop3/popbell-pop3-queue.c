@@ -139,6 +139,7 @@ pop3_op_free (Op *op)
   pop3_secret_free (op->sasl_response);
   g_free (op->oauth2_status);
   g_clear_error (&op->auth_error);
+  g_clear_error (&op->user_error);
   g_clear_pointer (&op->new_capa, popbell_pop3_capabilities_free);
   g_free (op);
 }
@@ -771,9 +772,25 @@ pop3_queue_send (PopbellPop3Client *self, Cmd *cmd)
 
 /* Start what may start: a barrier when nothing else is outstanding, or
  * simple commands (several at once when pipelining). */
+/* RFC 1939 §4: the mailbox commands, valid only once logged in. */
+static gboolean
+needs_transaction (Op *op)
+{
+  switch (op->kind)
+    {
+    case OP_STAT: case OP_LIST: case OP_UIDL: case OP_LIST_ONE: case OP_UIDL_ONE:
+    case OP_TOP: case OP_RETR: case OP_DELE: case OP_RSET: case OP_NOOP:
+      return TRUE;
+    case OP_CONNECT: case OP_LOGIN: case OP_QUIT: case OP_INTERNAL:
+    default:
+      return FALSE;
+    }
+}
+
 void
 pop3_queue_schedule (PopbellPop3Client *self)
 {
+  g_autoptr(GPtrArray) not_logged_in = g_ptr_array_new ();
   guint batch = 0;
   Op *op;
 
@@ -800,6 +817,15 @@ pop3_queue_schedule (PopbellPop3Client *self)
         }
       if (self->state != STATE_AUTHORIZATION && self->state != STATE_TRANSACTION)
         break;
+      if (self->state == STATE_AUTHORIZATION && self->barrier == NULL && needs_transaction (op))
+        {
+          /* Not logged in (a refused login, or none yet): writing it would
+           * only earn -ERR, and servers count bad commands (Dovecot hangs
+           * up after three). Answered here, after the loop. */
+          g_queue_pop_head (&self->pending);
+          g_ptr_array_add (not_logged_in, op);
+          continue;
+        }
       if (g_queue_get_length (&self->sent) > 0)
         {
           if (!(pop3_queue_pipelining_active (self) || self->barrier != NULL) ||
@@ -818,6 +844,10 @@ pop3_queue_schedule (PopbellPop3Client *self)
   if (batch > 0)
     request_flush (self);
   pop3_queue_reader_kick (self);
+  for (guint i = 0; i < not_logged_in->len; i++)
+    pop3_op_return_error (not_logged_in->pdata[i],
+                          g_error_new_literal (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED,
+                                               "Not logged in"));
 }
 
 /* --- cancellation ------------------------------------------------------------ *

@@ -238,6 +238,10 @@ test_dovecot_detection (void)
   a = check ("alicepw", POPBELL_SESSION_FLAGS_NONE);
   assert_ok (a->result, TRUE, 2, 0, 0);
   g_assert_true (a->state->tls_worked);
+  /* What Dovecot advertised (after STLS): the checks below write ahead on
+   * it (issue 9), a wrong password included. */
+  g_assert_nonnull (a->state->capabilities);
+  g_assert_nonnull (strstr (a->state->capabilities, "PIPELINING"));
 
   deliver ("From: =?UTF-8?Q?J=C3=BCrgen_Wei=C3=9F?= <jw@example.org>\n"
            "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=\n"

@@ -509,21 +509,25 @@ test_pipelining_broken (Fixture *f, gconstpointer data)
   batches = popbell_fake_server_get_n_batches (f->server);
   check_now_and_wait (f);
   g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 1)), ==, 3);
-  /* One failed session with one batch, one retry sending one by one. */
-  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 3);
+  /* One failed session with one batch: the login written ahead on the
+   * capabilities remembered from the first check (issue 9) stalls, so it
+   * never logged in; one retry sending one by one. */
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 2);
   g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 1);
   state = load_state (f, "work");
   g_assert_false (state->pipelining_broken);
   g_assert_cmpuint (state->pipelining_strikes, ==, 1);
   g_clear_pointer (&state, popbell_account_state_free);
 
-  /* The next check pipelines again: a second stall in a row is evidence. */
+  /* The next check pipelines again (not ahead: pipelining is under
+   * suspicion), logs in, and its LIST/TOP batch stalls: a second stall in
+   * a row is evidence. */
   add_message (f->server, "uid-5", "4");
   add_message (f->server, "uid-6", "5");
   add_message (f->server, "uid-6b", "5");
   check_now_and_wait (f);
   g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 2)), ==, 3);
-  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 5);
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 4);
   g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 2);
   state = load_state (f, "work");
   g_assert_true (state->pipelining_broken);
@@ -536,7 +540,7 @@ test_pipelining_broken (Fixture *f, gconstpointer data)
   add_message (f->server, "uid-8b", "7");
   check_now_and_wait (f);
   g_assert_cmpuint (popbell_check_result_get_new_count (result_at (f, 3)), ==, 3);
-  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 6);
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 5);
   g_assert_cmpuint (popbell_fake_server_get_n_batches (f->server), ==, batches + 2);
 
   /* A week later the mark has expired: pipelining is tried again, and the

@@ -90,6 +90,7 @@ make_state (const gchar *name, guint n_uids)
   state->pipelining_broken_at = 1789999000;
   state->auth_method = g_strdup ("USER");
   state->last_success = 1789999999;
+  state->capabilities = g_strdup ("PIPELINING\nSASL PLAIN\nUIDL");
 
   entry = popbell_unseen_entry_new ("000001a8", 11, 1234);
   g_free (entry->from);
@@ -133,6 +134,7 @@ assert_states_equal (const PopbellAccountState *a, const PopbellAccountState *b)
   g_assert_cmpint (a->pipelining_broken_at, ==, b->pipelining_broken_at);
   g_assert_cmpstr (a->auth_method, ==, b->auth_method);
   g_assert_cmpint (a->last_success, ==, b->last_success);
+  g_assert_cmpstr (a->capabilities, ==, b->capabilities);
   g_assert_cmpuint (a->unseen->len, ==, b->unseen->len);
   for (guint i = 0; i < a->unseen->len; i++)
     {

@@ -231,6 +231,86 @@ test_wrong_password (void)
     }
 }
 
+/* Client turns seen in the trace: a command after an answer. */
+static void
+count_turn (PopbellPop3Client *client, const gchar *direction, const gchar *text, gpointer user_data)
+{
+  guint *turns = user_data;
+  gboolean client_line = g_str_equal (direction, "C");
+
+  if (client_line && !(turns[1]))
+    turns[0]++;
+  turns[1] = client_line;
+}
+
+/* Issue 9 against the real server: on the capabilities Dovecot advertised
+ * in the previous session, the login (each method; USER/PASS too), the
+ * CAPA after it, STAT and "UIDL n" go in one write after the greeting, and
+ * a wrong password is still just AUTH, with nothing else answered. */
+static void
+test_write_ahead (void)
+{
+  static const PopbellPop3AuthMethod methods[] = {
+    POPBELL_POP3_AUTH_USER, POPBELL_POP3_AUTH_SASL_PLAIN, POPBELL_POP3_AUTH_APOP,
+  };
+  g_auto(GStrv) remembered = NULL;
+
+  if (get_dovecot () == NULL)
+    return;
+  {
+    g_autoptr(PopbellPop3Client) client = new_client (POPBELL_POP3_SECURITY_NONE, FALSE);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (do_connect (client, &error));
+    g_assert_no_error (error);
+    remembered = popbell_pop3_client_dup_capabilities (client);
+    g_assert_true (g_strv_contains ((const gchar * const *) remembered, "PIPELINING"));
+    do_quit (client);
+  }
+  for (guint wrong = 0; wrong <= 1; wrong++)
+    for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+      {
+        g_autoptr(PopbellPop3Client) client = new_client (POPBELL_POP3_SECURITY_NONE, FALSE);
+        g_autoptr(GAsyncResult) r_login = NULL, r_stat = NULL, r_uidl = NULL;
+        g_autoptr(PopbellPop3ListEntry) last = NULL;
+        g_autoptr(GError) error = NULL;
+        guint turns[2] = { 0, 0 };
+        guint count = 0;
+        guint64 size = 0;
+        gboolean ok;
+
+        popbell_pop3_client_set_allow_insecure_auth (client, TRUE);
+        popbell_pop3_client_set_remembered_capabilities (client, (const gchar * const *) remembered);
+        g_signal_connect (client, "trace", G_CALLBACK (count_turn), turns);
+        g_assert_true (do_connect (client, &error));
+        g_assert_no_error (error);
+        popbell_pop3_client_login_async (client, "alice", wrong ? "wrong" : "alicepw", methods[i],
+                                         NULL, store_result, &r_login);
+        popbell_pop3_client_stat_async (client, NULL, store_result, &r_stat);
+        popbell_pop3_client_uidl_one_async (client, 1, NULL, store_result, &r_uidl);
+        ok = popbell_pop3_client_login_finish (client, wait_for (&r_login), &error);
+        ok = popbell_pop3_client_stat_finish (client, wait_for (&r_stat), &count, &size,
+                                              ok ? &error : NULL) && ok;
+        last = popbell_pop3_client_uidl_one_finish (client, wait_for (&r_uidl), ok ? &error : NULL);
+        if (wrong)
+          {
+            g_assert_false (ok);
+            g_assert_error (error, POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_AUTH);
+          }
+        else
+          {
+            g_assert_no_error (error);
+            g_assert_true (ok);
+            g_assert_cmpuint (count, >=, 1);
+            g_assert_nonnull (last);
+            g_assert_false (popbell_pop3_client_get_remembered_contradicted (client));
+            /* The greeting, then one write: CAPA, login, CAPA, STAT, UIDL 1. */
+            g_assert_cmpuint (turns[0], ==, 1);
+          }
+        do_quit (client);
+      }
+}
+
 /* From 127.0.0.2 Dovecot does not consider the link secured. */
 static void
 test_plaintext_refused (void)
@@ -435,6 +515,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/dovecot/wrong-password", test_wrong_password);
   g_test_add_func ("/pop3/dovecot/plaintext-refused", test_plaintext_refused);
   g_test_add_func ("/pop3/dovecot/transaction", test_transaction);
+  g_test_add_func ("/pop3/dovecot/write-ahead", test_write_ahead);
 
   ret = g_test_run ();
   g_clear_pointer (&dovecot, popbell_test_dovecot_stop);
