@@ -36,6 +36,11 @@ struct _PopbellSession
   gchar               *certificate_sha256;
   gboolean             keyring_unavailable;
   gboolean             contacted;
+
+  /* open: the credentials and the connection, fetched at once */
+  guint                open_pending;
+  GError              *credentials_error; /* (owned) (nullable) */
+  GError              *connect_error;     /* (owned) (nullable) */
   gboolean             recovered;
 
   PopbellAccountState *unsaved;     /* (owned) (nullable) the caller's newer state */
@@ -312,6 +317,8 @@ popbell_session_finalize (GObject *object)
   g_clear_pointer (&self->unsaved, popbell_account_state_free);
   g_clear_pointer (&self->retry_after, g_date_time_unref);
   g_free (self->certificate_sha256);
+  g_clear_error (&self->credentials_error);
+  g_clear_error (&self->connect_error);
   G_OBJECT_CLASS (popbell_session_parent_class)->finalize (object);
 }
 
@@ -461,9 +468,11 @@ translate (PopbellSession *self, const GError *error)
 
 static void open_locked (GObject *source, GAsyncResult *result, gpointer user_data);
 static void open_got_password (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_start (GTask *task, gboolean renew);
 static void open_get_token (GTask *task, gboolean renew);
 static void open_connect (GTask *task);
 static void open_connected (GObject *source, GAsyncResult *result, gpointer user_data);
+static void open_login (GTask *task);
 static void open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data);
 
 void
@@ -582,7 +591,6 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
   PopbellSession *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autofree gchar *mailbox = NULL;
-  GCancellable *cancellable = g_task_get_cancellable (task);
 
   self->lock = popbell_state_store_lock_finish (POPBELL_STATE_STORE (source), result, &error);
   if (self->lock == NULL)
@@ -640,29 +648,66 @@ open_locked (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  if (self->have_password)
-    {
-      open_connect (g_steal_pointer (&task));
-      return;
-    }
-  if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
-    {
-      open_get_token (g_steal_pointer (&task), FALSE);
-      return;
-    }
+  open_start (g_steal_pointer (&task), FALSE);
+}
 
-  /* Not g_task_get_cancellable (task) in the argument list: the order in
-   * which arguments are evaluated is unspecified (g_steal_pointer). */
-  popbell_credentials_lookup_async (popbell_checker_get_credentials (self->checker),
-                                    popbell_account_get_host (self->account),
-                                    popbell_account_get_username (self->account),
-                                    cancellable, open_got_password, g_steal_pointer (&task));
+/* The credentials and the connection are fetched at once: the keyring's
+ * (or the token endpoint's) answer comes while the server's greeting is on
+ * its way, and a check waits for the slower of the two instead of their
+ * sum (issue 9). The login starts once both are in. When the credentials
+ * fail, that is the error (it says what to do) and the connection is
+ * dropped unused; a connection is harmless without a login. */
+static void
+open_start (GTask *task, gboolean renew)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  g_clear_error (&self->credentials_error);
+  g_clear_error (&self->connect_error);
+  self->open_pending = 1;
+  if (!self->have_password)
+    {
+      self->open_pending++;
+      if (popbell_account_get_auth (self->account) == POPBELL_POP3_AUTH_OAUTH2)
+        open_get_token (g_object_ref (task), renew);
+      else
+        popbell_credentials_lookup_async (popbell_checker_get_credentials (self->checker),
+                                          popbell_account_get_host (self->account),
+                                          popbell_account_get_username (self->account),
+                                          cancellable, open_got_password, g_object_ref (task));
+    }
+  open_connect (task);
+}
+
+/* One of the two is in; the last goes on. */
+static void
+open_join (GTask *task)
+{
+  g_autoptr(GTask) owned = task;
+  PopbellSession *self = g_task_get_source_object (task);
+
+  if (--self->open_pending > 0)
+    return;
+  if (self->credentials_error != NULL)
+    {
+      if (self->client != NULL)
+        popbell_pop3_client_close (self->client);
+      g_task_return_error (task, g_steal_pointer (&self->credentials_error));
+      return;
+    }
+  if (self->connect_error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&self->connect_error));
+      return;
+    }
+  open_login (g_steal_pointer (&owned));
 }
 
 static void
 open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
@@ -673,18 +718,18 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
         g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
                      "no password");
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        self->credentials_error = g_steal_pointer (&error);
+      else
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
+          self->keyring_unavailable =
+            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
+          self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
         }
-      self->keyring_unavailable =
-        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
-        g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
-      g_task_return_error (task, popbell_credentials_error_to_popbell (error, account_name (self)));
-      return;
     }
-  self->have_password = TRUE;
-  open_connect (g_steal_pointer (&task));
+  else
+    self->have_password = TRUE;
+  open_join (task);
 }
 
 /* auth=oauth2: the token instead of the keyring's password (SPEC §5
@@ -692,18 +737,12 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
 
   self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
-                                                          &error);
-  if (self->password == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  open_connect (g_steal_pointer (&task));
+                                                          &self->credentials_error);
+  open_join (task);
 }
 
 static void
@@ -712,13 +751,11 @@ open_get_token (GTask *task, gboolean renew)
   PopbellSession *self = g_task_get_source_object (task);
   PopbellTokenSourceCache *cache = popbell_checker_get_token_sources (self->checker);
   g_autoptr(PopbellTokenSource) source = NULL;
-  GError *error = NULL;
 
-  source = popbell_token_source_cache_get (cache, self->account, &error);
+  source = popbell_token_source_cache_get (cache, self->account, &self->credentials_error);
   if (source == NULL)
     {
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      open_join (task);
       return;
     }
   popbell_token_source_get_token_async (source, renew, g_task_get_cancellable (task),
@@ -746,6 +783,7 @@ open_connect (GTask *task)
       state->pipelining_strikes = 0;
     }
 
+  g_clear_object (&self->client);
   self->client = popbell_account_create_client (self->account);
   popbell_pop3_client_set_session_timeout (self->client, SESSION_TIMEOUT_S);
   /* SPEC §5 "Authentication": with auth=auto, the method that worked last
@@ -777,9 +815,8 @@ open_connect (GTask *task)
 static void
 open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
 
   if (!popbell_pop3_client_connect_finish (self->client, result, &error))
@@ -787,16 +824,25 @@ open_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       const gchar *sha = popbell_pop3_client_get_peer_certificate_sha256 (self->client);
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        self->connect_error = g_steal_pointer (&error);
+      else
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
+          self->certificate_sha256 = sha != NULL ? g_strdup (sha)
+                                                 : popbell_error_dup_certificate_sha256 (error);
+          self->connect_error = translate (self, error);
         }
-      self->certificate_sha256 = sha != NULL ? g_strdup (sha)
-                                             : popbell_error_dup_certificate_sha256 (error);
-      g_task_return_error (task, translate (self, error));
-      return;
     }
-  self->contacted = TRUE;
+  else
+    self->contacted = TRUE;
+  open_join (task);
+}
+
+/* Connected, with the credentials: log in. */
+static void
+open_login (GTask *task)
+{
+  PopbellSession *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   popbell_pop3_client_login_async (self->client,
                                    popbell_account_get_username (self->account),
@@ -857,7 +903,7 @@ open_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
               self->token_renewed = TRUE;
               popbell_pop3_client_close (self->client);
               g_clear_object (&self->client);
-              open_get_token (g_steal_pointer (&task), TRUE);
+              open_start (g_steal_pointer (&task), TRUE);
               return;
             }
           g_clear_error (&translated);

@@ -673,8 +673,12 @@ test_keyring_locked (Fixture *f, gconstpointer data)
   a = run_check (f);
   g_assert_cmpstr (error_kind (a->result), ==, "keyring");
   g_assert_true (a->keyring_unavailable);
-  g_assert_false (a->contacted);
-  g_assert_cmpuint (popbell_fake_server_get_n_connections (f->server), ==, 0);
+  /* The connection is made while the keyring is asked (issue 9: the
+   * check waits for the slower of the two), then dropped unused: no
+   * login, nothing of the account sent. */
+  g_assert_cmpuint (popbell_fake_server_get_n_logins (f->server), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "USER*"), ==, 0);
+  g_assert_cmpuint (popbell_fake_server_count_commands (f->server, "AUTH*"), ==, 0);
 }
 
 static void
