@@ -99,35 +99,35 @@ popbell_oauth2_provider_new_for_account (PopbellAccount  *account,
   return g_steal_pointer (&provider);
 }
 
-gchar *
-popbell_oauth2_refresh_token_label (PopbellAccount *account)
-{
-  /* Translators: the label of a keyring item; %s is the account name. */
-  return g_strdup_printf (_("Popbell: %s (OAuth 2.0 sign-in)"), popbell_account_get_name (account));
-}
-
 /* --- the token endpoint --------------------------------------------------- */
 
 typedef struct {
-  PopbellAccount *account;  /* (owned) */
-  gint64          expires_at;
-  gchar          *refresh_token;  /* (owned) (nullable) wiped */
+  PopbellAccount     *account;         /* (owned) */
+  PopbellCredentials *refresh_tokens;  /* (owned) */
+  gboolean            sign_in;
+  gint64              expires_at;
+  gchar              *access_token;    /* (owned) (nullable) wiped; while the refresh
+                                        * token is being kept */
 } TokenRequest;
 
 static void
 token_request_free (TokenRequest *request)
 {
   g_clear_object (&request->account);
-  popbell_credentials_free_password (request->refresh_token);
+  g_clear_object (&request->refresh_tokens);
+  popbell_credentials_free_password (request->access_token);
   g_free (request);
 }
 
 static void token_request_done (GObject *source, GAsyncResult *result, gpointer user_data);
+static void refresh_token_kept (GObject *source, GAsyncResult *result, gpointer user_data);
 
 void
 popbell_oauth2_token_request_async (PopbellAccount         *account,
                                     PopbellOAuth2Provider  *provider,
+                                    PopbellCredentials     *refresh_tokens,
                                     const gchar * const    *form,
+                                    gboolean                sign_in,
                                     GCancellable           *cancellable,
                                     GAsyncReadyCallback     callback,
                                     gpointer                user_data)
@@ -138,6 +138,8 @@ popbell_oauth2_token_request_async (PopbellAccount         *account,
 
   g_task_set_source_tag (task, popbell_oauth2_token_request_async);
   request->account = g_object_ref (account);
+  request->refresh_tokens = g_object_ref (refresh_tokens);
+  request->sign_in = sign_in;
   g_task_set_task_data (task, request, (GDestroyNotify) token_request_free);
 
   for (guint i = 0; form[i] != NULL; i++)
@@ -201,6 +203,7 @@ token_request_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree gchar *detail = NULL;
   JsonObject *object = NULL;
   const gchar *access;
+  const gchar *refresh;
   const gchar *code;
   guint status = 0;
   gsize len;
@@ -271,28 +274,71 @@ token_request_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (seconds > 0 && seconds < G_MAXINT32)
         request->expires_at = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
     }
-  request->refresh_token = g_strdup (member_string (object, "refresh_token"));
-  g_task_return_pointer (task, g_strdup (access), (GDestroyNotify) popbell_credentials_free_password);
+  refresh = member_string (object, "refresh_token");
+  if (refresh == NULL && request->sign_in)
+    {
+      g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_AUTH,
+                               _("The provider signed in account “%s” but gave no refresh "
+                                 "token, so Popbell could not check it later; check the scope "
+                                 "(offline access)."), name);
+      return;
+    }
+  if (refresh == NULL)
+    {
+      g_task_return_pointer (task, g_strdup (access),
+                             (GDestroyNotify) popbell_credentials_free_password);
+      return;
+    }
+  request->access_token = g_strdup (access);
+  {
+    /* Translators: the label of a keyring item; %s is the account name. */
+    g_autofree gchar *label = g_strdup_printf (_("Popbell: %s (OAuth 2.0 sign-in)"), name);
+    GCancellable *cancellable = g_task_get_cancellable (task);
+
+    popbell_credentials_store_async (request->refresh_tokens,
+                                     popbell_account_get_host (request->account),
+                                     popbell_account_get_username (request->account), label,
+                                     refresh, cancellable, refresh_token_kept,
+                                     g_steal_pointer (&task));
+  }
+}
+
+static void
+refresh_token_kept (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TokenRequest *request = g_task_get_task_data (task);
+  const gchar *name = popbell_account_get_name (request->account);
+  g_autoptr(GError) error = NULL;
+
+  if (!popbell_credentials_store_finish (POPBELL_CREDENTIALS (source), result, &error))
+    {
+      if (request->sign_in)
+        {
+          g_task_return_error (task, popbell_credentials_error_to_popbell (error, name));
+          return;
+        }
+      /* The access token works either way; the next refresh will tell. */
+      g_debug ("account %s: the new refresh token could not be stored: %s", name,
+               error->message);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&request->access_token),
+                         (GDestroyNotify) popbell_credentials_free_password);
 }
 
 gchar *
 popbell_oauth2_token_request_finish (GAsyncResult  *result,
                                      gint64        *out_expires_at,
-                                     gchar        **out_refresh_token,
                                      GError       **error)
 {
-  TokenRequest *request;
   gchar *token;
 
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   token = g_task_propagate_pointer (G_TASK (result), error);
-  request = g_task_get_task_data (G_TASK (result));
   if (token != NULL && out_expires_at != NULL)
-    *out_expires_at = request->expires_at;
-  if (token != NULL && out_refresh_token != NULL)
-    *out_refresh_token = g_steal_pointer (&request->refresh_token);
+    *out_expires_at = ((TokenRequest *) g_task_get_task_data (G_TASK (result)))->expires_at;
   return token;
 }
 
@@ -353,7 +399,6 @@ popbell_oauth2_builtin_source_new (PopbellAccount *account, PopbellCredentials *
 
 static void builtin_got_refresh_token (GObject *source, GAsyncResult *result, gpointer user_data);
 static void builtin_refreshed (GObject *source, GAsyncResult *result, gpointer user_data);
-static void builtin_rotated (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 builtin_get_token_async (PopbellTokenSource  *source,
@@ -423,8 +468,8 @@ builtin_got_refresh_token (GObject *source, GAsyncResult *result, gpointer user_
   {
     const gchar *form[] = { "grant_type", "refresh_token", "refresh_token", refresh, NULL };
 
-    popbell_oauth2_token_request_async (self->account, provider, form,
-                                        g_task_get_cancellable (task), builtin_refreshed,
+    popbell_oauth2_token_request_async (self->account, provider, self->refresh_tokens, form,
+                                        FALSE, g_task_get_cancellable (task), builtin_refreshed,
                                         g_object_ref (task));
   }
   popbell_credentials_free_password (refresh);
@@ -436,49 +481,17 @@ builtin_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GTask) task = user_data;
   PopbellOAuth2BuiltinSource *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *label = NULL;
-  gchar *rotated = NULL;
   gchar *token;
 
-  token = popbell_oauth2_token_request_finish (result, &self->expires_at, &rotated, &error);
+  token = popbell_oauth2_token_request_finish (result, &self->expires_at, &error);
   if (token == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  g_clear_pointer (&self->access_token, popbell_credentials_free_password);
   self->access_token = token;
-  if (rotated == NULL)
-    {
-      g_task_return_pointer (task, g_strdup (token),
-                             (GDestroyNotify) popbell_credentials_free_password);
-      return;
-    }
-  /* RFC 6749 §6: a new refresh token replaces the old one, which the
-   * provider may already have revoked. */
-  label = popbell_oauth2_refresh_token_label (self->account);
-  popbell_credentials_store_async (self->refresh_tokens, popbell_account_get_host (self->account),
-                                   popbell_account_get_username (self->account), label, rotated,
-                                   g_task_get_cancellable (task), builtin_rotated,
-                                   g_object_ref (task));
-  popbell_credentials_free_password (rotated);
-}
-
-static void
-builtin_rotated (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  PopbellOAuth2BuiltinSource *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-
-  /* The access token works either way; the next refresh will tell. */
-  if (!popbell_credentials_store_finish (POPBELL_CREDENTIALS (source), result, &error))
-    g_debug ("account %s: the new refresh token could not be stored: %s",
-             popbell_account_get_name (self->account), error->message);
-  if (self->access_token == NULL)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-  else
-    g_task_return_pointer (task, g_strdup (self->access_token),
-                           (GDestroyNotify) popbell_credentials_free_password);
+  g_task_return_pointer (task, g_strdup (token), (GDestroyNotify) popbell_credentials_free_password);
 }
 
 static gchar *

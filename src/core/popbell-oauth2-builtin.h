@@ -37,31 +37,38 @@ PopbellOAuth2Provider *popbell_oauth2_provider_new_for_account (PopbellAccount  
 void popbell_oauth2_provider_free (PopbellOAuth2Provider *provider);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PopbellOAuth2Provider, popbell_oauth2_provider_free)
 
-/* The label of the refresh token in the keyring. (transfer full) */
-gchar *popbell_oauth2_refresh_token_label (PopbellAccount *account);
-
 /**
  * popbell_oauth2_token_request_async:
+ * @refresh_tokens: where the refresh token the provider sends is kept
+ *   (SPEC §3), under the account's host and user
  * @form: NULL-terminated name, value pairs of the grant (grant_type, code or
  *   refresh_token, …); client_id and client_secret are added here
+ * @sign_in: TRUE for the sign-in's authorization code: a refresh token must
+ *   come and be kept. FALSE for a refresh: a new refresh token (rotation,
+ *   RFC 6749 §6) replaces the old one, but failing to keep it only logs,
+ *   as the access token works either way.
  *
- * One request to the token endpoint (RFC 6749 §4.1.3, §6). Finish returns
- * the access token (free with popbell_credentials_free_password()), when it
- * expires (monotonic µs, 0: unknown) and a new refresh token if the
- * provider sent one (rotation; nullable).
+ * One request to the token endpoint (RFC 6749 §4.1.3, §6), the one place
+ * the sign-in and the built-in source exchange a grant and keep the
+ * refresh token. Finish returns the access token (free with
+ * popbell_credentials_free_password()) and when it expires (monotonic µs,
+ * 0: unknown).
  * Errors: POPBELL_ERROR: AUTH (invalid_grant: the sign-in was revoked or
- * has expired), CONFIG (the provider refuses the client), NETWORK, TIMEOUT,
- * TLS, SERVER, PROTOCOL (not the JSON of RFC 6749 §5.1).
+ * has expired; @sign_in and no refresh token), CONFIG (the provider refuses
+ * the client), NETWORK, TIMEOUT, TLS, SERVER, PROTOCOL (not the JSON of
+ * RFC 6749 §5.1), KEYRING (@sign_in: the refresh token could not be kept);
+ * G_IO_ERROR_CANCELLED.
  */
 void   popbell_oauth2_token_request_async  (PopbellAccount         *account,
                                             PopbellOAuth2Provider  *provider,
+                                            PopbellCredentials     *refresh_tokens,
                                             const gchar * const    *form,
+                                            gboolean                sign_in,
                                             GCancellable           *cancellable,
                                             GAsyncReadyCallback     callback,
                                             gpointer                user_data);
 gchar *popbell_oauth2_token_request_finish (GAsyncResult           *result,
                                             gint64                 *out_expires_at,
-                                            gchar                 **out_refresh_token,
                                             GError                **error);
 
 /**

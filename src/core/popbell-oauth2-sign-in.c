@@ -170,7 +170,6 @@ visitor_free (Visitor *visitor)
 static void accept_next (GTask *task);
 static void visitor_read (GObject *source, GAsyncResult *result, gpointer user_data);
 static void code_exchanged (GObject *source, GAsyncResult *result, gpointer user_data);
-static void refresh_token_stored (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 browser_launched (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -453,60 +452,29 @@ visitor_read (GObject *source, GAsyncResult *result, gpointer user_data)
       "code_verifier", sign_in->verifier,
       NULL,
     };
-    popbell_oauth2_token_request_async (sign_in->account, sign_in->provider, form,
+    popbell_oauth2_token_request_async (sign_in->account, sign_in->provider,
+                                        sign_in->refresh_tokens, form, TRUE,
                                         g_task_get_cancellable (task), code_exchanged,
                                         g_object_ref (task));
   }
   visitor_free (visitor);
 }
 
+/* The code bought an access token (not needed now) and the refresh token,
+ * which the token request kept in the keyring. */
 static void
 code_exchanged (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SignIn *sign_in = g_task_get_task_data (task);
-  const gchar *name = popbell_account_get_name (sign_in->account);
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *label = NULL;
-  gchar *refresh = NULL;
   gchar *access;
 
-  access = popbell_oauth2_token_request_finish (result, NULL, &refresh, &error);
-  popbell_credentials_free_password (access);
+  access = popbell_oauth2_token_request_finish (result, NULL, &error);
   if (access == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (refresh == NULL)
-    {
-      g_task_return_new_error (task, POPBELL_ERROR, POPBELL_ERROR_AUTH,
-                               _("The provider signed in account “%s” but gave no refresh "
-                                 "token, so Popbell could not check it later; check the scope "
-                                 "(offline access)."), name);
-      return;
-    }
-  label = popbell_oauth2_refresh_token_label (sign_in->account);
-  popbell_credentials_store_async (sign_in->refresh_tokens,
-                                   popbell_account_get_host (sign_in->account),
-                                   popbell_account_get_username (sign_in->account), label, refresh,
-                                   g_task_get_cancellable (task), refresh_token_stored,
-                                   g_object_ref (task));
-  popbell_credentials_free_password (refresh);
-}
-
-static void
-refresh_token_stored (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SignIn *sign_in = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!popbell_credentials_store_finish (POPBELL_CREDENTIALS (source), result, &error))
-    g_task_return_error (task, popbell_credentials_error_to_popbell (
-                                 error, popbell_account_get_name (sign_in->account)));
+    g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
+  popbell_credentials_free_password (access);
 }
 
 gboolean

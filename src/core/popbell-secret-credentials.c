@@ -261,19 +261,19 @@ typedef enum {
   OP_LOOKUP,
   OP_STORE,
   OP_CLEAR,
-} Operation;
+} SecretOpKind;
 
 typedef struct {
-  Operation         op;
+  SecretOpKind      op;
   GHashTable       *attributes;  /* (owned) */
   gchar            *label;       /* (owned) (nullable) */
   gchar            *password;    /* (owned) (nullable) wiped when freed */
   SecretService    *service;     /* (owned) (nullable) */
   SecretCollection *collection;  /* (owned) (nullable) the default one */
-} OpData;
+} SecretOp;
 
 static void
-op_data_free (OpData *data)
+secret_op_free (SecretOp *data)
 {
   g_hash_table_unref (data->attributes);
   g_free (data->label);
@@ -289,7 +289,7 @@ return_error (GTask        *task,
               gboolean      connecting)
 {
   PopbellSecretCredentials *self = g_task_get_source_object (task);
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   GError *classified = classify_error (error, connecting);
 
   if (g_error_matches (classified, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE))
@@ -315,7 +315,7 @@ searched (GObject      *source,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   GList *items;
   gchar *password = NULL;
@@ -379,7 +379,7 @@ static void
 store_now (GTask *task)
 {
   PopbellSecretCredentials *self = g_task_get_source_object (task);
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   SecretValue *value = secret_value_new (data->password, -1, "text/plain");
 
   secret_service_store (data->service, self->schema, data->attributes,
@@ -431,7 +431,7 @@ got_collection (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   PopbellSecretCredentials *self = g_task_get_source_object (task);
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
 
@@ -483,7 +483,7 @@ got_service (GObject      *source,
              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   GCancellable *cancellable;
 
@@ -503,8 +503,8 @@ got_service (GObject      *source,
 }
 
 static GTask *
-operation_new (PopbellSecretCredentials *self,
-               Operation                 op,
+secret_op_new (PopbellSecretCredentials *self,
+               SecretOpKind              op,
                const gchar              *host,
                const gchar              *user,
                const gchar              *label,
@@ -515,7 +515,7 @@ operation_new (PopbellSecretCredentials *self,
                gpointer                  source_tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  OpData *data = g_new0 (OpData, 1);
+  SecretOp *data = g_new0 (SecretOp, 1);
 
   g_task_set_source_tag (task, source_tag);
   data->op = op;
@@ -525,34 +525,8 @@ operation_new (PopbellSecretCredentials *self,
                                               NULL);
   data->label = g_strdup (label);
   data->password = g_strdup (password);
-  g_task_set_task_data (task, data, (GDestroyNotify) op_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) secret_op_free);
   return task;
-}
-
-/* (transfer full) @task */
-static void
-operation_start (GTask *task)
-{
-  /* OPEN_SESSION: secrets travel encrypted over the bus when the service
-   * supports it. */
-  secret_service_get (SECRET_SERVICE_OPEN_SESSION, g_task_get_cancellable (task), got_service,
-                      task);
-}
-
-static void
-start_operation (PopbellSecretCredentials *self,
-                 Operation                 op,
-                 const gchar              *host,
-                 const gchar              *user,
-                 const gchar              *label,
-                 const gchar              *password,
-                 GCancellable             *cancellable,
-                 GAsyncReadyCallback       callback,
-                 gpointer                  user_data,
-                 gpointer                  source_tag)
-{
-  operation_start (operation_new (self, op, host, user, label, password, cancellable,
-                                  callback, user_data, source_tag));
 }
 
 /* --- Prefetch ------------------------------------------------------------ */
@@ -574,6 +548,28 @@ prefetch_drop (PopbellSecretCredentials *self)
   g_clear_pointer (&self->prefetched, g_hash_table_unref);
 }
 
+/* Starts @task (transfer full): every operation of ours goes through here.
+ * A store or a clear also drops what the prefetch holds for the account,
+ * so a password this process changes is never served stale. */
+static void
+secret_op_start (GTask *task)
+{
+  PopbellSecretCredentials *self = g_task_get_source_object (task);
+  SecretOp *data = g_task_get_task_data (task);
+
+  if (data->op != OP_LOOKUP && self->prefetched != NULL)
+    {
+      g_autofree gchar *key = prefetch_key (data->attributes);
+
+      if (key != NULL)
+        g_hash_table_remove (self->prefetched, key);
+    }
+  /* OPEN_SESSION: secrets travel encrypted over the bus when the service
+   * supports it. */
+  secret_service_get (SECRET_SERVICE_OPEN_SESSION, g_task_get_cancellable (task), got_service,
+                      task);
+}
+
 /* Answers a waiting lookup: from the prefetch when it holds the password,
  * else by asking the keyring for this account alone (which also knows how
  * to tell "locked" from "not stored" and waits for ::unlocked). */
@@ -581,7 +577,7 @@ static void
 prefetch_serve (PopbellSecretCredentials *self,
                 GTask                    *task)
 {
-  OpData *data = g_task_get_task_data (task);
+  SecretOp *data = g_task_get_task_data (task);
   g_autofree gchar *key = prefetch_key (data->attributes);
   gpointer stolen_key = NULL;
   gpointer password = NULL;
@@ -600,7 +596,7 @@ prefetch_serve (PopbellSecretCredentials *self,
       g_object_unref (task);
       return;
     }
-  operation_start (task);
+  secret_op_start (task);
 }
 
 static void
@@ -707,7 +703,7 @@ secret_lookup_async (PopbellCredentials  *credentials,
                      gpointer             user_data)
 {
   PopbellSecretCredentials *self = POPBELL_SECRET_CREDENTIALS (credentials);
-  GTask *task = operation_new (self, OP_LOOKUP, host, user, NULL, NULL, cancellable,
+  GTask *task = secret_op_new (self, OP_LOOKUP, host, user, NULL, NULL, cancellable,
                                callback, user_data, secret_lookup_async);
 
   if (self->prefetched != NULL &&
@@ -722,7 +718,7 @@ secret_lookup_async (PopbellCredentials  *credentials,
   if (!self->prefetching && self->prefetch_failed_at != 0 &&
       g_get_monotonic_time () - self->prefetch_failed_at < PREFETCH_TTL_US)
     {
-      operation_start (task);
+      secret_op_start (task);
       return;
     }
   g_queue_push_tail (&self->prefetch_waiters, task);
@@ -743,18 +739,6 @@ secret_lookup_finish (PopbellCredentials  *credentials,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* A password this process changes is never served from the prefetch. */
-static void
-prefetch_forget (PopbellSecretCredentials *self,
-                 const gchar              *host,
-                 const gchar              *user)
-{
-  g_autofree gchar *key = g_strconcat (host, "\n", user, NULL);
-
-  if (self->prefetched != NULL)
-    g_hash_table_remove (self->prefetched, key);
-}
-
 static void
 secret_store_async (PopbellCredentials  *credentials,
                     const gchar         *host,
@@ -765,9 +749,9 @@ secret_store_async (PopbellCredentials  *credentials,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
-  prefetch_forget (POPBELL_SECRET_CREDENTIALS (credentials), host, user);
-  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_STORE, host, user, label,
-                   password, cancellable, callback, user_data, secret_store_async);
+  secret_op_start (secret_op_new (POPBELL_SECRET_CREDENTIALS (credentials), OP_STORE, host, user,
+                                  label, password, cancellable, callback, user_data,
+                                  secret_store_async));
 }
 
 static gboolean
@@ -787,9 +771,9 @@ secret_clear_async (PopbellCredentials  *credentials,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
-  prefetch_forget (POPBELL_SECRET_CREDENTIALS (credentials), host, user);
-  start_operation (POPBELL_SECRET_CREDENTIALS (credentials), OP_CLEAR, host, user, NULL, NULL,
-                   cancellable, callback, user_data, secret_clear_async);
+  secret_op_start (secret_op_new (POPBELL_SECRET_CREDENTIALS (credentials), OP_CLEAR, host, user,
+                                  NULL, NULL, cancellable, callback, user_data,
+                                  secret_clear_async));
 }
 
 static void

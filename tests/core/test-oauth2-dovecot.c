@@ -30,32 +30,6 @@ browser_log (void)
   return g_build_filename (scratch, "browser.log", NULL);
 }
 
-/* The default browser of the test session: the script that follows the
- * provider's redirect (RFC 8252's loopback) like a browser. */
-static void
-register_browser (void)
-{
-  g_autofree gchar *apps = g_build_filename (g_get_user_data_dir (), "applications", NULL);
-  g_autofree gchar *desktop = g_build_filename (apps, "popbell-test-browser.desktop", NULL);
-  g_autofree gchar *mimeapps = g_build_filename (g_get_user_config_dir (), "mimeapps.list", NULL);
-  g_autofree gchar *text = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (apps, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
-  text = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Popbell test browser\n"
-                          "Exec=/usr/bin/python3 %s/oauth2-browser.py %%u\n"
-                          "MimeType=x-scheme-handler/http;x-scheme-handler/https;\n"
-                          "NoDisplay=true\n", g_getenv ("POPBELL_SUPPORT_DIR"));
-  g_file_set_contents (desktop, text, -1, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (mimeapps, "[Default Applications]\n"
-                                 "x-scheme-handler/http=popbell-test-browser.desktop\n"
-                                 "x-scheme-handler/https=popbell-test-browser.desktop\n",
-                       -1, &error);
-  g_assert_no_error (error);
-}
-
 static void
 write_accounts (const gchar *oauth2_lines)
 {
@@ -173,15 +147,16 @@ assert_secret_nowhere (const gchar *secret, const gchar * const *texts)
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
 }
 
-/* A token helper: prints line N of @tokens on its N-th run (the last line
- * from then on) and counts its runs in scratch/runs. Returns the
- * oauth2-command value. */
-static gchar *
-make_helper (const gchar *tokens)
+/* accounts.ini with the command source, and a fresh state. The command
+ * is a token helper that prints line N of @tokens on its N-th run (the
+ * last line from then on) and counts its runs in scratch/runs. */
+static void
+use_command (const gchar *tokens)
 {
   g_autofree gchar *list = g_build_filename (scratch, "tokens.txt", NULL);
   g_autofree gchar *runs = g_build_filename (scratch, "runs", NULL);
   g_autofree gchar *script = g_build_filename (scratch, "token-helper.sh", NULL);
+  g_autofree gchar *lines = NULL;
   g_autoptr(GError) error = NULL;
 
   g_file_set_contents (list, tokens, -1, &error);
@@ -196,7 +171,9 @@ make_helper (const gchar *tokens)
                        "[ \"$n\" -gt \"$total\" ] && n=$total\n"
                        "sed -n \"${n}p\" \"$dir/tokens.txt\"\n", -1, &error);
   g_assert_no_error (error);
-  return g_strdup_printf ("sh %s", script);
+  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=sh %s\n", script);
+  write_accounts (lines);
+  reset_state ();
 }
 
 static guint
@@ -218,16 +195,12 @@ helper_runs (void)
 static void
 test_command_ok (void)
 {
-  g_autofree gchar *command = make_helper ("cmd-token-ok-4711\n");
-  g_autofree gchar *lines = NULL;
   g_autofree gchar *out = NULL, *err = NULL;
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *account;
 
   popbell_test_oauth2_add_token (provider, "cmd-token-ok-4711", USER);
-  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=%s\n", command);
-  write_accounts (lines);
-  reset_state ();
+  use_command ("cmd-token-ok-4711\n");
 
   account = check_once (&parser, &out, &err);
   g_assert_cmpstr (error_kind (account), ==, "none");
@@ -244,16 +217,12 @@ test_command_ok (void)
 static void
 test_command_expired (void)
 {
-  g_autofree gchar *command = make_helper ("cmd-token-stale\ncmd-token-fresh\n");
-  g_autofree gchar *lines = NULL;
   g_autofree gchar *out = NULL, *err = NULL;
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *account;
 
   popbell_test_oauth2_add_token (provider, "cmd-token-fresh", USER);
-  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=%s\n", command);
-  write_accounts (lines);
-  reset_state ();
+  use_command ("cmd-token-stale\ncmd-token-fresh\n");
 
   account = check_once (&parser, &out, &err);
   g_assert_cmpstr (error_kind (account), ==, "none");
@@ -270,8 +239,6 @@ test_command_expired (void)
 static void
 test_command_rejected (void)
 {
-  g_autofree gchar *command = make_helper ("cmd-token-never-good\n");
-  g_autofree gchar *lines = NULL;
   g_autofree gchar *out = NULL, *err = NULL;
   g_autofree gchar *out2 = NULL, *err2 = NULL;
   g_autoptr(JsonParser) parser = NULL;
@@ -279,9 +246,7 @@ test_command_rejected (void)
   JsonObject *account;
   guint rejected;
 
-  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=%s\n", command);
-  write_accounts (lines);
-  reset_state ();
+  use_command ("cmd-token-never-good\n");
 
   rejected = popbell_test_oauth2_count (provider, "introspect-fail");
   account = check_once (&parser, &out, &err);
@@ -301,15 +266,16 @@ test_command_rejected (void)
 
 /* --- builtin ------------------------------------------------------------- */
 
+/* The lines of popbell_test_oauth2_builtin_settings(). (transfer full) */
 static gchar *
 builtin_lines (void)
 {
-  g_autofree gchar *auth = popbell_test_oauth2_url (provider, "/authorize");
-  g_autofree gchar *token = popbell_test_oauth2_url (provider, "/token");
+  g_auto(GStrv) settings = popbell_test_oauth2_builtin_settings (provider);
+  GString *lines = g_string_new (NULL);
 
-  return g_strdup_printf ("oauth2-source=builtin\noauth2-provider=custom\n"
-                          "oauth2-client-id=popbell-test\noauth2-auth-url=%s\n"
-                          "oauth2-token-url=%s\noauth2-scope=pop3 offline_access\n", auth, token);
+  for (guint i = 0; settings[i] != NULL; i += 2)
+    g_string_append_printf (lines, "%s=%s\n", settings[i], settings[i + 1]);
+  return g_string_free (lines, FALSE);
 }
 
 static gchar *
@@ -396,25 +362,20 @@ static void
 test_xoauth2 (void)
 {
   g_autoptr(PopbellTestDovecot) xoauth2 = NULL;
-  g_autofree gchar *introspect = popbell_test_oauth2_url (provider, "/introspect");
-  g_autofree gchar *command = make_helper ("xo-token-stale\nxo-token-fresh\n");
-  g_autofree gchar *lines = NULL;
   g_autofree gchar *out = NULL, *err = NULL;
   g_autoptr(JsonParser) parser = NULL;
   PopbellTestDovecot *both = dovecot;
   JsonObject *account;
 
   g_setenv ("OAUTH2_MECHANISMS", "xoauth2", TRUE);
-  xoauth2 = popbell_test_dovecot_start_oauth2 (introspect);
+  xoauth2 = popbell_test_oauth2_start_dovecot (provider);
   g_unsetenv ("OAUTH2_MECHANISMS");
   if (xoauth2 == NULL)
     return;
   popbell_test_oauth2_add_token (provider, "xo-token-fresh", USER);
   dovecot = xoauth2;
-  lines = g_strdup_printf ("oauth2-source=command\noauth2-command=%s\n", command);
-  write_accounts (lines);
+  use_command ("xo-token-stale\nxo-token-fresh\n");
   dovecot = both;
-  reset_state ();
 
   account = check_once (&parser, &out, &err);
   g_assert_cmpstr (error_kind (account), ==, "none");
@@ -435,38 +396,21 @@ test_xoauth2 (void)
 static void
 test_goa (void)
 {
-  g_autofree gchar *script = g_build_filename (g_getenv ("POPBELL_SUPPORT_DIR"),
-                                               "oauth2-fake-goa.py", NULL);
-  g_autofree gchar *config = g_build_filename (scratch, "goa.json", NULL);
-  g_autofree gchar *events = g_build_filename (scratch, "goa-events", NULL);
-  g_autofree gchar *line = NULL;
+  g_autoptr(PopbellTestGoa) goa =
+    popbell_test_goa_start ("{\"accounts\": [{\"id\": \"account_7\", \"provider_name\": "
+                            "\"Google\", \"identity\": \"alice\", \"tokens\": "
+                            "[\"goa-token-stale\", \"goa-token-fresh\"]}]}");
   g_autofree gchar *out = NULL, *err = NULL;
   g_autofree gchar *log = NULL;
-  g_autoptr(GSubprocess) goa = NULL;
-  g_autoptr(GDataInputStream) goa_out = NULL;
   g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) error = NULL;
   JsonObject *account;
-
-  g_file_set_contents (config,
-                       "{\"accounts\": [{\"id\": \"account_7\", \"provider_name\": \"Google\", "
-                       "\"identity\": \"alice\", \"tokens\": [\"goa-token-stale\", "
-                       "\"goa-token-fresh\"]}]}", -1, &error);
-  g_assert_no_error (error);
-  goa = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                          "/usr/bin/python3", script, config, events, NULL);
-  g_assert_no_error (error);
-  goa_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (goa));
-  line = g_data_input_stream_read_line (goa_out, NULL, NULL, &error);
-  g_assert_cmpstr (line, ==, "READY");
 
   popbell_test_oauth2_add_token (provider, "goa-token-fresh", USER);
   write_accounts ("oauth2-source=goa\noauth2-goa-id=account_7\n");
   reset_state ();
   account = check_once (&parser, &out, &err);
   g_assert_cmpstr (error_kind (account), ==, "none");
-  g_file_get_contents (events, &log, NULL, &error);
-  g_assert_no_error (error);
+  log = popbell_test_goa_dup_events (goa);
   g_assert_cmpstr (log, ==, "get-access-token account_7\nensure-credentials account_7\n"
                             "get-access-token account_7\n");
   {
@@ -474,15 +418,12 @@ test_goa (void)
     assert_secret_nowhere ("goa-token-stale", texts);
     assert_secret_nowhere ("goa-token-fresh", texts);
   }
-  g_output_stream_close (g_subprocess_get_stdin_pipe (goa), NULL, NULL);
-  g_subprocess_wait (goa, NULL, NULL);
 }
 
 int
 main (int argc, char *argv[])
 {
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *introspect = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -496,9 +437,8 @@ main (int argc, char *argv[])
     return popbell_test_session_skip_program (error);
   /* Outside the session directory, which must hold no token: the helper
    * script keeps its tokens here. */
-  scratch = g_dir_make_tmp ("popbell-oauth2-test.XXXXXX", &error);
-  g_assert_no_error (error);
-  register_browser ();
+  scratch = popbell_test_oauth2_scratch_new ();
+  popbell_test_oauth2_register_browser ();
 
   g_test_add_func ("/oauth2/dovecot/command/ok", test_command_ok);
   g_test_add_func ("/oauth2/dovecot/command/expired", test_command_expired);
@@ -507,25 +447,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/oauth2/dovecot/goa", test_goa);
   g_test_add_func ("/oauth2/dovecot/xoauth2", test_xoauth2);
 
-  provider = popbell_test_oauth2_start (USER, 3600);
-  if (provider != NULL)
-    {
-      introspect = popbell_test_oauth2_url (provider, "/introspect");
-      dovecot = popbell_test_dovecot_start_oauth2 (introspect);
-    }
-  if (dovecot == NULL)
-    status = popbell_test_require_services () ? 1 : 77;
-  else
-    status = g_test_run ();
-
-  popbell_test_dovecot_stop (dovecot);
-  popbell_test_oauth2_stop (provider);
-  {
-    g_autofree gchar *command = g_strdup_printf ("rm -rf '%s'", scratch);
-
-    g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
-  }
-  g_free (scratch);
+  status = popbell_test_oauth2_run_with_dovecot (USER, &provider, &dovecot);
+  popbell_test_oauth2_scratch_free (scratch);
   popbell_test_session_free (session);
   return status;
 }

@@ -7,30 +7,18 @@
 #include "popbell-config.h"
 
 #include <string.h>
-#include <glib/gstdio.h>
 
 #include "popbell-error.h"
 #include "popbell-memory-credentials.h"
 #include "popbell-oauth2-goa.h"
 #include "popbell-oauth2-token-source.h"
+#include "popbell-test-oauth2.h"
 #include "popbell-test-session.h"
 #include "popbell-test-util.h"
 
 typedef struct {
-  gchar       *dir;
-  gchar       *config;
-  gchar       *events;
-  GSubprocess *goa;   /* (nullable) */
+  PopbellTestGoa *goa;   /* (nullable) the test starts it */
 } Fixture;
-
-static void
-write_config (Fixture *f, const gchar *json)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (f->config, json, -1, &error);
-  g_assert_no_error (error);
-}
 
 #define ONE_ACCOUNT(extra) \
   "{\"accounts\": [{\"id\": \"account_1\", \"provider_name\": \"Google\", " \
@@ -38,66 +26,9 @@ write_config (Fixture *f, const gchar *json)
   "\"tokens\": [\"goa-first\", \"goa-second\"]" extra "}]}"
 
 static void
-start_goa (Fixture *f)
-{
-  g_autofree gchar *script = g_build_filename (g_getenv ("POPBELL_SUPPORT_DIR"),
-                                               "oauth2-fake-goa.py", NULL);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *line = NULL;
-
-  f->goa = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                             &error, "/usr/bin/python3", script, f->config, f->events, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->goa));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (line, ==, "READY");
-}
-
-static void
-setup (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("popbell-goa.XXXXXX", &error);
-  g_assert_no_error (error);
-  f->config = g_build_filename (f->dir, "config.json", NULL);
-  f->events = g_build_filename (f->dir, "events", NULL);
-  write_config (f, data != NULL ? data : ONE_ACCOUNT (""));
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->goa != NULL)
-    {
-      g_output_stream_close (g_subprocess_get_stdin_pipe (f->goa), NULL, NULL);
-      g_subprocess_wait (f->goa, NULL, NULL);
-      g_object_unref (f->goa);
-    }
-  g_unlink (f->config);
-  g_unlink (f->events);
-  g_rmdir (f->dir);
-  g_free (f->config);
-  g_free (f->events);
-  g_free (f->dir);
-}
-
-static guint
-count_events (Fixture *f, const gchar *event)
-{
-  g_autofree gchar *data = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint n = 0;
-
-  if (!g_file_get_contents (f->events, &data, NULL, NULL))
-    return 0;
-  lines = g_strsplit (data, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_equal (lines[i], event))
-      n++;
-  return n;
+  g_clear_pointer (&f->goa, popbell_test_goa_stop);
 }
 
 static void
@@ -133,86 +64,66 @@ test_token (Fixture *f, gconstpointer data)
   g_autofree gchar *token = NULL;
   g_autofree gchar *renewed = NULL;
 
-  start_goa (f);
+  f->goa = popbell_test_goa_start (ONE_ACCOUNT (""));
   token = get_token ("account_1", FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (token, ==, "goa-first");
-  g_assert_cmpuint (count_events (f, "ensure-credentials account_1"), ==, 0);
+  g_assert_cmpuint (popbell_test_goa_count (f->goa, "ensure-credentials account_1"), ==, 0);
 
   /* After a rejection GOA is asked to renew first. */
   renewed = get_token ("account_1", TRUE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (renewed, ==, "goa-second");
-  g_assert_cmpuint (count_events (f, "ensure-credentials account_1"), ==, 1);
-  g_assert_cmpuint (count_events (f, "get-access-token account_1"), ==, 2);
+  g_assert_cmpuint (popbell_test_goa_count (f->goa, "ensure-credentials account_1"), ==, 1);
+  g_assert_cmpuint (popbell_test_goa_count (f->goa, "get-access-token account_1"), ==, 2);
 }
 
+/* A token GOA cannot give: AUTH, with a message that says why. */
+typedef struct {
+  const gchar *config;     /* the fake GOA's accounts; NULL: no GOA runs */
+  const gchar *goa_id;
+  gboolean     renew;      /* asked after a rejection */
+  const gchar *hints[3];   /* (array zero-terminated=1) in the message */
+  const gchar *never;      /* (nullable) an event that must not happen */
+} Refusal;
+
 static void
-test_missing (Fixture *f, gconstpointer data)
+test_refused (Fixture *f, gconstpointer data)
 {
+  const Refusal *refusal = data;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *token = NULL;
 
-  start_goa (f);
-  token = get_token ("account_9", FALSE, &error);
+  if (refusal->config != NULL)
+    f->goa = popbell_test_goa_start (refusal->config);
+  token = get_token (refusal->goa_id, refusal->renew, &error);
   g_assert_null (token);
   g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "account_9"));
-  g_assert_nonnull (strstr (error->message, "Online Accounts"));
+  for (guint i = 0; refusal->hints[i] != NULL; i++)
+    g_assert_nonnull (strstr (error->message, refusal->hints[i]));
+  if (refusal->never != NULL)
+    g_assert_cmpuint (popbell_test_goa_count (f->goa, refusal->never), ==, 0);
 }
 
+static const Refusal missing = {
+  ONE_ACCOUNT (""), "account_9", FALSE, { "account_9", "Online Accounts", NULL }, NULL,
+};
 /* No GOA running at all: the same clear answer, no hang. */
-static void
-test_not_running (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token ("account_1", FALSE, &error);
-
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "Online Accounts"));
-}
-
-static void
-test_attention (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = NULL;
-
-  start_goa (f);
-  token = get_token ("account_1", FALSE, &error);
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "sign in again"));
-  g_assert_cmpuint (count_events (f, "get-access-token account_1"), ==, 0);
-}
-
-static void
-test_mail_disabled (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = NULL;
-
-  start_goa (f);
-  token = get_token ("account_1", FALSE, &error);
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "Mail is switched off"));
-}
-
+static const Refusal not_running = {
+  NULL, "account_1", FALSE, { "Online Accounts", NULL }, NULL,
+};
+static const Refusal attention = {
+  ONE_ACCOUNT (", \"attention_needed\": true"), "account_1", FALSE, { "sign in again", NULL },
+  "get-access-token account_1",
+};
+static const Refusal mail_disabled = {
+  ONE_ACCOUNT (", \"mail_disabled\": true"), "account_1", FALSE, { "Mail is switched off", NULL },
+  NULL,
+};
 /* GOA cannot renew (the provider revoked it): the user is sent to Settings. */
-static void
-test_renew_fails (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = NULL;
-
-  start_goa (f);
-  token = get_token ("account_1", TRUE, &error);
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "Settings"));
-}
+static const Refusal renew_fails = {
+  ONE_ACCOUNT (", \"ensure_fails\": true"), "account_1", TRUE, { "Settings", NULL }, NULL,
+};
 
 static void
 test_list (Fixture *f, gconstpointer data)
@@ -222,7 +133,7 @@ test_list (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   PopbellGoaAccountInfo *info;
 
-  start_goa (f);
+  f->goa = popbell_test_goa_start (ONE_ACCOUNT (""));
   popbell_oauth2_goa_list_accounts_async (NULL, store_result, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -248,14 +159,14 @@ main (int argc, char *argv[])
   if (session == NULL)
     return popbell_test_session_skip_program (error);
 
-#define ADD(path, func, config) \
-  g_test_add (path, Fixture, config, setup, func, teardown)
-  ADD ("/oauth2/goa/not-running", test_not_running, NULL);
+#define ADD(path, func, data) \
+  g_test_add (path, Fixture, data, NULL, func, teardown)
+  ADD ("/oauth2/goa/not-running", test_refused, &not_running);
   ADD ("/oauth2/goa/token", test_token, NULL);
-  ADD ("/oauth2/goa/missing", test_missing, NULL);
-  ADD ("/oauth2/goa/attention", test_attention, ONE_ACCOUNT (", \"attention_needed\": true"));
-  ADD ("/oauth2/goa/mail-disabled", test_mail_disabled, ONE_ACCOUNT (", \"mail_disabled\": true"));
-  ADD ("/oauth2/goa/renew-fails", test_renew_fails, ONE_ACCOUNT (", \"ensure_fails\": true"));
+  ADD ("/oauth2/goa/missing", test_refused, &missing);
+  ADD ("/oauth2/goa/attention", test_refused, &attention);
+  ADD ("/oauth2/goa/mail-disabled", test_refused, &mail_disabled);
+  ADD ("/oauth2/goa/renew-fails", test_refused, &renew_fails);
   ADD ("/oauth2/goa/list", test_list, NULL);
 #undef ADD
 

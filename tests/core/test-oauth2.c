@@ -7,6 +7,7 @@
  * the pure helpers (PKCE, chunked bodies, settings checks). */
 #include "popbell-config.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -33,16 +34,22 @@ wait_result (GAsyncResult **slot)
   return *slot;
 }
 
-static PopbellAccount *
-command_account (const gchar *command)
+/* The command source of account "work" with @command. */
+static PopbellTokenSource *
+command_source (const gchar *command)
 {
-  PopbellAccount *account = popbell_account_new ("work");
+  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
+  g_autoptr(PopbellAccount) account = popbell_account_new ("work");
+  g_autoptr(GError) error = NULL;
+  PopbellTokenSource *source;
 
   popbell_account_set_host (account, "pop.example.test");
   popbell_account_set_username (account, "alice");
   popbell_account_set_oauth2 (account, "oauth2-source", "command");
   popbell_account_set_oauth2 (account, "oauth2-command", command);
-  return account;
+  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
+  g_assert_no_error (error);
+  return source;
 }
 
 /* The token, or NULL with @error. */
@@ -55,19 +62,27 @@ get_token (PopbellTokenSource *source, gboolean renew, GError **error)
   return popbell_token_source_get_token_finish (source, wait_result (&result), error);
 }
 
+/* The command must fail: NULL, a CONFIG error; returns its message. (transfer full) */
+static gchar *
+command_error_message (const gchar *command)
+{
+  g_autoptr(PopbellTokenSource) source = command_source (command);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *token = get_token (source, FALSE, &error);
+
+  g_assert_null (token);
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
+  return g_strdup (error->message);
+}
+
 static void
 test_command_first_line (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'printf \"tok-1 \\r\\nsecond line\\n\"'");
-  g_autoptr(PopbellTokenSource) source = NULL;
+  g_autoptr(PopbellTokenSource) source =
+    command_source ("sh -c 'printf \"tok-1 \\r\\nsecond line\\n\"'");
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = NULL;
+  g_autofree gchar *token = get_token (source, FALSE, &error);
 
-  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
-  g_assert_no_error (error);
-  token = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (token, ==, "tok-1");
 }
@@ -76,10 +91,7 @@ test_command_first_line (void)
 static void
 test_command_no_shell (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("echo 'a;b' ; echo c");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+  g_autoptr(PopbellTokenSource) source = command_source ("echo 'a;b' ; echo c");
   g_autoptr(GError) error = NULL;
   g_autofree gchar *token = get_token (source, FALSE, &error);
 
@@ -91,11 +103,8 @@ test_command_no_shell (void)
 static void
 test_command_renew (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'echo \"t-${POPBELL_OAUTH2_RENEW:-0}-$POPBELL_ACCOUNT\"'");
   g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+    command_source ("sh -c 'echo \"t-${POPBELL_OAUTH2_RENEW:-0}-$POPBELL_ACCOUNT\"'");
   g_autoptr(GError) error = NULL;
   g_autofree gchar *first = get_token (source, FALSE, &error);
   g_autofree gchar *second = NULL;
@@ -110,63 +119,39 @@ test_command_renew (void)
 static void
 test_command_fails (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account =
-    command_account ("sh -c 'echo token-on-stdout; echo \"oama: no refresh token\" >&2; "
-                     "echo more >&2; exit 3'");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message =
+    command_error_message ("sh -c 'echo token-on-stdout; echo \"oama: no refresh token\" >&2; "
+                           "echo more >&2; exit 3'");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "“work”"));
-  g_assert_nonnull (strstr (error->message, "exit status 3"));
-  g_assert_nonnull (strstr (error->message, "oama: no refresh token"));
-  g_assert_null (strstr (error->message, "more"));
+  g_assert_nonnull (strstr (message, "“work”"));
+  g_assert_nonnull (strstr (message, "exit status 3"));
+  g_assert_nonnull (strstr (message, "oama: no refresh token"));
+  g_assert_null (strstr (message, "more"));
   /* What a failing helper printed on stdout may be a token: never shown. */
-  g_assert_null (strstr (error->message, "token-on-stdout"));
+  g_assert_null (strstr (message, "token-on-stdout"));
 }
 
 static void
 test_command_empty (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("true");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message = command_error_message ("true");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "no access token"));
+  g_assert_nonnull (strstr (message, "no access token"));
 }
 
 static void
 test_command_missing (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("/nonexistent/token-helper --x");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *token = get_token (source, FALSE, &error);
+  g_autofree gchar *message = command_error_message ("/nonexistent/token-helper --x");
 
-  g_assert_null (token);
-  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "/nonexistent/token-helper"));
+  g_assert_nonnull (strstr (message, "/nonexistent/token-helper"));
 }
 
 /* Cancelling stops the helper at once rather than waiting for it. */
 static void
 test_command_cancel (void)
 {
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = command_account ("sleep 60");
-  g_autoptr(PopbellTokenSource) source =
-    popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), NULL);
+  g_autoptr(PopbellTokenSource) source = command_source ("sleep 60");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -336,26 +321,66 @@ test_dechunk (void)
 
 /* --- the built-in sign-in against the test provider ----------------------- */
 
-static PopbellAccount *
-builtin_account (PopbellTestOAuth2 *provider)
-{
-  PopbellAccount *account = popbell_account_new ("gmail");
-  g_autofree gchar *auth = popbell_test_oauth2_url (provider, "/authorize");
-  g_autofree gchar *token = popbell_test_oauth2_url (provider, "/token");
+/* Each test: a fresh provider whose access tokens live @data seconds, an
+ * empty keyring and the account "gmail" that signs in there. */
+typedef struct {
+  PopbellTestOAuth2        *provider;  /* (nullable) NULL: skipped */
+  PopbellMemoryCredentials *store;
+  PopbellAccount           *account;   /* (nullable) with the provider */
+  PopbellTestTokenEndpoint *endpoint;  /* (nullable) see use_scripted_endpoint() */
+} Builtin;
 
-  popbell_account_set_host (account, "127.0.0.1");
-  popbell_account_set_username (account, "alice");
-  popbell_account_set_oauth2 (account, "oauth2-source", "builtin");
-  popbell_account_set_oauth2 (account, "oauth2-provider", "custom");
-  popbell_account_set_oauth2 (account, "oauth2-client-id", "popbell-test");
-  popbell_account_set_oauth2 (account, "oauth2-auth-url", auth);
-  popbell_account_set_oauth2 (account, "oauth2-token-url", token);
-  popbell_account_set_oauth2 (account, "oauth2-scope", "pop3 offline");
-  return account;
+static void
+builtin_setup (Builtin *f, gconstpointer data)
+{
+  f->provider = popbell_test_oauth2_start ("alice", GPOINTER_TO_UINT (data));
+  f->store = popbell_memory_credentials_new ();
+  if (f->provider != NULL)
+    {
+      g_auto(GStrv) settings = popbell_test_oauth2_builtin_settings (f->provider);
+
+      f->account = popbell_account_new ("gmail");
+      popbell_account_set_host (f->account, "127.0.0.1");
+      popbell_account_set_username (f->account, "alice");
+      for (guint i = 0; settings[i] != NULL; i += 2)
+        popbell_account_set_oauth2 (f->account, settings[i], settings[i + 1]);
+    }
+}
+
+static void
+builtin_teardown (Builtin *f, gconstpointer data)
+{
+  g_clear_object (&f->account);
+  g_clear_object (&f->store);
+  g_clear_pointer (&f->endpoint, popbell_test_token_endpoint_free);
+  g_clear_pointer (&f->provider, popbell_test_oauth2_stop);
+}
+
+/* The account's token source, on the fixture's keyring. */
+static PopbellTokenSource *
+builtin_source (Builtin *f)
+{
+  g_autoptr(GError) error = NULL;
+  PopbellTokenSource *source =
+    popbell_token_source_new_for_account (f->account, POPBELL_CREDENTIALS (f->store), &error);
+
+  g_assert_no_error (error);
+  return source;
 }
 
 /* The browser: the test script, started on the address the sign-in shows. */
-static GSubprocess *spawn_browser (const gchar *uri);
+static GSubprocess *
+spawn_browser (const gchar *uri)
+{
+  g_autofree gchar *script = g_build_filename (g_getenv ("POPBELL_SUPPORT_DIR"),
+                                               "oauth2-browser.py", NULL);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *browser = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "/usr/bin/python3",
+                                           script, uri, NULL);
+
+  g_assert_no_error (error);
+  return browser;
+}
 
 static void
 open_in_test_browser (const gchar *uri, gpointer user_data)
@@ -364,14 +389,14 @@ open_in_test_browser (const gchar *uri, gpointer user_data)
 }
 
 static gboolean
-sign_in (PopbellAccount *account, PopbellCredentials *store, GError **error)
+sign_in (Builtin *f, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GSubprocess) browser = NULL;
   gboolean ok;
 
-  popbell_oauth2_sign_in_async (account, store, FALSE, open_in_test_browser, &browser, NULL,
-                                store_result, &result);
+  popbell_oauth2_sign_in_async (f->account, POPBELL_CREDENTIALS (f->store), FALSE,
+                                open_in_test_browser, &browser, NULL, store_result, &result);
   ok = popbell_oauth2_sign_in_finish (wait_result (&result), error);
   if (browser != NULL)
     g_subprocess_wait (browser, NULL, NULL);
@@ -379,97 +404,84 @@ sign_in (PopbellAccount *account, PopbellCredentials *store, GError **error)
 }
 
 static void
-test_builtin_sign_in_and_refresh (void)
+test_builtin_sign_in_and_refresh (Builtin *f, gconstpointer data)
 {
-  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 3600);
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = NULL;
   g_autoptr(PopbellTokenSource) source = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *again = NULL;
   g_autofree gchar *renewed = NULL;
 
-  if (provider == NULL)
+  if (f->provider == NULL)
     return;
-  account = builtin_account (provider);
 
   /* Before the sign-in: a clear AUTH error naming the remedy. */
-  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
-  g_assert_no_error (error);
+  source = builtin_source (f);
   first = get_token (source, FALSE, &error);
   g_assert_null (first);
   g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
   g_assert_nonnull (strstr (error->message, "popbell --sign-in gmail"));
   g_clear_error (&error);
 
-  g_assert_true (sign_in (account, POPBELL_CREDENTIALS (store), &error));
+  g_assert_true (sign_in (f, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "authorize"), ==, 1);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-code"), ==, 1);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "bad-verifier"), ==, 0);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "authorize"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-code"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "bad-verifier"), ==, 0);
 
   /* The refresh token buys an access token; it is then kept in memory. */
   first = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (first, "at-"));
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-refresh"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-refresh"), ==, 1);
   again = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (again, ==, first);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-refresh"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-refresh"), ==, 1);
 
   /* A rejected token: renewed with the refresh token, no browser. */
   renewed = get_token (source, TRUE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (renewed, !=, first);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-refresh"), ==, 2);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "authorize"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-refresh"), ==, 2);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "authorize"), ==, 1);
 }
 
 /* An access token that expires (lifetime below the margin) is refreshed
  * before use, not sent to be rejected. */
 static void
-test_builtin_expired (void)
+test_builtin_expired (Builtin *f, gconstpointer data)
 {
-  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 30);
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = NULL;
   g_autoptr(PopbellTokenSource) source = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
-  if (provider == NULL)
+  if (f->provider == NULL)
     return;
-  account = builtin_account (provider);
-  g_assert_true (sign_in (account, POPBELL_CREDENTIALS (store), &error));
-  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
+  g_assert_true (sign_in (f, &error));
+  source = builtin_source (f);
   first = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   second = get_token (source, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (first, !=, second);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-refresh"), ==, 2);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-refresh"), ==, 2);
 }
 
 /* A revoked sign-in (the provider forgot the refresh token) is AUTH with
  * the remedy, not a network error retried forever. */
 static void
-test_builtin_revoked (void)
+test_builtin_revoked (Builtin *f, gconstpointer data)
 {
-  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 3600);
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = NULL;
   g_autoptr(PopbellTokenSource) source = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *token = NULL;
 
-  if (provider == NULL)
+  if (f->provider == NULL)
     return;
-  account = builtin_account (provider);
-  popbell_memory_credentials_set (store, "127.0.0.1", "alice", "rt-unknown-to-the-provider");
-  source = popbell_token_source_new_for_account (account, POPBELL_CREDENTIALS (store), &error);
+  popbell_memory_credentials_set (f->store, "127.0.0.1", "alice", "rt-unknown-to-the-provider");
+  source = builtin_source (f);
   token = get_token (source, FALSE, &error);
   g_assert_null (token);
   g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
@@ -484,19 +496,6 @@ typedef struct {
   gchar       *uri;       /* the real sign-in address */
   GSubprocess *browser;   /* the real one */
 } StrayRun;
-
-static GSubprocess *
-spawn_browser (const gchar *uri)
-{
-  g_autofree gchar *script = g_build_filename (g_getenv ("POPBELL_SUPPORT_DIR"),
-                                               "oauth2-browser.py", NULL);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *browser = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "/usr/bin/python3",
-                                           script, uri, NULL);
-
-  g_assert_no_error (error);
-  return browser;
-}
 
 static void
 stray_answered (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -524,19 +523,15 @@ open_stray_then_real (const gchar *uri, gpointer user_data)
 }
 
 static void
-test_builtin_state_checked (void)
+test_builtin_state_checked (Builtin *f, gconstpointer data)
 {
-  g_autoptr(PopbellTestOAuth2) provider = popbell_test_oauth2_start ("alice", 3600);
-  g_autoptr(PopbellMemoryCredentials) store = popbell_memory_credentials_new ();
-  g_autoptr(PopbellAccount) account = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   StrayRun run = { 0 };
 
-  if (provider == NULL)
+  if (f->provider == NULL)
     return;
-  account = builtin_account (provider);
-  popbell_oauth2_sign_in_async (account, POPBELL_CREDENTIALS (store), FALSE,
+  popbell_oauth2_sign_in_async (f->account, POPBELL_CREDENTIALS (f->store), FALSE,
                                 open_stray_then_real, &run, NULL, store_result, &result);
   g_assert_true (popbell_oauth2_sign_in_finish (wait_result (&result), &error));
   g_assert_no_error (error);
@@ -545,8 +540,115 @@ test_builtin_state_checked (void)
   g_object_unref (run.browser);
   g_free (run.uri);
   /* only the real code was exchanged */
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-code"), ==, 1);
-  g_assert_cmpuint (popbell_test_oauth2_count (provider, "token-bad-code"), ==, 0);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-code"), ==, 1);
+  g_assert_cmpuint (popbell_test_oauth2_count (f->provider, "token-bad-code"), ==, 0);
+}
+
+/* --- answers the test provider never gives: a scripted token endpoint ----- */
+
+/* From now on the account's tokens come from a scripted endpoint, which
+ * first gives the @n answers (HTTP 200, JSON) that follow. */
+static void
+use_scripted_endpoint (Builtin *f, guint n, ...)
+{
+  g_autofree gchar *url = NULL;
+  va_list answers;
+
+  f->endpoint = popbell_test_token_endpoint_new ();
+  url = popbell_test_token_endpoint_url (f->endpoint);
+  popbell_account_set_oauth2 (f->account, "oauth2-token-url", url);
+  va_start (answers, n);
+  for (guint i = 0; i < n; i++)
+    popbell_test_token_endpoint_answer (f->endpoint, 200, va_arg (answers, const gchar *));
+  va_end (answers);
+}
+
+/* The account's refresh token in the fixture's keyring, or NULL. */
+static gchar *
+kept_refresh_token (Builtin *f)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  popbell_credentials_lookup_async (POPBELL_CREDENTIALS (f->store), "127.0.0.1", "alice", NULL,
+                                    store_result, &result);
+  return popbell_credentials_lookup_finish (POPBELL_CREDENTIALS (f->store),
+                                            wait_result (&result), NULL);
+}
+
+/* RFC 6749 §6: a refresh that brings a new refresh token replaces the old
+ * one in the keyring, and the next refresh uses it. */
+static void
+test_builtin_rotation (Builtin *f, gconstpointer data)
+{
+  g_autoptr(PopbellTokenSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *first = NULL, *second = NULL;
+  g_autofree gchar *form = NULL, *form2 = NULL;
+  g_autofree gchar *kept = NULL, *still = NULL;
+
+  if (f->provider == NULL)
+    return;
+  use_scripted_endpoint (f, 2,
+                         "{\"access_token\": \"at-1\", \"expires_in\": 3600, "
+                         "\"refresh_token\": \"rt-new\"}",
+                         "{\"access_token\": \"at-2\"}");
+  popbell_memory_credentials_set (f->store, "127.0.0.1", "alice", "rt-old");
+  source = builtin_source (f);
+
+  first = get_token (source, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, ==, "at-1");
+  form = popbell_test_token_endpoint_dup_form (f->endpoint, 0);
+  g_assert_nonnull (strstr (form, "grant_type=refresh_token"));
+  g_assert_nonnull (strstr (form, "refresh_token=rt-old"));
+  kept = kept_refresh_token (f);
+  g_assert_cmpstr (kept, ==, "rt-new");
+
+  /* No new one this time: the rotated one stays, and was the one sent. */
+  second = get_token (source, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (second, ==, "at-2");
+  form2 = popbell_test_token_endpoint_dup_form (f->endpoint, 1);
+  g_assert_nonnull (strstr (form2, "refresh_token=rt-new"));
+  still = kept_refresh_token (f);
+  g_assert_cmpstr (still, ==, "rt-new");
+}
+
+/* A sign-in that yields no refresh token could never check again: AUTH,
+ * naming the scope, and nothing kept. */
+static void
+test_sign_in_no_refresh_token (Builtin *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *form = NULL;
+  g_autofree gchar *kept = NULL;
+
+  if (f->provider == NULL)
+    return;
+  use_scripted_endpoint (f, 1, "{\"access_token\": \"at-1\"}");
+  g_assert_false (sign_in (f, &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "gave no refresh token"));
+  form = popbell_test_token_endpoint_dup_form (f->endpoint, 0);
+  g_assert_nonnull (strstr (form, "grant_type=authorization_code"));
+  kept = kept_refresh_token (f);
+  g_assert_null (kept);
+}
+
+/* The refresh token cannot be kept (the keyring is locked): the sign-in
+ * fails with the keyring's reason rather than pretending it worked. */
+static void
+test_sign_in_keyring_locked (Builtin *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (f->provider == NULL)
+    return;
+  use_scripted_endpoint (f, 1, "{\"access_token\": \"at-1\", \"refresh_token\": \"rt-1\"}");
+  popbell_memory_credentials_set_mode (f->store, POPBELL_MEMORY_CREDENTIALS_LOCKED);
+  g_assert_false (sign_in (f, &error));
+  g_assert_error (error, POPBELL_ERROR, POPBELL_ERROR_KEYRING);
+  g_assert_nonnull (strstr (error->message, "keyring is locked"));
 }
 
 int
@@ -566,9 +668,16 @@ main (int argc, char *argv[])
   g_test_add_func ("/oauth2/http/url-allowed", test_url_allowed);
   g_test_add_func ("/oauth2/http/dechunk", test_dechunk);
   g_test_add_func ("/oauth2/pkce/challenge", test_pkce_challenge);
-  g_test_add_func ("/oauth2/builtin/sign-in-and-refresh", test_builtin_sign_in_and_refresh);
-  g_test_add_func ("/oauth2/builtin/expired", test_builtin_expired);
-  g_test_add_func ("/oauth2/builtin/revoked", test_builtin_revoked);
-  g_test_add_func ("/oauth2/builtin/state-checked", test_builtin_state_checked);
+#define ADD_BUILTIN(path, func, lifetime) \
+  g_test_add ("/oauth2/builtin/" path, Builtin, GUINT_TO_POINTER (lifetime), builtin_setup, func, \
+              builtin_teardown)
+  ADD_BUILTIN ("sign-in-and-refresh", test_builtin_sign_in_and_refresh, 3600);
+  ADD_BUILTIN ("expired", test_builtin_expired, 30);
+  ADD_BUILTIN ("revoked", test_builtin_revoked, 3600);
+  ADD_BUILTIN ("state-checked", test_builtin_state_checked, 3600);
+  ADD_BUILTIN ("rotation", test_builtin_rotation, 3600);
+  ADD_BUILTIN ("no-refresh-token", test_sign_in_no_refresh_token, 3600);
+  ADD_BUILTIN ("keyring-locked", test_sign_in_keyring_locked, 3600);
+#undef ADD_BUILTIN
   return g_test_run ();
 }

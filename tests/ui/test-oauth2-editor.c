@@ -23,29 +23,6 @@
 static PopbellTestSession *session;
 static PopbellTestOAuth2  *provider;
 static PopbellTestDovecot *dovecot;
-static gchar              *scratch;
-
-static void
-register_browser (void)
-{
-  g_autofree gchar *apps = g_build_filename (g_get_user_data_dir (), "applications", NULL);
-  g_autofree gchar *desktop = g_build_filename (apps, "popbell-test-browser.desktop", NULL);
-  g_autofree gchar *mimeapps = g_build_filename (g_get_user_config_dir (), "mimeapps.list", NULL);
-  g_autofree gchar *text = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (apps, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
-  text = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Popbell test browser\n"
-                          "Exec=/usr/bin/python3 %s/oauth2-browser.py %%u\n"
-                          "MimeType=x-scheme-handler/http;\nNoDisplay=true\n",
-                          g_getenv ("POPBELL_SUPPORT_DIR"));
-  g_file_set_contents (desktop, text, -1, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (mimeapps, "[Default Applications]\n"
-                                 "x-scheme-handler/http=popbell-test-browser.desktop\n", -1, &error);
-  g_assert_no_error (error);
-}
 
 static GtkWidget *
 named (GtkWidget *editor, const gchar *name)
@@ -139,19 +116,18 @@ static void
 test_builtin (void)
 {
   g_autoptr(PopbellEngine) engine = popbell_engine_new ();
-  g_autofree gchar *auth = popbell_test_oauth2_url (provider, "/authorize");
-  g_autofree gchar *token = popbell_test_oauth2_url (provider, "/token");
+  g_auto(GStrv) settings = popbell_test_oauth2_builtin_settings (provider);
   GtkWidget *editor;
 
   editor = new_editor (engine);
-  g_assert_true (gtk_combo_box_set_active_id (GTK_COMBO_BOX (named (editor, "oauth2-source")),
-                                              "builtin"));
-  g_assert_true (gtk_combo_box_set_active_id (GTK_COMBO_BOX (named (editor, "oauth2-provider")),
-                                              "custom"));
-  set_text (editor, "oauth2-client-id", "popbell-test");
-  set_text (editor, "oauth2-auth-url", auth);
-  set_text (editor, "oauth2-token-url", token);
-  set_text (editor, "oauth2-scope", "pop3 offline_access");
+  /* Each setting has a widget of its name: the source and the provider
+   * are lists, the others entries. */
+  for (guint i = 0; settings[i] != NULL; i += 2)
+    if (GTK_IS_COMBO_BOX (named (editor, settings[i])))
+      g_assert_true (gtk_combo_box_set_active_id (GTK_COMBO_BOX (named (editor, settings[i])),
+                                                  settings[i + 1]));
+    else
+      set_text (editor, settings[i], settings[i + 1]);
 
   /* Not signed in yet: the test says what to do. */
   g_assert_nonnull (strstr (test_connection (editor), "not signed in"));
@@ -180,29 +156,13 @@ static void
 test_goa (void)
 {
   g_autoptr(PopbellEngine) engine = popbell_engine_new ();
-  g_autofree gchar *script = g_build_filename (g_getenv ("POPBELL_SUPPORT_DIR"),
-                                               "oauth2-fake-goa.py", NULL);
-  g_autofree gchar *config = g_build_filename (scratch, "goa.json", NULL);
-  g_autofree gchar *events = g_build_filename (scratch, "goa-events", NULL);
-  g_autofree gchar *line = NULL;
-  g_autoptr(GSubprocess) goa = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(PopbellTestGoa) goa =
+    popbell_test_goa_start ("{\"accounts\": [{\"id\": \"account_3\", \"provider_name\": "
+                            "\"Google\", \"identity\": \"alice\", \"email\": "
+                            "\"alice@gmail.test\", \"tokens\": [\"ui-goa-token\"]}]}");
   GtkWidget *editor;
 
-  g_file_set_contents (config,
-                       "{\"accounts\": [{\"id\": \"account_3\", \"provider_name\": \"Google\", "
-                       "\"identity\": \"alice\", \"email\": \"alice@gmail.test\", "
-                       "\"tokens\": [\"ui-goa-token\"]}]}", -1, &error);
-  g_assert_no_error (error);
-  goa = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                          "/usr/bin/python3", script, config, events, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (goa));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_cmpstr (line, ==, "READY");
   popbell_test_oauth2_add_token (provider, "ui-goa-token", USER);
-
   editor = new_editor (engine);
   g_assert_true (gtk_combo_box_set_active_id (GTK_COMBO_BOX (named (editor, "oauth2-source")),
                                               "goa"));
@@ -211,17 +171,13 @@ test_goa (void)
                    ==, "account_3");
   g_assert_cmpstr (test_connection (editor), ==, WORKS);
   gtk_widget_destroy (editor);
-
-  g_output_stream_close (g_subprocess_get_stdin_pipe (goa), NULL, NULL);
-  g_subprocess_wait (goa, NULL, NULL);
 }
 
 int
 main (int argc, char *argv[])
 {
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *introspect = NULL;
-  int status = 77;
+  int status;
 
   g_test_init (&argc, &argv, NULL);
   g_setenv ("POPBELL_NO_SYSTEM_BUS", "1", TRUE);
@@ -235,33 +191,13 @@ main (int argc, char *argv[])
     }
   gtk_init (NULL, NULL);
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  register_browser ();
-  scratch = g_dir_make_tmp ("popbell-oauth2-ui.XXXXXX", &error);
-  g_assert_no_error (error);
+  popbell_test_oauth2_register_browser ();
 
   g_test_add_func ("/ui/oauth2-editor/command", test_command);
   g_test_add_func ("/ui/oauth2-editor/builtin", test_builtin);
   g_test_add_func ("/ui/oauth2-editor/goa", test_goa);
 
-  provider = popbell_test_oauth2_start (USER, 3600);
-  if (provider != NULL)
-    {
-      introspect = popbell_test_oauth2_url (provider, "/introspect");
-      dovecot = popbell_test_dovecot_start_oauth2 (introspect);
-    }
-  if (dovecot != NULL)
-    status = g_test_run ();
-  else if (popbell_test_require_services ())
-    status = 1;
-
-  popbell_test_dovecot_stop (dovecot);
-  popbell_test_oauth2_stop (provider);
-  {
-    g_autofree gchar *command = g_strdup_printf ("rm -rf '%s'", scratch);
-
-    g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
-  }
-  g_free (scratch);
+  status = popbell_test_oauth2_run_with_dovecot (USER, &provider, &dovecot);
   ui_test_display_stop ();
   popbell_test_session_free (session);
   return status;
