@@ -152,6 +152,11 @@ popbell_engine_new_full (const gchar        *accounts_path,
                     G_CALLBACK (popbell_engine_scheduler_due), self);
   g_signal_connect (self->credentials, "unlocked",
                     G_CALLBACK (popbell_engine_credentials_unlocked), self);
+  /* The built-in OAuth 2.0 source's refresh tokens are a store of their own
+   * (SPEC §3): its ::unlocked ends the keyring wait of those accounts. */
+  g_signal_connect (popbell_token_source_cache_get_refresh_tokens (
+                      popbell_checker_get_token_sources (self->checker)),
+                    "unlocked", G_CALLBACK (popbell_engine_credentials_unlocked), self);
   g_signal_connect (self->accounts, "changed", G_CALLBACK (accounts_changed), self);
   return self;
 }

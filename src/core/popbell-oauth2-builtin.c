@@ -450,6 +450,12 @@ builtin_got_refresh_token (GObject *source, GAsyncResult *result, gpointer user_
                                  _("Account “%s” is not signed in: sign in with “popbell "
                                    "--sign-in %s” or “Sign in…” in the preferences."),
                                  name, name);
+      else if (g_error_matches (error, POPBELL_CREDENTIALS_ERROR,
+                                POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+               g_error_matches (error, POPBELL_CREDENTIALS_ERROR,
+                                POPBELL_CREDENTIALS_ERROR_NO_SERVICE))
+        /* As it is: the session waits for ::unlocked, as for a password. */
+        g_task_return_error (task, g_steal_pointer (&error));
       else
         g_task_return_error (task, popbell_credentials_error_to_popbell (error, name));
       return;

@@ -54,7 +54,11 @@ struct _PopbellTokenSourceInterface
  * Errors: POPBELL_ERROR with one sentence naming the account and the remedy:
  * AUTH (not signed in, sign-in revoked, GOA wants the user), CONFIG (bad
  * settings, a command that fails), NETWORK / TIMEOUT / TLS (the provider),
- * KEYRING; G_IO_ERROR_CANCELLED. */
+ * KEYRING; G_IO_ERROR_CANCELLED. A locked or absent keyring is the
+ * lookup's own POPBELL_CREDENTIALS_ERROR_LOCKED / _NO_SERVICE instead, as
+ * for a password: the caller waits for ::unlocked of the refresh-token
+ * store (popbell_token_source_cache_get_refresh_tokens()) and words it
+ * with popbell_credentials_error_to_popbell(). */
 void   popbell_token_source_get_token_async  (PopbellTokenSource  *self,
                                               gboolean             force_renew,
                                               GCancellable        *cancellable,

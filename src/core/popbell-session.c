@@ -739,9 +739,20 @@ open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   PopbellSession *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
 
   self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
-                                                          &self->credentials_error);
+                                                          &error);
+  /* The refresh token's keyring is locked or absent: like a password, the
+   * account waits for ::unlocked (of the refresh-token store). */
+  if (g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+      g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE))
+    {
+      self->keyring_unavailable = TRUE;
+      self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
+    }
+  else if (error != NULL)
+    self->credentials_error = g_steal_pointer (&error);
   open_join (task);
 }
 
