@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * Copyright 2026 The Popbell developers
  */
+#define _GNU_SOURCE   /* O_NOATIME */
 #include "popbell-config.h"
 
 #include "popbell-state-store.h"
@@ -363,6 +364,59 @@ remember_disk (PopbellStateStore         *self,
   g_hash_table_replace (self->disk, g_strdup (state->account_name), image);
 }
 
+/* Opens @path for reading without updating its access time where the
+ * kernel lets us (our own files): on a relatime mount the first read
+ * after a change writes the inode, so an unchanged check would write to
+ * disk after all (issue 9: an unchanged pass writes 0 bytes). */
+static int
+open_noatime (const gchar *path)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOATIME, 0);
+
+  if (fd < 0 && errno == EPERM)   /* not the owner: O_NOATIME is refused */
+    fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  return fd;
+}
+
+/* g_file_get_contents() through open_noatime(), with its G_FILE_ERROR
+ * codes (the message is the system's). */
+static gboolean
+read_file (const gchar *path, gchar **out_data, gsize *out_len, GError **error)
+{
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  int fd = open_noatime (path);
+  int saved;
+
+  if (fd < 0)
+    goto fail;
+  for (;;)
+    {
+      guint8 chunk[65536];
+      gssize n = read (fd, chunk, sizeof chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        goto fail;
+      if (n == 0)
+        break;
+      g_byte_array_append (buf, chunk, (guint) n);
+    }
+  close (fd);
+  *out_len = buf->len;
+  g_byte_array_append (buf, (const guint8 *) "", 1);
+  *out_data = (gchar *) g_byte_array_free (g_steal_pointer (&buf), FALSE);
+  return TRUE;
+
+fail:
+  saved = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+               g_strerror (saved));
+  return FALSE;
+}
+
 /* The journal of an account applied to @state, if it belongs to the
  * snapshot of @generation. Returns the valid length (0: none). Under the
  * lock, a stale journal is deleted and a torn tail cut off. */
@@ -376,7 +430,7 @@ load_journal (PopbellStateStore   *self,
   g_autofree gchar *data = NULL;
   gsize len = 0, valid;
 
-  if (!g_file_get_contents (path, &data, &len, NULL))
+  if (!read_file (path, &data, &len, NULL))
     return 0;
   valid = generation != 0 ? popbell_state_format_apply_journal (state, data, len, generation) : 0;
   if (valid == len || !may_clean_up)
@@ -410,7 +464,7 @@ disk_unchanged (PopbellStateStore *self, const DiskImage *image)
   gssize n;
   int fd;
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  fd = open_noatime (path);
   if (fd < 0)
     return FALSE;
   n = read (fd, head, sizeof head);
@@ -470,7 +524,7 @@ popbell_state_store_load (PopbellStateStore *self,
   state = popbell_account_state_new (account_name);
   g_hash_table_remove (self->disk, account_name);
 
-  if (!g_file_get_contents (path, &data, &len, &local_error))
+  if (!read_file (path, &data, &len, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "popbell-pop3-client.h"
 #include "popbell-pop3-reply.h"
@@ -492,6 +494,32 @@ test_unchanged_writes_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpuint (after.journal_appends, ==, before.journal_appends + 2);
 }
 
+/* Issue 9: reading the state does not write either. On a relatime mount
+ * the first read after a change updates the access time, which costs an
+ * inode write per account and check; the store reads without it. An
+ * access time older than the change is what relatime would update. */
+static void
+test_load_keeps_access_time (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PopbellAccountState) state = make_state ("work", 10);
+  g_autoptr(PopbellAccountState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *path = popbell_state_store_dup_path (f->store, "work");
+  struct timespec times[2];
+  struct stat st;
+
+  g_assert_true (popbell_state_store_save (f->store, state, &error));
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  times[0].tv_sec = st.st_mtim.tv_sec - 3600;
+  times[0].tv_nsec = 0;
+  times[1] = st.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+
+  loaded = load_fresh (f, "work");
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_atim.tv_sec, ==, times[0].tv_sec);
+}
+
 /* Issue 9: one new message in a mailbox of 100,000 costs a journal line,
  * not a 2 MB snapshot; what loads is exactly what was saved. */
 static void
@@ -826,6 +854,7 @@ main (int argc, char **argv)
   ADD ("/core/state/cleanup-needs-lock", test_cleanup_needs_lock);
   ADD ("/core/state/repeated-key", test_repeated_key);
   ADD ("/core/state/unchanged-writes-nothing", test_unchanged_writes_nothing);
+  ADD ("/core/state/load-keeps-access-time", test_load_keeps_access_time);
   ADD ("/core/state/journal-costs-the-change", test_journal_costs_the_change);
   ADD ("/core/state/journal-compacts", test_journal_compacts);
   ADD ("/core/state/journal-torn-tail", test_journal_torn_tail);
