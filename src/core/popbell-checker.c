@@ -11,7 +11,14 @@
 
 /* Up to this many new messages get "LIST n" each (pipelined); more get
  * one LIST. */
-#define LIST_ONE_MAX 8
+/* The sizes of new messages: "LIST n" each costs ~28 octets a message,
+ * one LIST ~12 octets for every message in the mailbox. "LIST n" each
+ * while that is cheaper and the commands fit a pipelined batch with the
+ * TOPs (ten new in a mailbox of 100,000 must not fetch a 1.2 MB listing),
+ * else one LIST (32,000 new must not cost 32,000 commands). */
+#define LIST_ONE_MAX 30
+#define LIST_ONE_OCTETS 28
+#define LIST_ALL_OCTETS_PER_MESSAGE 12
 
 /* ======================================================================== */
 /* PopbellChecker                                                           */
@@ -678,7 +685,7 @@ size_done (GObject *source, GAsyncResult *result, gpointer user_data)
   batch_finished_one (item->task, error);
 }
 
-/* One LIST for many new messages: its answer is ~10 octets a message,
+/* One LIST for many new messages (see LIST_ONE_MAX): ~12 octets a message,
  * while "LIST n" each would be as many commands (issue 9: bound the work,
  * not only the sizes). */
 static void
@@ -752,7 +759,9 @@ check_fetch_new (GTask *task)
   data->pending = 1;   /* this function's own, dropped at the end */
   if (data->no_uidl)
     ;
-  else if (data->new_entries->len > LIST_ONE_MAX)
+  else if (data->new_entries->len > LIST_ONE_MAX ||
+           (guint64) data->new_entries->len * LIST_ONE_OCTETS >
+           (guint64) data->count * LIST_ALL_OCTETS_PER_MESSAGE)
     {
       data->pending++;
       popbell_pop3_client_list_async (client, cancellable, sizes_listed, task);

@@ -31,7 +31,7 @@
 /* Pipelining window (RFC 2449 §6.6 leaves it to the client; Camel bounds
  * the bytes outstanding, mpop the commands): never more than this many
  * commands, or octets of commands, written but unanswered. */
-#define PIPELINE_MAX_COMMANDS 16
+#define PIPELINE_MAX_COMMANDS 32
 #define PIPELINE_MAX_BYTES    1024
 
 static void cancel_hook_release (CancelHook *hook);
