@@ -301,6 +301,19 @@ return_error (GTask        *task,
   g_task_return_error (task, classified);
 }
 
+/* The password in @value (taken), as a string (free it with
+ * popbell_credentials_free_password()). */
+static gchar *
+password_take (SecretValue *value)
+{
+  gsize len = 0;
+  const gchar *bytes = secret_value_get (value, &len);
+  gchar *password = g_strndup (bytes, len);
+
+  secret_value_unref (value);
+  return password;
+}
+
 static void
 return_locked (GTask *task)
 {
@@ -340,13 +353,7 @@ searched (GObject      *source,
         }
       value = secret_item_get_secret (item);
       if (value != NULL)
-        {
-          gsize len = 0;
-          const gchar *bytes = secret_value_get (value, &len);
-
-          password = g_strndup (bytes, len);
-          secret_value_unref (value);
-        }
+        password = password_take (value);
     }
   g_list_free_full (items, g_object_unref);
 
@@ -505,12 +512,8 @@ looked_up (GObject      *source,
     }
   if (value != NULL)
     {
-      gsize len = 0;
-      const gchar *bytes = secret_value_get (value, &len);
-      gchar *password = g_strndup (bytes, len);
-
-      secret_value_unref (value);
-      g_task_return_pointer (task, password, (GDestroyNotify) popbell_credentials_free_password);
+      g_task_return_pointer (task, password_take (value),
+                             (GDestroyNotify) popbell_credentials_free_password);
       return;
     }
   /* Not stored, or locked: the collection and a search tell which. */
@@ -699,13 +702,9 @@ prefetch_searched (GObject      *source,
       attributes = secret_item_get_attributes (item);
       key = prefetch_key (attributes);
       if (key != NULL && !g_hash_table_contains (passwords, key))
-        {
-          gsize len = 0;
-          const gchar *bytes = secret_value_get (value, &len);
-
-          g_hash_table_insert (passwords, g_steal_pointer (&key), g_strndup (bytes, len));
-        }
-      secret_value_unref (value);
+        g_hash_table_insert (passwords, g_steal_pointer (&key), password_take (value));
+      else
+        secret_value_unref (value);
     }
   g_list_free_full (items, g_object_unref);
   g_debug ("keyring: %u passwords read in one search", g_hash_table_size (passwords));
