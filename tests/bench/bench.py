@@ -506,6 +506,7 @@ class Bench:
                                        capture_output=True, text=True).stdout.strip()
         self.results = {}   # (n, rtt, case, tool) -> [figures]
         self.idle = None    # idle.py's figures
+        self.state_bench = []   # bench-state's lines
         self.notes = []
 
     def close(self):
@@ -664,6 +665,78 @@ class Bench:
                 f"| {t['wakeups_per_check']:.1f} | {t['wakeups_between']:.1f} |")
         return lines + [""]
 
+    def run_state_bench(self):
+        """tests/core/bench-state: the state store at 100,000 UIDs (the CPU of
+        diff + state for one new message, and what a save writes)."""
+        if not self.args.bench_state:
+            return
+        try:
+            out = subprocess.run([self.args.bench_state], capture_output=True, text=True,
+                                 timeout=600, check=True).stdout
+            self.state_bench = [l for l in out.splitlines() if l.strip()]
+        except (OSError, subprocess.SubprocessError) as e:
+            self.notes.append(f"bench-state: not run ({e})")
+
+    def median_of(self, key, figure):
+        runs = self.results.get(key)
+        values = [r[figure] for r in runs or [] if r.get(figure) is not None]
+        return statistics.median(values) if values else None
+
+    def target_lines(self):
+        """Issue 9's targets, judged on this run's medians."""
+        def verdict(ok):
+            return "met" if ok else "**missed**"
+
+        lines = ["## Issue 9 targets, judged on this run", ""]
+        for n in sorted({k[0] for k in self.results if isinstance(k[0], int) and k[1] == 50}):
+            pb = lambda case, fig: self.median_of((n, 50, case, "Popbell"), fig)
+            rt, got = pb("unchanged", "round_trips"), pb("unchanged", "bytes_received")
+            ms, rt10 = pb("unchanged", "wall_ms"), pb("ten new", "round_trips")
+            if rt is None:
+                continue
+            parts = [f"unchanged in {rt:.0f} round trips (≤ 3: {verdict(rt <= 3)}), "
+                     f"{got:.0f} bytes received in all (≤ 1 KB after login: {verdict(got <= 1024)})"]
+            for other in ("mpop", "fetchmail"):
+                theirs = self.median_of((n, 50, "unchanged", other), "wall_ms")
+                if theirs:
+                    parts.append(f"median {ms:.0f} ms = {ms / theirs:.2f} × {other}'s "
+                                 f"(≤ 0.5: {verdict(ms <= 0.5 * theirs)})")
+            if rt10 is not None:
+                parts.append(f"ten new in {rt10:.0f} round trips (≤ 5: {verdict(rt10 <= 5)})")
+            lines.append(f"- {n:,} messages, 50 ms: " + "; ".join(parts) + ".")
+        for what in sorted({k[0] for k in self.results if isinstance(k[0], str)}):
+            for rtt in self.args.rtt:
+                runs = [r for case in ("baseline", "unchanged")
+                        for r in self.results.get((what, rtt, case, "Popbell"), [])]
+                if not runs:
+                    continue
+                failed = max(r.get("failed", 0) for r in runs)
+                conns = max(r.get("peak_connections", 0) for r in runs)
+                rss = max(r.get("rss_kib", 0) for r in runs)
+                disk = [r.get("disk_bytes", 0) for r in self.results.get((what, rtt, "unchanged", "Popbell"), [])]
+                lines.append(
+                    f"- {what}, {rtt} ms, `ulimit -n 1024`: {failed} not ok at worst "
+                    f"(all ok: {verdict(failed == 0)}); at most {conns} connections open "
+                    f"(≤ 8: {verdict(conns <= 8)}); peak RSS {rss / 1024:.0f} MB "
+                    f"(< 300 MB: {verdict(rss < 300 * 1024)}); an unchanged pass wrote "
+                    f"{max(disk) if disk else '?'} bytes at most (0: {verdict(bool(disk) and max(disk) == 0)}).")
+        for line in self.state_bench:
+            if "1 new" in line:
+                cpu = float(line.split(":", 1)[1].split("ms")[0])
+                lines.append(f"- 100,000 UIDs, one new message (`tests/core/bench-state`): {cpu:.1f} ms "
+                             f"CPU for load + diff + save (≤ 50 ms: {verdict(cpu <= 50)}), "
+                             f"{line.split('save),', 1)[1].split(',')[0].strip()} written "
+                             "(proportional to the change).")
+        for t in (self.idle or {}).get("tools", []):
+            if t.get("tool") == "Popbell" and "error" not in t:
+                lines.append(
+                    f"- Idle applet: {t['wakeups_per_check']:.0f} wakeups per check with nothing "
+                    f"new (≤ 30: {verdict(t['wakeups_per_check'] <= 30)}), "
+                    f"{t['wakeups_between']:.1f} between checks (≤ 2: {verdict(t['wakeups_between'] <= 2)}), "
+                    f"RssAnon {t['RssAnon'] / 1024:.1f} MB (no more than ~5 MB: "
+                    f"{verdict(t['RssAnon'] <= 5 * 1024)}).")
+        return lines + [""]
+
     def write(self, path, tools):
         def cell(values, fmt):
             med = statistics.median(values)
@@ -717,6 +790,7 @@ class Bench:
         ] + [f"- {t['version']} (idle)" for t in (self.idle or {}).get("tools", [])
              if t["tool"] != "Popbell"] + [
             "",
+        ] + self.target_lines() + [
             "## How to read the tables",
             "",
             "Each cell is the median of the runs, with the spread (min–max) when the runs",
@@ -766,6 +840,9 @@ class Bench:
                     lines.append(f"| {case} | {tool.name} | " + " | ".join(cells) + " |")
             lines.append("")
         lines += self.idle_lines()
+        if self.state_bench:
+            lines += ["## The state store at 100,000 UIDs (`tests/core/bench-state`)", "", "```"]
+            lines += self.state_bench + ["```", ""]
         if self.notes:
             lines += ["## Notes", ""] + [f"- {n}" for n in sorted(set(self.notes))] + [""]
         with open(path, "w") as f:
@@ -786,6 +863,8 @@ def main():
     ap.add_argument("--accounts", type=int, default=1000, help="0: skip that case")
     ap.add_argument("--account-runs", type=int, default=3)
     ap.add_argument("--tools", default="popbell,mpop,fetchmail,mailnag")
+    ap.add_argument("--bench-state", default="",
+                    help="tests/core/bench-state of the same build, run once for the report")
     ap.add_argument("--idle", type=int, default=180,
                     help="seconds each idle applet is measured (tests/bench/idle.py); 0: skip")
     ap.add_argument("--idle-interval", type=int, default=60,
@@ -812,6 +891,7 @@ def main():
             bench.write(args.out, tools)
         if args.idle > 0:
             bench.run_idle()
+        bench.run_state_bench()
         bench.write(args.out, tools)
     finally:
         bench.close()
