@@ -502,8 +502,16 @@ class Bench:
         self.relay = Relay(int(self.dovecot["POP3_PORT"]))
         # The revision the measured binary was built from (tools/bench
         # builds right before): taken now, not when the report is written.
-        self.revision = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+        # "-dirty" when the sources differ from it; the report itself (which
+        # a run rewrites) does not count.
+        self.revision = subprocess.run(["git", "-C", ROOT, "describe", "--always"],
                                        capture_output=True, text=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no",
+                                  "--", ".", ":!docs/benchmarks.md"],
+                                 capture_output=True, text=True).stdout.strip()
+        if changed:
+            self.revision += "-dirty"
+
         self.results = {}   # (n, rtt, case, tool) -> [figures]
         self.idle = None    # idle.py's figures
         self.state_bench = []   # bench-state's lines
