@@ -103,8 +103,19 @@ class Relay:
                 await queue.put((time.monotonic() + self.delay, data))
         except ConnectionError:
             pass
+        if direction == "c2s":
+            self._client_closed(st)
         await queue.put((0, None))
         await task
+
+    def _client_closed(self, st):
+        """A connection counts as open from the client's connect until the
+        client closes it (a client that drops it after writing QUIT has no
+        connection open while the server still answers)."""
+        with self.lock:
+            if st["open"]:
+                st["open"] = False
+                self.open_now -= 1
 
     async def _handle(self, cr, cw):
         st = {"bytes_c2s": 0, "bytes_s2c": 0, "turns_c2s": 0, "turns_s2c": 0,
@@ -122,9 +133,7 @@ class Relay:
         except OSError:
             pass
         finally:
-            with self.lock:
-                st["open"] = False
-                self.open_now -= 1
+            self._client_closed(st)
 
     def reset(self, rtt_ms):
         with self.lock:
