@@ -304,10 +304,15 @@ main (int argc, char **argv)
   if (dovecot != NULL)
     dovecot_stop (dovecot);
   {
-    g_autofree gchar *path = g_build_filename (state_dir, "dovecot.state", NULL);
-    g_autofree gchar *lock = g_build_filename (state_dir, "dovecot.lock", NULL);
-    g_unlink (path);
-    g_unlink (lock);
+    /* Whatever the store wrote (state, journal, lock). */
+    g_autoptr(GDir) dir = g_dir_open (state_dir, 0, NULL);
+    const gchar *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree gchar *path = g_build_filename (state_dir, name, NULL);
+        g_unlink (path);
+      }
     g_rmdir (state_dir);
   }
   g_free (state_dir);
