@@ -326,21 +326,31 @@ ensure_dir (PopbellStateStore *self, GError **error)
   return TRUE;
 }
 
-/* A temporary file of a save that was killed before its rename: harmless,
- * but it would pile up. Removed by the next load under the account lock
- * (never without it: it may be a save in progress). */
+/* Opens @path for reading without updating its access time where the
+ * kernel lets us (our own files): on a relatime mount the first read
+ * after a change writes the inode, so an unchanged check would write to
+ * disk after all (issue 9: an unchanged pass writes 0 bytes). @flags: more
+ * open() flags (O_DIRECTORY). */
+static int
+open_noatime (const gchar *path, int flags)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOATIME | flags, 0);
+
+  if (fd < 0 && errno == EPERM)   /* not the owner: O_NOATIME is refused */
+    fd = g_open (path, O_RDONLY | O_CLOEXEC | flags, 0);
+  return fd;
+}
+
 /* One read of the folder (without touching its access time, see
  * open_noatime()) for the names of temporary files. */
 static void
 list_temporaries (PopbellStateStore *self)
 {
-  int fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  int fd = open_noatime (self->dir, O_DIRECTORY);
   DIR *dir;
   struct dirent *entry;
 
   self->temporaries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (fd < 0 && errno == EPERM)
-    fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || (dir = fdopendir (fd)) == NULL)
     {
       if (fd >= 0)
@@ -353,6 +363,9 @@ list_temporaries (PopbellStateStore *self)
   closedir (dir);
 }
 
+/* A temporary file of a save that was killed before its rename: harmless,
+ * but it would pile up. Removed by the next load under the account lock
+ * (never without it: it may be a save in progress). */
 static void
 remove_stale_temporaries (PopbellStateStore *self, const gchar *state_path)
 {
@@ -399,27 +412,13 @@ remember_disk (PopbellStateStore         *self,
   g_hash_table_replace (self->disk, g_strdup (state->account_name), image);
 }
 
-/* Opens @path for reading without updating its access time where the
- * kernel lets us (our own files): on a relatime mount the first read
- * after a change writes the inode, so an unchanged check would write to
- * disk after all (issue 9: an unchanged pass writes 0 bytes). */
-static int
-open_noatime (const gchar *path)
-{
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOATIME, 0);
-
-  if (fd < 0 && errno == EPERM)   /* not the owner: O_NOATIME is refused */
-    fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  return fd;
-}
-
 /* g_file_get_contents() through open_noatime(), with its G_FILE_ERROR
  * codes (the message is the system's). */
 static gboolean
 read_file (const gchar *path, gchar **out_data, gsize *out_len, GError **error)
 {
   g_autoptr(GByteArray) buf = g_byte_array_new ();
-  int fd = open_noatime (path);
+  int fd = open_noatime (path, 0);
   int saved;
 
   if (fd < 0)
@@ -499,7 +498,7 @@ disk_unchanged (PopbellStateStore *self, const DiskImage *image)
   gssize n;
   int fd;
 
-  fd = open_noatime (path);
+  fd = open_noatime (path, 0);
   if (fd < 0)
     return FALSE;
   n = read (fd, head, sizeof head);
