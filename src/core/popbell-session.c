@@ -704,6 +704,25 @@ open_join (GTask *task)
   open_login (g_steal_pointer (&owned));
 }
 
+/* The credentials failed (@error taken): kept for open_join(), worded for
+ * the account (a token source's errors already are). A locked or absent
+ * keyring, of passwords or of refresh tokens, is waited out (::unlocked)
+ * rather than retried. */
+static void
+open_credentials_failed (PopbellSession *self, GError *error)
+{
+  self->keyring_unavailable =
+    g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
+    g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
+  if (error->domain == POPBELL_ERROR)
+    self->credentials_error = error;
+  else
+    {
+      self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
+      g_error_free (error);
+    }
+}
+
 static void
 open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -717,15 +736,7 @@ open_got_password (GObject *source, GAsyncResult *result, gpointer user_data)
       if (error == NULL)
         g_set_error (&error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NOT_FOUND,
                      "no password");
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        self->credentials_error = g_steal_pointer (&error);
-      else
-        {
-          self->keyring_unavailable =
-            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
-            g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE);
-          self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
-        }
+      open_credentials_failed (self, g_steal_pointer (&error));
     }
   else
     self->have_password = TRUE;
@@ -743,16 +754,8 @@ open_got_token (GObject *source, GAsyncResult *result, gpointer user_data)
 
   self->password = popbell_token_source_get_token_finish (POPBELL_TOKEN_SOURCE (source), result,
                                                           &error);
-  /* The refresh token's keyring is locked or absent: like a password, the
-   * account waits for ::unlocked (of the refresh-token store). */
-  if (g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_LOCKED) ||
-      g_error_matches (error, POPBELL_CREDENTIALS_ERROR, POPBELL_CREDENTIALS_ERROR_NO_SERVICE))
-    {
-      self->keyring_unavailable = TRUE;
-      self->credentials_error = popbell_credentials_error_to_popbell (error, account_name (self));
-    }
-  else if (error != NULL)
-    self->credentials_error = g_steal_pointer (&error);
+  if (error != NULL)
+    open_credentials_failed (self, g_steal_pointer (&error));
   open_join (task);
 }
 
