@@ -813,7 +813,7 @@ needs_transaction (Op *op)
 void
 pop3_queue_schedule (PopbellPop3Client *self)
 {
-  g_autoptr(GPtrArray) not_logged_in = g_ptr_array_new ();
+  g_autoptr(GPtrArray) not_logged_in = NULL;   /* rare: made when needed */
   guint batch = 0;
   Op *op;
 
@@ -846,6 +846,8 @@ pop3_queue_schedule (PopbellPop3Client *self)
            * only earn -ERR, and servers count bad commands (Dovecot hangs
            * up after three). Answered here, after the loop. */
           g_queue_pop_head (&self->pending);
+          if (not_logged_in == NULL)
+            not_logged_in = g_ptr_array_new ();
           g_ptr_array_add (not_logged_in, op);
           continue;
         }
@@ -867,7 +869,7 @@ pop3_queue_schedule (PopbellPop3Client *self)
   if (batch > 0)
     request_flush (self);
   pop3_queue_reader_kick (self);
-  for (guint i = 0; i < not_logged_in->len; i++)
+  for (guint i = 0; not_logged_in != NULL && i < not_logged_in->len; i++)
     pop3_op_return_error (not_logged_in->pdata[i],
                           g_error_new_literal (POPBELL_POP3_ERROR, POPBELL_POP3_ERROR_COMMAND_FAILED,
                                                "Not logged in"));
